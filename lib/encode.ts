@@ -1,0 +1,86 @@
+import { TopError } from './errors';
+import { formatGmt8 } from './time';
+
+/** A file parameter (byte[] in the TOP docs): sent as a multipart part, never signed. */
+export interface FileParam {
+  data: Buffer | Uint8Array;
+  filename?: string;
+  contentType?: string;
+}
+
+export interface EncodedParams {
+  text: Record<string, string>;
+  files: Record<string, FileParam>;
+}
+
+export function isFileParam(value: unknown): value is FileParam | Buffer | Uint8Array {
+  if (value instanceof Uint8Array) return true;
+  return typeof value === 'object' && value !== null && (value as FileParam).data instanceof Uint8Array && Object.keys(value).every((k) => k === 'data' || k === 'filename' || k === 'contentType');
+}
+
+function bigintSafeReplacer(_key: string, value: unknown): unknown {
+  return typeof value === 'bigint' ? value.toString() : value;
+}
+
+function isScalar(value: unknown): value is string | number | bigint | boolean {
+  const t = typeof value;
+  return t === 'string' || t === 'number' || t === 'bigint' || t === 'boolean';
+}
+
+/**
+ * One business or system value as TOP expects it on the wire, or undefined when it is not
+ * to be sent at all (null, undefined, empty, whitespace-only).
+ */
+export function encodeValue(name: string, value: unknown): string | undefined {
+  if (value === null || value === undefined) return undefined;
+  let text: string;
+  switch (typeof value) {
+    case 'string':
+      text = value;
+      break;
+    case 'boolean':
+      text = value ? 'true' : 'false';
+      break;
+    case 'number':
+      if (!Number.isFinite(value)) throw new TopError({ kind: 'validation', param: name, message: `Parameter "${name}" must be a finite number, got ${value}` });
+      text = String(value);
+      break;
+    case 'bigint':
+      text = value.toString();
+      break;
+    case 'object':
+      if (value instanceof Date) {
+        if (Number.isNaN(value.getTime())) throw new TopError({ kind: 'validation', param: name, message: `Parameter "${name}" is an invalid date` });
+        text = formatGmt8(value);
+      } else if (Array.isArray(value) && value.every(isScalar)) {
+        text = value.map((v) => (typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean' ? String(v) : v)).join(',');
+      } else {
+        try {
+          text = JSON.stringify(value, bigintSafeReplacer);
+        } catch (err) {
+          throw new TopError({ kind: 'validation', param: name, message: `Parameter "${name}" cannot be encoded as JSON: ${(err as Error).message}` });
+        }
+      }
+      break;
+    default:
+      throw new TopError({ kind: 'validation', param: name, message: `Parameter "${name}" has an unsupported type (${typeof value})` });
+  }
+  return text.trim() === '' ? undefined : text;
+}
+
+/** Splits parameters into the text ones (signed and sent) and the files (sent, not signed). */
+export function encodeParams(params: Readonly<Record<string, unknown>> | undefined): EncodedParams {
+  const text: Record<string, string> = {};
+  const files: Record<string, FileParam> = {};
+  if (!params) return { text, files };
+  for (const name of Object.keys(params)) {
+    const value = params[name];
+    if (isFileParam(value)) {
+      files[name] = value instanceof Uint8Array ? { data: value } : value;
+      continue;
+    }
+    const encoded = encodeValue(name, value);
+    if (encoded !== undefined) text[name] = encoded;
+  }
+  return { text, files };
+}
