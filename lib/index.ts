@@ -1,0 +1,16 @@
+export { TopClient, DEFAULT_ENDPOINT, DEFAULT_TIMEOUT_MS, DEFAULT_RATE_LIMIT } from './client';
+export type { TopClientOptions, CallOptions, CallResult } from './client';
+export { TopError, isTopError, describeTopError } from './errors';
+export type { TopErrorKind, TopErrorFields } from './errors';
+export { sign, stringToSign, SIGN_METHODS } from './sign';
+export type { SignMethod } from './sign';
+export { formatGmt8, topTimestamp, parseGmt8 } from './time';
+export { encodeParams, encodeValue } from './encode';
+export type { FileParam } from './encode';
+export { parseJsonLossless } from './json';
+export { responseKey, unwrapBody, detectBusinessFailure } from './response';
+export type { BusinessRules, BusinessFailure } from './response';
+export { RateLimiter } from './ratelimit';
+export type { RateLimitOptions } from './ratelimit';
+export { DEFAULT_RETRY } from './retry';
+export type { RetryOptions } from './retry';

@@ -1,0 +1,6 @@
+import { resolve } from 'node:path';
+
+/** The repository root, from dist/test/support (compiled) or test/support (source). */
+export const REPO_ROOT = resolve(__dirname, __dirname.includes('dist') ? '../../..' : '../..');
+/** The shared reference material beside the repository (../shared). */
+export const SHARED_DIR = resolve(REPO_ROOT, '..', 'shared');
