@@ -4,7 +4,7 @@ import { Agent, FormData, request } from 'undici';
 import { describeTopError, TopError } from './errors';
 import { encodeParams, type EncodedParams } from './encode';
 import { parseJsonLossless } from './json';
-import { RateLimiter, type RateLimitOptions } from './ratelimit';
+import { RateLimiter, type CallLimiter, type RateLimitOptions } from './ratelimit';
 import { detectBusinessFailure, unwrapBody, type BusinessRules } from './response';
 import { DEFAULT_RETRY, isRetryableTopError, parseBanSeconds, retryDelayMs, shouldRetry, THROTTLE_SUB_CODES, type RetryOptions } from './retry';
 import { sign, SIGN_METHODS, type SignMethod } from './sign';
@@ -33,6 +33,8 @@ export interface TopClientOptions {
   simplify?: boolean;
   /** milliseconds to add to the host clock when stamping requests (hosts whose clock is off) */
   clockOffsetMs?: number;
+  /** a limiter shared beyond this client (e.g. Redis-backed); replaces the in-process rateLimit */
+  limiter?: CallLimiter;
 }
 
 export interface CallOptions {
@@ -114,7 +116,7 @@ export class TopClient {
   private readonly timeoutMs: number;
   private readonly clockOffsetMs: number;
   private readonly retry: RetryOptions;
-  private readonly limiter: RateLimiter;
+  private readonly limiter: CallLimiter;
   private readonly agent: Agent;
   private readonly controllers = new Set<AbortController>();
   private closed = false;
@@ -144,7 +146,7 @@ export class TopClient {
     this.clockOffsetMs = options.clockOffsetMs ?? 0;
     this.retry = options.retry === false ? { ...DEFAULT_RETRY, retries: 0 } : { ...DEFAULT_RETRY, ...stripUndefined(options.retry ?? {}) };
     const limits = options.rateLimit === false ? { perSecond: 0, concurrency: 0 } : { ...DEFAULT_RATE_LIMIT, ...stripUndefined(options.rateLimit ?? {}) };
-    this.limiter = new RateLimiter(limits);
+    this.limiter = options.limiter ?? new RateLimiter(limits);
     this.agent = new Agent({ keepAliveTimeout: 30_000, connections: limits.concurrency > 0 ? limits.concurrency : null });
   }
 

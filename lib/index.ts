@@ -11,6 +11,6 @@ export { parseJsonLossless } from './json';
 export { responseKey, unwrapBody, detectBusinessFailure } from './response';
 export type { BusinessRules, BusinessFailure } from './response';
 export { RateLimiter } from './ratelimit';
-export type { RateLimitOptions } from './ratelimit';
+export type { RateLimitOptions, CallLimiter, Release } from './ratelimit';
 export { DEFAULT_RETRY } from './retry';
 export type { RetryOptions } from './retry';

@@ -16,6 +16,14 @@ export const DEFAULT_WINDOW_MS = 1050;
 
 export type Release = () => void;
 
+/** What the client needs of a limiter: the in-process RateLimiter, or a shared one (Redis). */
+export interface CallLimiter {
+  acquire(signal?: AbortSignal): Promise<Release>;
+  close(): void;
+  readonly inFlight: number;
+  readonly queued: number;
+}
+
 interface Waiter {
   resolve: (release: Release) => void;
   reject: (err: unknown) => void;
@@ -34,7 +42,7 @@ function abortedError(signal: AbortSignal | undefined): TopError {
  * start times of the last `perSecond` calls (a window of slightly more than a second), so no one-second window ever holds more than
  * `perSecond` starts (a token bucket would let twice that through at a refill boundary).
  */
-export class RateLimiter {
+export class RateLimiter implements CallLimiter {
   private readonly perSecond: number;
   private readonly concurrency: number;
   private readonly windowMs: number;
