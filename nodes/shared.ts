@@ -1,0 +1,234 @@
+/**
+ * Input handling shared by tbk-api and the method nodes: config lookup, msg.session, one
+ * AbortController per message, in-flight status, error routing (output 2 or Catch), and the
+ * promise that every input ends in exactly one output or one Catch event and one done().
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { TopError, isTopError } from '../lib/errors';
+import type { CallOptions, TopClient } from '../lib/index';
+import type { TbkConfigNode } from './config-settings';
+import type { DoneFunction, Node, NodeAPI, NodeMessage, NodeStatus, SendFunction } from './red-types';
+
+export type ErrorMode = 'auto' | 'output' | 'catch';
+
+export function errorModeOf(value: unknown): ErrorMode {
+  return value === 'output' || value === 'catch' ? value : 'auto';
+}
+
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const proto = Object.getPrototypeOf(value) as unknown;
+  return proto === Object.prototype || proto === null;
+}
+
+export function validationError(param: string, message: string, method?: string): TopError {
+  return new TopError({ kind: 'validation', param, message, ...(method ? { method } : {}) });
+}
+
+/**
+ * The business parameters carried by msg.payload: a plain object, or nothing (undefined, null, '').
+ * With `ignoreScalars` a number or boolean (an Inject node's timestamp) also means nothing.
+ * Keys that could reach an object's prototype are refused.
+ */
+export function payloadParams(payload: unknown, options: { ignoreScalars?: boolean; method?: string } = {}): Record<string, unknown> | undefined {
+  if (payload === undefined || payload === null || payload === '') return undefined;
+  if (options.ignoreScalars && (typeof payload === 'number' || typeof payload === 'boolean')) return undefined;
+  if (!isPlainObject(payload)) {
+    const what = Array.isArray(payload) ? 'an array' : Buffer.isBuffer(payload) ? 'a Buffer' : `a ${typeof payload}`;
+    throw validationError('payload', `msg.payload must be an object of parameters, not ${what}`, options.method);
+  }
+  rejectForbiddenKeys(payload, 'payload', options.method);
+  return payload;
+}
+
+export function rejectForbiddenKeys(params: Record<string, unknown>, where: string, method?: string): void {
+  for (const key of Object.keys(params)) {
+    if (FORBIDDEN_KEYS.has(key)) throw validationError(key, `${where} has a forbidden parameter name "${key}"`, method);
+  }
+}
+
+/** msg.session, when it is set: a non-empty string (a user's authorization for 服务商 methods). */
+export function messageSession(msg: NodeMessage): string | undefined {
+  const session = msg.session;
+  if (session === undefined || session === null || session === '') return undefined;
+  if (typeof session !== 'string') throw validationError('session', 'msg.session must be a string');
+  return session.trim() || undefined;
+}
+
+/** Any failure as a TopError; what is not one already is reported as a transport failure. */
+export function asTopError(err: unknown, method?: string): TopError {
+  if (isTopError(err)) {
+    if (method && !err.method) err.method = method;
+    return err;
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  return new TopError({ kind: 'transport', message, ...(method ? { method } : {}) }, { cause: err });
+}
+
+export interface CallContext {
+  msg: NodeMessage;
+  client: TopClient;
+  signal: AbortSignal;
+  /** client.request options: session (msg.session, else the config's), signal, status on retries */
+  options(extra?: Pick<CallOptions, 'writes' | 'business'>): CallOptions;
+  /** Sends a success message on output 1 (use a clone for all but the last of several). */
+  emit(msg: NodeMessage): void;
+}
+
+export interface CallHandler {
+  /** id of the tbk-config node */
+  configId: unknown;
+  errorMode: ErrorMode;
+  /** performs the calls and emits the success messages; throws to report a failure */
+  run(ctx: CallContext): Promise<void>;
+}
+
+const MAX_STATUS_TEXT = 40;
+
+function shorten(text: string): string {
+  return text.length > MAX_STATUS_TEXT ? text.slice(0, MAX_STATUS_TEXT - 1) + '…' : text;
+}
+
+function packageName(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { name?: unknown };
+    if (typeof pkg.name === 'string') return pkg.name;
+  } catch {
+    // not laid out as a package (a bundled copy): use the published name
+  }
+  return '@tbkflow/node-red-taobaoke';
+}
+
+/**
+ * Status texts live in the tbk-api node set's catalogue; a key with a namespace is looked up
+ * there from every node set (RED._ prefixes only keys without one).
+ */
+const STATUS_NAMESPACE = `${packageName()}/tbk-api`;
+
+/** RED._ when the tbk-api locale file has the key, else the English text. */
+export function translate(RED: NodeAPI, key: string, fallback: string, substitutions: Record<string, unknown>): string {
+  try {
+    const text = RED._?.(`${STATUS_NAMESPACE}:${key}`, substitutions);
+    if (typeof text === 'string' && text !== '' && !text.endsWith(key)) return text;
+  } catch {
+    // no catalogue: fall through to the English text
+  }
+  return fallback;
+}
+
+/** Error JSON as it goes in msg.error: the TopError fields plus the reporting node. */
+export function errorForMessage(node: Node, err: TopError): Record<string, unknown> {
+  return { ...err.toJSON(), source: { id: node.id, type: node.type, name: node.name ?? '' } };
+}
+
+/** Wires up input and close handling on a node. */
+export function handleCalls(RED: NodeAPI, node: Node, handler: CallHandler): void {
+  const inFlight = new Map<AbortController, Promise<void>>();
+  let closing = false;
+
+  const setStatus = (status: NodeStatus): void => {
+    if (!closing) node.status(status);
+  };
+  const showInFlight = (): void => {
+    const count = inFlight.size;
+    setStatus({ fill: 'blue', shape: 'dot', text: translate(RED, 'tbk-api.status.inflight', `${count} in flight`, { count }) });
+  };
+  const showError = (err: TopError): void => {
+    setStatus({ fill: 'red', shape: 'ring', text: shorten(`${err.kind}: ${err.message}`) });
+  };
+
+  const wiredToErrorOutput = (): boolean => (node.wires?.[1]?.length ?? 0) > 0;
+
+  const resolveClient = (): TopClient => {
+    const id = handler.configId;
+    const config = typeof id === 'string' && id !== '' ? (RED.nodes.getNode(id) as TbkConfigNode | null) : null;
+    if (!config || typeof config.getClient !== 'function') throw validationError('config', 'no tbk-config node selected');
+    return config.getClient();
+  };
+
+  async function handleMessage(msg: NodeMessage, send: SendFunction, done: DoneFunction, controller: AbortController): Promise<void> {
+    let lastDuration: number | undefined;
+    let failure: TopError | undefined;
+    try {
+      const client = resolveClient();
+      const session = messageSession(msg);
+      const ctx: CallContext = {
+        msg,
+        client,
+        signal: controller.signal,
+        options: (extra = {}) => ({
+          ...extra,
+          ...(session ? { session } : {}),
+          signal: controller.signal,
+          onRetry: ({ delayMs, error }) => {
+            if (error.kind !== 'throttled') return;
+            const seconds = Math.max(1, Math.ceil(delayMs / 1000));
+            setStatus({ fill: 'yellow', shape: 'ring', text: translate(RED, 'tbk-api.status.throttled', `throttled, retry in ${seconds}s`, { seconds }) });
+          },
+        }),
+        emit: (out) => {
+          const tbk = out.tbk as { duration_ms?: unknown } | undefined;
+          if (typeof tbk?.duration_ms === 'number') lastDuration = tbk.duration_ms;
+          send([out, null]);
+        },
+      };
+      await handler.run(ctx);
+    } catch (err) {
+      failure = asTopError(err);
+    }
+    inFlight.delete(controller);
+    if (failure) {
+      const toOutput = handler.errorMode === 'output' || (handler.errorMode === 'auto' && wiredToErrorOutput());
+      if (toOutput) {
+        msg.error = errorForMessage(node, failure);
+        send([null, msg]);
+        done();
+      } else {
+        // done(err) reports to Catch nodes, once. Node-RED builds their msg.error itself
+        // ({message, source, code, stack, cause}) and copies only those: the fields go in cause.
+        Object.defineProperty(failure, 'cause', { value: failure.toJSON(), configurable: true, writable: true, enumerable: false });
+        done(failure);
+      }
+    } else {
+      done();
+    }
+    if (inFlight.size > 0) showInFlight();
+    else if (failure) showError(failure);
+    else setStatus({ fill: 'green', shape: 'dot', text: translate(RED, 'tbk-api.status.ok', `ok ${lastDuration ?? 0} ms`, { ms: lastDuration ?? 0 }) });
+  }
+
+  node.on('input', (msg, send, done) => {
+    let finished = false;
+    const doneOnce: DoneFunction = (err) => {
+      if (finished) return;
+      finished = true;
+      done(err);
+    };
+    const controller = new AbortController();
+    inFlight.set(controller, Promise.resolve());
+    showInFlight();
+    const work = handleMessage(msg, send, doneOnce, controller).catch((err: unknown) => {
+      // only reached if routing itself failed: still finish the message once
+      inFlight.delete(controller);
+      doneOnce(asTopError(err));
+    });
+    if (inFlight.has(controller)) inFlight.set(controller, work);
+  });
+
+  node.on('close', (_removed, done) => {
+    const pending = [...inFlight.values()];
+    for (const controller of inFlight.keys()) controller.abort(new TopError({ kind: 'aborted', message: 'node closed while the call was in flight' }));
+    closing = true;
+    node.status({});
+    if (pending.length === 0) return done();
+    // the client gives up on an aborted call at once; the timer only guards the 15 s close limit
+    const timer = setTimeout(done, 10_000);
+    void Promise.allSettled(pending).then(() => {
+      clearTimeout(timer);
+      done();
+    });
+  });
+}

@@ -1,0 +1,7 @@
+import { registerMethodNodes } from './method-node';
+import type { NodeAPI } from './red-types';
+
+/** Node set: the method nodes of role "provider". */
+export = function (RED: NodeAPI): void {
+  registerMethodNodes(RED, 'provider');
+};

@@ -1,0 +1,94 @@
+/** node-red-node-test-helper with the few typings the node tests need, and flow-building shortcuts. */
+import { strict as assert } from 'node:assert';
+
+export interface TestNode {
+  id: string;
+  type: string;
+  wires?: string[][];
+  on(event: string, listener: (arg: any) => void): void;
+  receive(msg: Record<string, unknown>): void;
+  [key: string]: any;
+}
+
+export interface TestHelper {
+  init(runtimePath: string, settings?: Record<string, unknown>): void;
+  load(nodes: unknown, flow: Array<Record<string, unknown>>, credentials?: Record<string, Record<string, string>>): Promise<void>;
+  unload(): Promise<void>;
+  getNode(id: string): TestNode;
+  startServer(done: (err?: unknown) => void): void;
+  stopServer(done: (err?: unknown) => void): void;
+  clearFlows(): Promise<void>;
+  _redNodes: { stopFlows(): Promise<void> };
+}
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+export const helper: TestHelper = require('node-red-node-test-helper');
+helper.init(require.resolve('node-red'));
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+export const catchNode: unknown = require('@node-red/nodes/core/common/25-catch.js');
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+export const completeNode: unknown = require('@node-red/nodes/core/common/24-complete.js');
+
+/** A config node pointing at the sandbox, plus its credentials (the test app by default). */
+export function configFlow(url: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return { id: 'cfg', type: 'tbk-config', name: 'sandbox', endpoint: url, signMethod: 'md5', timeout: 5000, retries: 0, rateLimit: 0, concurrency: 0, ...extra };
+}
+
+export const SANDBOX_SECRET = 'sandbox-secret';
+export const CONFIG_SESSION = 'config-session-6100e25f';
+
+export function credentials(extra: Record<string, string> = {}): Record<string, Record<string, string>> {
+  return { cfg: { appKey: 'sandbox-app', appSecret: SANDBOX_SECRET, session: CONFIG_SESSION, ...extra } };
+}
+
+/** Collects what a helper node receives; `next()` waits for the next message. */
+export class Collector {
+  readonly messages: Array<Record<string, any>> = [];
+  private waiters: Array<{ count: number; resolve: () => void }> = [];
+
+  constructor(node: TestNode) {
+    node.on('input', (msg: Record<string, any>) => {
+      this.messages.push(msg);
+      this.waiters = this.waiters.filter((w) => {
+        if (this.messages.length >= w.count) w.resolve();
+        return this.messages.length < w.count;
+      });
+    });
+  }
+
+  /** Resolves once `count` messages in all have arrived (rejects after a generous limit). */
+  waitFor(count: number, limitMs = 10_000): Promise<Array<Record<string, any>>> {
+    if (this.messages.length >= count) return Promise.resolve(this.messages);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`expected ${count} messages, got ${this.messages.length}`)), limitMs);
+      this.waiters.push({
+        count,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve(this.messages);
+        },
+      });
+    });
+  }
+}
+
+/** Counts done() calls of a node: Node-RED calls _complete once per done(). */
+export function countDone(node: TestNode): { count: number; errors: unknown[] } {
+  const record = { count: 0, errors: [] as unknown[] };
+  const original = node._complete as (msg: unknown, err?: unknown) => void;
+  node._complete = function (msg: unknown, err?: unknown) {
+    record.count++;
+    if (err) record.errors.push(err);
+    return original.call(this, msg, err);
+  };
+  return record;
+}
+
+export const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Everything a node emitted or showed, as text, must not carry a secret. */
+export function assertNoSecrets(what: unknown, secrets: string[]): void {
+  const text = JSON.stringify(what);
+  for (const secret of secrets) assert.ok(!text.includes(secret), `a secret leaked into ${text.slice(0, 200)}`);
+}
