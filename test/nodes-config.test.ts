@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { startSandbox, type Sandbox } from '../lib/sandbox';
 import { DEFAULT_ENDPOINT, expandEnv, readSettings } from '../nodes/config-settings';
 import type { NodeAPI } from '../nodes/red-types';
-import { Collector, assertNoSecrets, delay, helper } from './support/node-red';
+import { Collector, assertNoSecrets, delay, helper, requireFromNodeRed } from './support/node-red';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 import configNode = require('../nodes/tbk-config');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -13,8 +13,7 @@ const APP_SECRET = 'e5b7a210-nodes-config-secret';
 const SESSION = 'cfg-session-3f1c9a2e';
 
 // the real evaluateNodeProperty of the installed Node-RED
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const redUtil = require('@node-red/util').util as NodeAPI['util'];
+const redUtil = (requireFromNodeRed('@node-red/util') as { util: NodeAPI['util'] }).util;
 const RED = { util: redUtil } as NodeAPI;
 
 describe('tbk-config settings', function () {

@@ -21,14 +21,21 @@ export interface TestHelper {
   _redNodes: { stopFlows(): Promise<void> };
 }
 
+/**
+ * The Node-RED under test: the devDependency, or another install named by TBK_NODE_RED
+ * (the folder holding its node_modules) for the version matrix in .ci/run.
+ */
+const nodeRedRoot = process.env.TBK_NODE_RED ? [process.env.TBK_NODE_RED] : [__dirname];
+export const nodeRedPath = require.resolve('node-red', { paths: nodeRedRoot });
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-export const helper: TestHelper = require('node-red-node-test-helper');
-helper.init(require.resolve('node-red'));
+export const requireFromNodeRed = (id: string): unknown => require(require.resolve(id, { paths: [nodeRedPath] }));
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-export const catchNode: unknown = require('@node-red/nodes/core/common/25-catch.js');
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-export const completeNode: unknown = require('@node-red/nodes/core/common/24-complete.js');
+export const helper: TestHelper = require('node-red-node-test-helper');
+helper.init(nodeRedPath);
+
+export const catchNode: unknown = requireFromNodeRed('@node-red/nodes/core/common/25-catch.js');
+export const completeNode: unknown = requireFromNodeRed('@node-red/nodes/core/common/24-complete.js');
 
 /** A config node pointing at the sandbox, plus its credentials (the test app by default). */
 export function configFlow(url: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
