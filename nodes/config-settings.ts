@@ -83,7 +83,7 @@ export function readSettings(RED: NodeAPI, node: object, def: NodeDef): TbkSetti
 }
 
 export function problemWith(appKey: string, appSecret: string): TopError | undefined {
-  if (!appKey) return new TopError({ kind: 'validation', param: 'appKey', message: 'config node has no App Key' });
-  if (!appSecret) return new TopError({ kind: 'validation', param: 'appSecret', message: 'config node has no App Secret' });
+  if (!appKey) return new TopError({ kind: 'validation', param: 'appKey', message: 'config node has no App Key (set it in the config node, or the TBK_APP_KEY environment variable)' });
+  if (!appSecret) return new TopError({ kind: 'validation', param: 'appSecret', message: 'config node has no App Secret (set it in the config node, or the TBK_APP_SECRET environment variable)' });
   return undefined;
 }

@@ -14,9 +14,12 @@ export = function (RED: NodeAPI): void {
     RED.nodes.createNode(this, def);
     const credentials: Credentials = this.credentials ?? {};
     const settings = readSettings(RED, this, def);
-    const appKey = expandEnv(RED, this, credentials.appKey).trim();
-    const appSecret = expandEnv(RED, this, credentials.appSecret).trim();
-    const session = expandEnv(RED, this, credentials.session).trim();
+    // an empty credential falls back to TBK_APP_KEY / TBK_APP_SECRET / TBK_SESSION, so that
+    // example flows (which never carry credentials) run as imported
+    const credential = (value: string | undefined, envName: string): string => expandEnv(RED, this, value).trim() || (process.env[envName] ?? '').trim();
+    const appKey = credential(credentials.appKey, 'TBK_APP_KEY');
+    const appSecret = credential(credentials.appSecret, 'TBK_APP_SECRET');
+    const session = credential(credentials.session, 'TBK_SESSION');
     this.settings = settings;
 
     let client: TopClient | undefined;

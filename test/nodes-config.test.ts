@@ -109,6 +109,26 @@ describe('tbk-config node', function () {
     assert.equal(sandbox.requests().at(-1)!.appKey, APP_KEY);
   });
 
+  it('falls back to TBK_APP_KEY / TBK_APP_SECRET / TBK_SESSION when a credential is empty', async function () {
+    process.env.TBK_APP_KEY = APP_KEY;
+    process.env.TBK_APP_SECRET = APP_SECRET;
+    process.env.TBK_SESSION = 'env-session-1';
+    try {
+      await helper.load([configNode, apiNode], flow({}), {});
+      const ok = new Collector(helper.getNode('ok'));
+      const err = new Collector(helper.getNode('err'));
+      helper.getNode('api1').receive({ payload: { q: 'x' } });
+      await Promise.race([ok.waitFor(1), err.waitFor(1)]);
+      assert.equal(err.messages.length, 0, JSON.stringify(err.messages[0]?.error));
+      assert.equal(sandbox.requests().at(-1)!.appKey, APP_KEY);
+      assert.equal(sandbox.requests().at(-1)!.params.session, 'env-session-1');
+    } finally {
+      delete process.env.TBK_APP_KEY;
+      delete process.env.TBK_APP_SECRET;
+      delete process.env.TBK_SESSION;
+    }
+  });
+
   it('shares one client (one rate limiter) between the nodes that use it', async function () {
     sandbox.addFault({ kind: 'latency', latencyMs: 150 });
     sandbox.resetStats();
