@@ -14,3 +14,5 @@ export { RateLimiter } from './ratelimit';
 export type { RateLimitOptions, CallLimiter, Release } from './ratelimit';
 export { DEFAULT_RETRY } from './retry';
 export type { RetryOptions } from './retry';
+export { OrderSync, MemoryCheckpointStore } from './order-sync';
+export type { OrderSyncOptions, CheckpointStore, SyncState, RunReport } from './order-sync';

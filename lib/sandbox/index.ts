@@ -4,3 +4,4 @@ export type { SandboxApp, ReceivedFile } from './gateway';
 export { ECHO_METHOD, BARE_INTEGER_FIELDS, serializeBody, simplifyValue } from './gateway';
 export { FAULT_KINDS, FaultSet, parseFaultArg, seededRandom } from './faults';
 export type { FaultKind, FaultRule } from './faults';
+export { OrderBook, installOrderBook } from './order-book';

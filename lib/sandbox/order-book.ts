@@ -1,0 +1,457 @@
+/**
+ * A generated 淘宝客 order book that changes over time, and the answer of
+ * taobao.tbk.order.details.get / taobao.tbk.sc.order.details.get over it, for the sandbox.
+ *
+ * Time is the book's own (advance(ms)), independent of the wall clock the gateway checks the
+ * signed timestamp against. All instants are whole seconds, as the API's 'yyyy-MM-dd HH:mm:ss'.
+ *
+ * Life of an order (seeded, reproducible):
+ *   created and paid (tk_status 12) -> confirmed (14) -> settled (3, tk_earning_time set),
+ *   or closed (13) from 12 or 14; a settled order may much later get a refund mark (refund_tag 1):
+ *   a late update of an old order whose modified_time moves to "now".
+ * Every change is a new version stamped modified_time = the instant of the change. Some versions
+ * become visible to the API only after a delay (the data pipeline is late): that is what a sync's
+ * overlap re-read is for. Two changes of one order are at least minDwellMs apart.
+ *
+ * Ids are 18-19 digit strings; in the answer about half the orders carry them as bare JSON numbers
+ * and the others as JSON strings (the real API does both, see top-protocol.md section 7).
+ */
+import { seededRandom } from './faults';
+import { formatGmt8, parseGmt8 } from '../time';
+
+export type OrderQueryType = 1 | 2 | 3 | 4;
+
+/** The time field each query_type filters on. */
+export const ORDER_TIME_FIELDS: Readonly<Record<OrderQueryType, string>> = {
+  1: 'tk_create_time',
+  2: 'tk_paid_time',
+  3: 'tk_earning_time',
+  4: 'modified_time',
+};
+
+export const ORDER_METHODS = ['taobao.tbk.order.details.get', 'taobao.tbk.sc.order.details.get'] as const;
+
+const HOUR = 3600_000;
+const DAY = 24 * HOUR;
+/** "订单查询时间段日常要求不超过3个小时" (sub_code 2007) */
+export const MAX_QUERY_WINDOW_MS = 3 * HOUR;
+/** "开始时间应该大于最近90天" (sub_code 2004) */
+export const ORDER_RETENTION_MS = 90 * DAY;
+const MAX_PAGE_NO = 100;
+
+export type PublisherOrderRecord = Record<string, unknown> & { trade_id: string; trade_parent_id: string; tk_status: number; modified_time: string };
+
+export interface OrderVersion {
+  tradeId: string;
+  /** epoch ms of the change (= modified_time) */
+  modifiedAt: number;
+  /** epoch ms from which the API shows this version */
+  visibleAt: number;
+  record: PublisherOrderRecord;
+}
+
+interface OrderEntry {
+  tradeId: string;
+  quotedIds: boolean;
+  versions: OrderVersion[];
+  nextChangeAt?: number;
+}
+
+export interface OrderBookOptions {
+  seed: number;
+  /** epoch ms, the book's "now" at the start */
+  start: number;
+  /** new parent orders per hour (default 30) */
+  ordersPerHour?: number;
+  /** at least this long between two changes of one order (default 3 h) */
+  minDwellMs?: number;
+  /** at most this long before an open order changes (default 24 h) */
+  maxDwellMs?: number;
+  /** chance that a change becomes visible late (default 0.2) */
+  lateChance?: number;
+  /** the largest visibility delay (default 5 min) */
+  maxDelayMs?: number;
+  /** chance that a settled order gets a late refund mark (default 0.3) */
+  reopenChance?: number;
+  /** the longest window one query may span (default 3 h; 20 min during 大促) */
+  maxWindowMs?: number;
+}
+
+export interface OrderChange {
+  tradeId: string;
+  order: PublisherOrderRecord;
+}
+
+interface ErrorBody {
+  error_response: { code: number; msg: string; sub_code: string; sub_msg: string };
+}
+
+const floorSecond = (ms: number): number => Math.floor(ms / 1000) * 1000;
+
+function tbkError(subCode: string, subMsg: string): ErrorBody {
+  return { error_response: { code: 15, msg: 'Remote service error', sub_code: subCode, sub_msg: subMsg } };
+}
+
+const money = (value: number): string => value.toFixed(2);
+
+/** parseGmt8 of a record's time field, cached per record (records never change once made). */
+const timeCache = new WeakMap<object, Map<string, number>>();
+function fieldTime(record: PublisherOrderRecord, field: string): number {
+  let times = timeCache.get(record);
+  if (!times) timeCache.set(record, (times = new Map()));
+  let t = times.get(field);
+  if (t === undefined) times.set(field, (t = parseGmt8(String(record[field] ?? ''))));
+  return t;
+}
+
+function compareIds(a: string, b: string): number {
+  return a.length !== b.length ? a.length - b.length : a < b ? -1 : a > b ? 1 : 0;
+}
+
+export class OrderBook {
+  private readonly random: () => number;
+  private readonly options: Required<Omit<OrderBookOptions, 'seed' | 'start'>>;
+  private readonly orders = new Map<string, OrderEntry>();
+  private readonly open = new Set<OrderEntry>();
+  private readonly usedIds = new Set<string>();
+  private clock: number;
+  private nextArrival: number;
+
+  constructor(options: OrderBookOptions) {
+    this.random = seededRandom(options.seed);
+    this.clock = floorSecond(options.start);
+    this.options = {
+      ordersPerHour: options.ordersPerHour ?? 30,
+      minDwellMs: options.minDwellMs ?? 3 * HOUR,
+      maxDwellMs: options.maxDwellMs ?? DAY,
+      lateChance: options.lateChance ?? 0.2,
+      maxDelayMs: options.maxDelayMs ?? 5 * 60_000,
+      reopenChance: options.reopenChance ?? 0.3,
+      maxWindowMs: options.maxWindowMs ?? MAX_QUERY_WINDOW_MS,
+    };
+    this.nextArrival = this.clock + this.arrivalGap();
+  }
+
+  /** The book's clock (epoch ms). */
+  get now(): number {
+    return this.clock;
+  }
+
+  get size(): number {
+    return this.orders.size;
+  }
+
+  /** Moves the clock forward, creating and changing orders on the way; returns the number of new versions. */
+  advance(ms: number, options: { quiet?: boolean } = {}): number {
+    const end = floorSecond(this.clock + Math.max(0, ms));
+    let versions = 0;
+    if (!options.quiet) {
+      for (;;) {
+        let at = this.nextArrival;
+        let due: OrderEntry | undefined;
+        for (const entry of this.open) {
+          if (entry.nextChangeAt! < at) {
+            at = entry.nextChangeAt!;
+            due = entry;
+          }
+        }
+        if (at > end) break;
+        versions += due ? this.change(due, at) : this.arrive(at);
+      }
+    } else {
+      // nothing happens meanwhile: push pending changes and arrivals past the quiet period
+      const shift = end - this.clock;
+      this.nextArrival += shift;
+      for (const entry of this.open) entry.nextChangeAt! += shift;
+    }
+    this.clock = end;
+    return versions;
+  }
+
+  /** Every version ever made, oldest first. */
+  history(): OrderVersion[] {
+    const all: OrderVersion[] = [];
+    for (const entry of this.orders.values()) all.push(...entry.versions);
+    return all.sort((a, b) => a.modifiedAt - b.modifiedAt || compareIds(a.tradeId, b.tradeId));
+  }
+
+  /**
+   * The oracle: what a correct sync over [from, to] must have emitted, as (trade id, version).
+   * query_type 4 (modified time): every version whose modified_time is in [from, to] and that was
+   * visible by `visibleBy` (default now) — exact, provided the sync read often enough that no
+   * version was replaced before a run could see it (runs closer together than minDwellMs minus
+   * the delay and lag). query_type 1-3: the latest version visible by `visibleBy` of each order
+   * whose time field is in [from, to] (intermediate versions depend on when the sync read).
+   */
+  changes(options: { from: number; to: number; queryType?: OrderQueryType; visibleBy?: number }): OrderChange[] {
+    const queryType = options.queryType ?? 4;
+    const visibleBy = options.visibleBy ?? this.clock;
+    const field = ORDER_TIME_FIELDS[queryType];
+    const inRange = (record: PublisherOrderRecord): boolean => {
+      const t = fieldTime(record, field);
+      return !Number.isNaN(t) && t >= options.from && t <= options.to;
+    };
+    const out: OrderChange[] = [];
+    for (const entry of this.orders.values()) {
+      const visible = entry.versions.filter((v) => v.visibleAt <= visibleBy);
+      const candidates = queryType === 4 ? visible : visible.slice(-1);
+      for (const version of candidates) if (inRange(version.record)) out.push({ tradeId: entry.tradeId, order: structuredClone(version.record) });
+    }
+    return out;
+  }
+
+  /** The version of every order the API shows at the book's now. */
+  visibleOrders(): PublisherOrderRecord[] {
+    const out: PublisherOrderRecord[] = [];
+    for (const entry of this.orders.values()) {
+      const version = this.visibleVersion(entry);
+      if (version) out.push(structuredClone(version.record));
+    }
+    return out;
+  }
+
+  /**
+   * The answer of taobao.tbk.(sc.)order.details.get for these (string) params at the book's now:
+   * an inner response `{ data: {...} }` or an `{ error_response }` body, for sandbox.setResponse.
+   * Trade ids are digit strings (the sandbox writes them as bare numbers) or String objects (kept
+   * quoted) per order; with simplify=true all go bare (the simplified shape is built by walking
+   * plain objects).
+   */
+  answer(params: Record<string, string | undefined>): { data: Record<string, unknown> } | ErrorBody {
+    const intParam = (name: string, fallback: number): number | undefined => {
+      const text = params[name];
+      if (text === undefined || text.trim() === '') return fallback;
+      return /^-?\d+$/.test(text.trim()) ? Number(text) : undefined;
+    };
+    const queryType = intParam('query_type', 1);
+    if (queryType === undefined || !(queryType in ORDER_TIME_FIELDS)) return tbkError('isv.invalid-parameter', '非法参数:query_type');
+    const start = parseGmt8(params.start_time ?? '');
+    const end = parseGmt8(params.end_time ?? '');
+    if (Number.isNaN(start) || Number.isNaN(end)) return tbkError('2000', '开始时间或结束时间参数非法');
+    if (start >= end) return tbkError('2001', '开始时间应该小于结束时间');
+    if (start >= this.clock) return tbkError('2002', '请求参数非法，开始时间应该小于当前时间');
+    if (start < this.clock - ORDER_RETENTION_MS) return tbkError('2004', '请求参数非法，开始时间应该大于最近90天');
+    if (end - start > this.options.maxWindowMs) {
+      return tbkError('2007', '亲，订单查询时间段日常要求不超过3个小时，但如618、双11、年货节等大促期间预估时间段不可超过20分钟，超过会提示错误，调用时请务必注意时间段的选择，以保证亲能正常调用！');
+    }
+    const pageSize = intParam('page_size', 20);
+    if (pageSize === undefined || pageSize < 1 || pageSize > 100) return tbkError('isv.invalid-parameter', '非法参数:page_size，1~100');
+    const pageNo = intParam('page_no', 1);
+    if (pageNo === undefined || pageNo < 1 || pageNo > MAX_PAGE_NO) return tbkError('isv.invalid-parameter', `非法参数:page_no，1~${MAX_PAGE_NO}`);
+    const jumpType = intParam('jump_type', 1);
+    if (jumpType !== 1 && jumpType !== -1) return tbkError('1005', 'jumpType非法');
+    const tkStatus = params.tk_status?.trim() ? intParam('tk_status', 0) : undefined;
+    if (tkStatus !== undefined && ![11, 12, 13, 14, 3].includes(tkStatus)) return tbkError('1006', 'tkStatus非法');
+    const memberType = params.member_type?.trim() ? intParam('member_type', 0) : undefined;
+    const orderScene = intParam('order_scene', 1);
+    const positionText = params.position_index?.trim() || undefined;
+    let position: { first: SortKey; last: SortKey } | undefined;
+    if (positionText !== undefined) {
+      position = parsePosition(positionText);
+      if (!position) return tbkError('1008', 'positionIndex非法');
+    }
+
+    const field = ORDER_TIME_FIELDS[queryType as OrderQueryType];
+    const rows: Array<{ key: SortKey; entry: OrderEntry; record: PublisherOrderRecord }> = [];
+    for (const entry of this.orders.values()) {
+      const record = this.visibleVersion(entry)?.record;
+      if (!record) continue;
+      const t = fieldTime(record, field);
+      if (Number.isNaN(t) || t < start || t > end) continue;
+      if (tkStatus !== undefined && record.tk_status !== tkStatus) continue;
+      if (memberType !== undefined && record.tk_order_role !== memberType) continue;
+      if (orderScene === 2 && record.relation_id === undefined) continue;
+      if (orderScene === 3 && record.special_id === undefined) continue;
+      rows.push({ key: { time: t, tradeId: entry.tradeId }, entry, record });
+    }
+    rows.sort((a, b) => compareKeys(a.key, b.key));
+
+    let from: number;
+    if (!position) from = (pageNo - 1) * pageSize;
+    else if (jumpType === 1) from = countWhile(rows, (row) => compareKeys(row.key, position.last) <= 0);
+    else from = Math.max(0, countWhile(rows, (row) => compareKeys(row.key, position.first) < 0) - pageSize);
+    const upTo = !position || jumpType === 1 ? from + pageSize : countWhile(rows, (row) => compareKeys(row.key, position.first) < 0);
+    const page = rows.slice(from, Math.min(upTo, from + pageSize));
+    const bareAll = params.simplify === 'true';
+    const results = page.map(({ entry, record }) => {
+      const copy: Record<string, unknown> = structuredClone(record);
+      if (entry.quotedIds && !bareAll) {
+        copy.trade_id = Object(record.trade_id) as unknown;
+        copy.trade_parent_id = Object(record.trade_parent_id) as unknown;
+      }
+      return copy;
+    });
+    const data: Record<string, unknown> = {
+      results: { publisher_order_dto: results },
+      has_pre: from > 0,
+      has_next: from + page.length < rows.length,
+      page_no: pageNo,
+      page_size: pageSize,
+    };
+    if (page.length > 0) data.position_index = `${positionToken(page[0]!.key)}|${positionToken(page[page.length - 1]!.key)}`;
+    else if (positionText !== undefined) data.position_index = positionText;
+    return { data };
+  }
+
+  private visibleVersion(entry: OrderEntry): OrderVersion | undefined {
+    for (let i = entry.versions.length - 1; i >= 0; i--) if (entry.versions[i]!.visibleAt <= this.clock) return entry.versions[i];
+    return undefined;
+  }
+
+  private arrivalGap(): number {
+    const meanMs = HOUR / Math.max(0.001, this.options.ordersPerHour);
+    return floorSecond(-Math.log(1 - this.random()) * meanMs);
+  }
+
+  private dwell(): number {
+    const { minDwellMs, maxDwellMs } = this.options;
+    return floorSecond(minDwellMs + this.random() * Math.max(0, maxDwellMs - minDwellMs)) || 1000;
+  }
+
+  private delay(): number {
+    return this.random() < this.options.lateChance ? floorSecond(this.random() * this.options.maxDelayMs) : 0;
+  }
+
+  private newId(): string {
+    for (;;) {
+      const digits = 18 + Math.floor(this.random() * 2); // 18-19 digits, first non-zero
+      let id = String(1 + Math.floor(this.random() * 9));
+      while (id.length < digits) id += String(Math.floor(this.random() * 10));
+      if (!this.usedIds.has(id)) {
+        this.usedIds.add(id);
+        return id;
+      }
+    }
+  }
+
+  private arrive(at: number): number {
+    this.nextArrival = at + this.arrivalGap();
+    const parentId = this.newId();
+    const items = this.random() < 0.2 ? 2 + Math.floor(this.random() * 2) : 1;
+    const createdAt = at - floorSecond(this.random() * 120_000);
+    const role = this.random() < 0.8 ? 2 : 3;
+    const relationId = this.random() < 0.3 ? 100_000 + Math.floor(this.random() * 900_000) : undefined;
+    const delay = this.delay();
+    for (let i = 0; i < items; i++) {
+      const tradeId = items === 1 ? parentId : this.newId();
+      const price = 5 + Math.floor(this.random() * 50_000) / 100;
+      const num = 1 + Math.floor(this.random() * 3);
+      const rate = [1.5, 3, 5, 9.99, 20][Math.floor(this.random() * 5)]!;
+      const total = price * num;
+      const record: PublisherOrderRecord = {
+        trade_id: tradeId,
+        trade_parent_id: parentId,
+        tk_status: 12,
+        tk_order_role: role,
+        refund_tag: 0,
+        tk_create_time: formatGmt8(createdAt),
+        tk_paid_time: formatGmt8(at),
+        tb_paid_time: formatGmt8(at),
+        modified_time: formatGmt8(at),
+        item_id: String(500_000_000_000 + Math.floor(this.random() * 100_000_000_000)),
+        item_title: `沙箱商品 ${tradeId.slice(-4)}`,
+        item_num: num,
+        item_price: money(price),
+        alipay_total_price: money(total),
+        pay_price: '0.00',
+        total_commission_rate: money(rate),
+        tk_total_rate: money(rate),
+        pub_share_pre_fee: money((total * rate) / 100),
+        pub_share_fee: '0.00',
+        total_commission_fee: '0.00',
+        order_type: this.random() < 0.5 ? '天猫' : '淘宝',
+        adzone_id: 111_112_234_455,
+        site_id: 45_598_009,
+        pub_id: 98_836_808,
+      };
+      if (relationId !== undefined) record.relation_id = relationId;
+      const entry: OrderEntry = { tradeId, quotedIds: this.random() < 0.5, versions: [{ tradeId, modifiedAt: at, visibleAt: at + delay, record }], nextChangeAt: at + this.dwell() };
+      this.orders.set(tradeId, entry);
+      this.open.add(entry);
+    }
+    return items;
+  }
+
+  private change(entry: OrderEntry, at: number): number {
+    const current = entry.versions[entry.versions.length - 1]!.record;
+    const record: PublisherOrderRecord = { ...structuredClone(current), modified_time: formatGmt8(at) };
+    let next: number | undefined = at + this.dwell();
+    const roll = this.random();
+    if (current.tk_status === 12) {
+      if (roll < 0.8) record.tk_status = 14;
+      else {
+        record.tk_status = 13;
+        record.pub_share_pre_fee = '0.00';
+        next = undefined;
+      }
+    } else if (current.tk_status === 14) {
+      if (roll < 0.9) {
+        const total = Number(current.alipay_total_price);
+        const rate = Number(current.tk_total_rate);
+        record.tk_status = 3;
+        record.tk_earning_time = formatGmt8(at);
+        record.pay_price = money(total);
+        record.pub_share_fee = money((total * rate) / 100);
+        record.total_commission_fee = money((total * Number(current.total_commission_rate)) / 100);
+        // a settled order may, much later, get a refund mark: the late update
+        next = this.random() < this.options.reopenChance ? at + this.dwell() + this.dwell() : undefined;
+      } else {
+        record.tk_status = 13;
+        record.pub_share_pre_fee = '0.00';
+        next = undefined;
+      }
+    } else {
+      record.refund_tag = 1;
+      next = undefined;
+    }
+    entry.versions.push({ tradeId: entry.tradeId, modifiedAt: at, visibleAt: at + this.delay(), record });
+    entry.nextChangeAt = next;
+    if (next === undefined) this.open.delete(entry);
+    return 1;
+  }
+}
+
+interface SortKey {
+  time: number;
+  tradeId: string;
+}
+
+function compareKeys(a: SortKey, b: SortKey): number {
+  return a.time - b.time || compareIds(a.tradeId, b.tradeId);
+}
+
+/** Rows are sorted: the number of leading rows for which `test` holds. */
+function countWhile<T>(rows: readonly T[], test: (row: T) => boolean): number {
+  let lo = 0;
+  let hi = rows.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (test(rows[mid]!)) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Like the real `1555904214_lGltNdNvSX2`: epoch seconds and an opaque token (the trade id in base 36). */
+function positionToken(key: SortKey): string {
+  return `${key.time / 1000}_${BigInt(key.tradeId).toString(36)}`;
+}
+
+function parsePosition(text: string): { first: SortKey; last: SortKey } | undefined {
+  const parts = text.split('|');
+  if (parts.length !== 2) return undefined;
+  const keys: SortKey[] = [];
+  for (const part of parts) {
+    const m = /^(\d{1,12})_([0-9a-z]{1,16})$/.exec(part);
+    if (!m) return undefined;
+    let id = 0n;
+    for (const c of m[2]!) id = id * 36n + BigInt(parseInt(c, 36));
+    keys.push({ time: Number(m[1]) * 1000, tradeId: id.toString() });
+  }
+  return { first: keys[0]!, last: keys[1]! };
+}
+
+/** Makes the sandbox answer both order-details methods from this book (sandbox.setResponse). */
+export function installOrderBook(sandbox: { setResponse(method: string, body: (params: Record<string, string>) => unknown): void }, book: OrderBook): void {
+  for (const method of ORDER_METHODS) sandbox.setResponse(method, (params) => book.answer(params));
+}
