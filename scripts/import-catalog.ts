@@ -1,5 +1,5 @@
 /**
- * Generates specs/methods/<method>.json from the compiled TBK catalog (shared/reference/tbk-catalog.json).
+ * Generates specs/methods/<method>.json from the compiled TBK catalog (reference/tbk-catalog.json, a copy of shared/reference/tbk-catalog.json).
  *
  *   npx tsc -p tsconfig.json && node dist/scripts/import-catalog.js [path/to/tbk-catalog.json]
  *
@@ -519,7 +519,7 @@ function orderKeys(spec: MethodSpec): MethodSpec {
 }
 
 function main(): void {
-  const catalogPath = resolve(process.argv[2] ?? join(REPO_ROOT, '..', 'shared', 'reference', 'tbk-catalog.json'));
+  const catalogPath = resolve(process.argv[2] ?? join(REPO_ROOT, 'reference', 'tbk-catalog.json'));
   // lossless: response examples hold order ids beyond 2^53 (tb_trade_id 581552321112183166)
   const catalog = parseJsonLossless(readFileSync(catalogPath, 'utf8')) as Catalog;
   const titlesEn = JSON.parse(readFileSync(join(REPO_ROOT, 'scripts', 'titles-en.json'), 'utf8')) as Record<string, TitleEn>;

@@ -9,7 +9,7 @@ import type { MethodSpec, ParamKind, ParamSpec } from '../lib/spec/types';
 import { kindFor, parseLimits, shortZh } from '../scripts/import-catalog';
 
 const REPO_ROOT = resolve(__dirname, '..', ...(__dirname.includes('dist') ? ['..'] : []));
-const SHARED = resolve(REPO_ROOT, '..', 'shared');
+const REFERENCE = resolve(REPO_ROOT, 'reference');
 
 interface CatalogEntry {
   title: string;
@@ -18,7 +18,7 @@ interface CatalogEntry {
   params: Array<{ name: string; type: string; required: boolean; example: string | null }> | null;
 }
 
-const catalog = JSON.parse(readFileSync(join(SHARED, 'reference', 'tbk-catalog.json'), 'utf8')) as { methods: CatalogEntry[] };
+const catalog = JSON.parse(readFileSync(join(REFERENCE, 'tbk-catalog.json'), 'utf8')) as { methods: CatalogEntry[] };
 const specs = loadSpecs();
 const KINDS: ParamKind[] = ['string', 'number', 'boolean', 'date', 'json', 'string[]', 'number[]', 'file'];
 
@@ -93,9 +93,9 @@ describe('method specs', function () {
   });
 
   it('cover every seed title that maps to a known method', function () {
-    const seedFile = readdirSync(join(SHARED, 'seed')).find((f) => /^000_.*\.txt$/.test(f));
+    const seedFile = readdirSync(join(REFERENCE, 'seed')).find((f) => /^000_.*\.txt$/.test(f));
     assert.ok(seedFile);
-    const lines = readFileSync(join(SHARED, 'seed', seedFile), 'utf8').split('\n').map((l) => l.trim());
+    const lines = readFileSync(join(REFERENCE, 'seed', seedFile), 'utf8').split('\n').map((l) => l.trim());
     let covered = 0;
     for (const line of lines) {
       const entry = catalog.methods.find((m) => m.title === line);

@@ -4,3 +4,5 @@ import { resolve } from 'node:path';
 export const REPO_ROOT = resolve(__dirname, __dirname.includes('dist') ? '../../..' : '../..');
 /** The shared reference material beside the repository (../shared). */
 export const SHARED_DIR = resolve(REPO_ROOT, '..', 'shared');
+/** The reference data kept in the repository (copies of the shared material). */
+export const REFERENCE_DIR = resolve(REPO_ROOT, 'reference');
