@@ -465,7 +465,12 @@ export class OrderSync {
       this.options.onStatus?.({ phase: 'page', windowStart, windowEnd, page: pageNo, emitted: report.emitted.new + report.emitted.changed });
       const hasNext = data?.has_next === true || data?.has_next === 'true';
       if (!hasNext) return { done: true };
-      if (typeof data?.position_index === 'string' && data.position_index !== '') positionIndex = data.position_index;
+      const nextIndex = typeof data?.position_index === 'string' && data.position_index !== '' ? data.position_index : undefined;
+      // a gateway that says has_next but hands back the same cursor would be read forever
+      if (orders.length === 0 || (nextIndex !== undefined && nextIndex === positionIndex)) {
+        return { error: new Error(`The gateway answered has_next=true without moving on (page ${pageNo}, position_index ${nextIndex ?? 'none'}): window left unread`) };
+      }
+      if (nextIndex !== undefined) positionIndex = nextIndex;
     }
   }
 }

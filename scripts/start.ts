@@ -200,7 +200,7 @@ async function startGateway(flowFile: string): Promise<Gateway> {
   }
   const explicit = portFromEnv('SANDBOX_PORT');
   const preferred = explicit ?? sandboxPortOfExistingDemo(flowFile) ?? DEFAULT_SANDBOX_PORT;
-  const options = { apps: [{ ...DEFAULT_APP }], log: (line: string) => console.log(`[sandbox] ${line}`) };
+  const options = { apps: [{ ...DEFAULT_APP }], liveOrders: true, log: (line: string) => console.log(`[sandbox] ${line}`) };
   let sandbox: Sandbox;
   try {
     sandbox = await startSandbox({ ...options, port: preferred });

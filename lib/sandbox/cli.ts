@@ -1,13 +1,15 @@
 #!/usr/bin/env node
-/** tbk-sandbox [--port 8787] [--app-key K --app-secret S] [--session S]... [--fault kind[:prob]]... [--seed N] [--quiet] */
+/** tbk-sandbox [--port 8787] [--app-key K --app-secret S] [--session S]... [--fault kind[:prob]]... [--seed N] [--no-orders] [--quiet] */
 import { DEFAULT_APP, startSandbox } from './server';
 import { parseFaultArg, type FaultRule } from './faults';
 
 const USAGE = `Usage: tbk-sandbox [--port 8787] [--app-key KEY --app-secret SECRET] [--session S]...
-                   [--fault kind[:probability]]... [--seed N] [--quiet]
+                   [--fault kind[:probability]]... [--seed N] [--no-orders] [--quiet]
 
 A local Taobao Open Platform (TOP) gateway on 127.0.0.1 for 淘宝客 flows: it checks signatures,
 timestamps and required parameters, answers the documented examples, and injects faults.
+Order queries (taobao.tbk.order.details.get and the sc variant) are answered from a generated order
+book that follows the clock, unless --no-orders is given (then the documented example page).
 Fault kinds: latency http500 http502 reset malformed truncated empty throttle isp tbk-throttle business top-error`;
 
 interface CliArgs {
@@ -17,11 +19,12 @@ interface CliArgs {
   sessions: string[];
   faults: FaultRule[];
   seed?: number;
+  liveOrders: boolean;
   quiet: boolean;
 }
 
 function parseArgs(argv: string[]): CliArgs {
-  const args: CliArgs = { port: 8787, appKey: DEFAULT_APP.appKey, appSecret: DEFAULT_APP.appSecret, sessions: [], faults: [], quiet: false };
+  const args: CliArgs = { port: 8787, appKey: DEFAULT_APP.appKey, appSecret: DEFAULT_APP.appSecret, sessions: [], faults: [], liveOrders: true, quiet: false };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
     const value = (): string => {
@@ -41,6 +44,7 @@ function parseArgs(argv: string[]): CliArgs {
       case '--session': args.sessions.push(value()); break;
       case '--fault': args.faults.push(parseFaultArg(value())); break;
       case '--seed': args.seed = Number(value()); break;
+      case '--no-orders': args.liveOrders = false; break;
       case '--quiet': args.quiet = true; break;
       case '-h':
       case '--help':
@@ -69,6 +73,7 @@ async function main(): Promise<void> {
     sessions: args.sessions.length > 0 ? args.sessions : undefined,
     faults: args.faults,
     seed: args.seed,
+    liveOrders: args.liveOrders,
     log: args.quiet ? undefined : (line) => console.log(line),
   });
   console.log(`TOP sandbox gateway: ${sandbox.url}`);

@@ -455,3 +455,30 @@ function parsePosition(text: string): { first: SortKey; last: SortKey } | undefi
 export function installOrderBook(sandbox: { setResponse(method: string, body: (params: Record<string, string>) => unknown): void }, book: OrderBook): void {
   for (const method of ORDER_METHODS) sandbox.setResponse(method, (params) => book.answer(params));
 }
+
+export interface LiveOrderBookOptions {
+  seed?: number;
+  ordersPerHour?: number;
+  /** how much order history exists when the sandbox starts (default 24 h) */
+  historyHours?: number;
+}
+
+/**
+ * Serves both order methods from a book whose clock follows the wall clock, so that a polling
+ * flow (npm start, the examples) sees new orders and changes arrive as time passes.
+ */
+export function installLiveOrderBook(sandbox: { setResponse(method: string, body: (params: Record<string, string>) => unknown): void }, options: LiveOrderBookOptions = {}): OrderBook {
+  const book = new OrderBook({ seed: options.seed ?? 1, start: Date.now() - (options.historyHours ?? 24) * HOUR, ordersPerHour: options.ordersPerHour ?? 30 });
+  const catchUp = (): void => {
+    const behind = Date.now() - book.now;
+    if (behind >= 1000) book.advance(behind);
+  };
+  catchUp();
+  for (const method of ORDER_METHODS) {
+    sandbox.setResponse(method, (params) => {
+      catchUp();
+      return book.answer(params);
+    });
+  }
+  return book;
+}

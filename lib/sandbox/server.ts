@@ -2,6 +2,7 @@
  * A local TOP gateway on 127.0.0.1: signature, timestamp, required parameters, documented examples,
  * and injected faults. Used by the tests, the examples, `npm start` and the benchmarks.
  */
+import { installLiveOrderBook, type LiveOrderBookOptions } from './order-book';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { gzipSync } from 'node:zlib';
@@ -52,6 +53,11 @@ export interface SandboxOptions {
   recordLimit?: number;
   /** one line per call; never carries secrets or sessions */
   log?: (line: string) => void;
+  /**
+   * answer taobao.tbk.(sc.)order.details.get from a generated order book that follows the wall
+   * clock (new orders, status changes, late updates), instead of the documented example page
+   */
+  liveOrders?: boolean | LiveOrderBookOptions;
 }
 
 export interface SandboxStats {
@@ -502,6 +508,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         server.closeAllConnections();
       }),
   };
+  if (options.liveOrders) installLiveOrderBook(sandbox, options.liveOrders === true ? {} : options.liveOrders);
 
   return new Promise((resolve, reject) => {
     server.once('error', reject);
