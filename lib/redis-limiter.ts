@@ -1,0 +1,474 @@
+import { Redis, type RedisOptions } from 'ioredis';
+import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import { TopError } from './errors';
+import { DEFAULT_WINDOW_MS, RateLimiter, type CallLimiter, type Release } from './ratelimit';
+
+export type SharedLimitState = 'shared' | 'local-fallback';
+
+export interface RedisCallLimiterOptions {
+  /**
+   * a redis:// or rediss:// URL, ioredis options, or an ioredis client (then the caller owns it and
+   * closes it; give it enableOfflineQueue: false, and do not share it with other rate-limiter-flexible
+   * limiters: the library registers its script on the client as the command rlflxIncr)
+   */
+  redis: string | RedisOptions | Redis;
+  /** default 'tbk:rl:'; the Redis key is the prefix followed by the App Key */
+  keyPrefix?: string;
+  /** the App Key whose calls share the limit (never the secret) */
+  appKey: string;
+  /** calls started per second by every process together */
+  perSecond: number;
+  /** calls in flight at once in this process; 0 or less = no limit */
+  concurrency: number;
+  /** told whenever the limit becomes shared (Redis answers) or local to this process (Redis unreachable) */
+  onStateChange?: (state: SharedLimitState, reason?: string) => void;
+  /** the longest a Redis operation may take before the limiter falls back; default 300 ms */
+  operationTimeoutMs?: number;
+  /** how often, while in fallback, to try Redis again; default 1000 ms */
+  probeIntervalMs?: number;
+  /**
+   * the window the per-second limit is kept over, default DEFAULT_WINDOW_MS (1050): what it has over
+   * 1000 ms is the transit jitter the limit tolerates between taking a start and reaching the gateway
+   */
+  windowMs?: number;
+}
+
+export const DEFAULT_KEY_PREFIX = 'tbk:rl:';
+const DEFAULT_OPERATION_TIMEOUT_MS = 300;
+const DEFAULT_PROBE_INTERVAL_MS = 1000;
+const CONNECT_TIMEOUT_MS = 1000;
+const QUIT_GRACE_MS = 500;
+
+/**
+ * rate-limiter-flexible's own Redis script is a fixed window started by the first call: N calls at
+ * the end of one window and N at the start of the next land within milliseconds of each other, twice
+ * the limit in one second. The library takes a replacement script (option customIncrTtlLuaScript, same
+ * arguments and answer); this one keeps a sliding log of call starts in a sorted set, stamped with the
+ * Redis server clock, and admits a call only when fewer than `points` starts lie in the last window.
+ * Whatever interval of one window you take, its last admitted call saw every earlier one in it, so
+ * no window holds more than `points` starts. The window is a little more than a second (like the
+ * in-process limiter) so that transit jitter cannot squeeze two windows into one second at the gateway.
+ * ARGV: [1] points to take (always 1 here), [2] whole seconds (unused), [3] points per window,
+ * [4] window in seconds. Answer: {points consumed in the window (above the limit = refused), ms
+ * until the oldest start leaves the window}.
+ */
+export const SLIDING_WINDOW_SCRIPT = `
+if redis.replicate_commands then redis.replicate_commands() end
+local key = KEYS[1]
+local limit = tonumber(ARGV[3])
+local windowMs = math.ceil(tonumber(ARGV[4]) * 1000)
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', key, '-inf', now - windowMs)
+local count = redis.call('ZCARD', key)
+if count >= limit then
+  local oldest = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
+  return {limit + 1, math.max(1, tonumber(oldest[2]) + windowMs - now)}
+end
+local member = t[1] .. string.format('%06d', tonumber(t[2]))
+local suffix = 0
+while redis.call('ZSCORE', key, member .. '-' .. suffix) do suffix = suffix + 1 end
+redis.call('ZADD', key, now, member .. '-' .. suffix)
+redis.call('PEXPIRE', key, windowMs)
+local oldest = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
+return {count + 1, math.max(0, tonumber(oldest[2]) + windowMs - now)}
+`;
+
+function isRedisClient(value: unknown): value is Redis {
+  return typeof value === 'object' && value !== null && typeof (value as Redis).defineCommand === 'function' && typeof (value as Redis).status === 'string';
+}
+
+function closedError(): TopError {
+  return new TopError({ kind: 'aborted', message: 'Client closed' });
+}
+
+function abortedError(signal: AbortSignal): TopError {
+  const reason: unknown = signal.reason;
+  if (reason instanceof TopError) return reason;
+  return new TopError({ kind: 'aborted', message: 'Call aborted while waiting for the rate limit' });
+}
+
+/** The host and port of a Redis URL: what a status or a reason may show (never the password). */
+export function redisTarget(redis: RedisCallLimiterOptions['redis']): string {
+  if (typeof redis === 'string') {
+    try {
+      const url = new URL(redis);
+      return `${url.hostname}:${url.port || '6379'}`;
+    } catch {
+      return 'redis';
+    }
+  }
+  const options = isRedisClient(redis) ? redis.options : redis;
+  if (options.path) return options.path;
+  return `${options.host ?? '127.0.0.1'}:${options.port ?? 6379}`;
+}
+
+function describeFailure(err: unknown): string {
+  const text = err instanceof Error ? err.message : String(err);
+  return text.replace(/\/\/[^@/\s]*@/g, '//');
+}
+
+/**
+ * A CallLimiter whose per-second limit is shared, through Redis, by every process that uses the same
+ * App Key (several Node-RED runtimes, workers): together they never start more than `perSecond`
+ * calls in any one-second window. Calls queue (FIFO within this process) instead of failing.
+ *
+ * The concurrency cap stays per process: it protects this process's sockets and memory, which other
+ * processes do not share, and TOP throttles an App Key by calls per second, not by calls in flight.
+ * A shared count of calls in flight would also need leases and heartbeats, or a crashed process would
+ * hold its slots forever.
+ *
+ * When Redis does not answer (refused, down, slower than operationTimeoutMs) the limiter falls back
+ * at once to an in-process RateLimiter with the same limits, says so through onStateChange, keeps
+ * trying Redis in the background and returns to the shared limit when Redis answers again. While in
+ * fallback each process keeps the limit on its own, so several processes together may exceed it.
+ */
+export class RedisCallLimiter implements CallLimiter {
+  private readonly key: string;
+  private readonly perSecond: number;
+  private readonly target: string;
+  private readonly operationTimeoutMs: number;
+  private readonly probeIntervalMs: number;
+  private readonly onStateChange?: (state: SharedLimitState, reason?: string) => void;
+  private readonly client: Redis;
+  private readonly ownsClient: boolean;
+  private readonly shared: RateLimiterRedis;
+  /** the concurrency cap of this process, kept in both modes; also the FIFO order of the callers */
+  private readonly gate: RateLimiter;
+  /** one caller at a time asks Redis for a start: FIFO within the process, no herd of pollers */
+  private readonly turn: RateLimiter;
+  /** the per-second limit of this process alone, while Redis is unreachable */
+  private readonly fallback: RateLimiter;
+  private currentState: SharedLimitState | 'connecting' = 'connecting';
+  private readonly settled: Promise<void>;
+  private settle: () => void = () => undefined;
+  private startupTimer: NodeJS.Timeout | undefined;
+  private probeTimer: NodeJS.Timeout | undefined;
+  private probing = false;
+  private waitingForStart = 0;
+  private closed = false;
+  private closing: Promise<void> | undefined;
+  private readonly listeners: Array<[string, (...args: unknown[]) => void]> = [];
+
+  constructor(options: RedisCallLimiterOptions) {
+    if (typeof options?.appKey !== 'string' || options.appKey.trim() === '') throw new TopError({ kind: 'validation', param: 'appKey', message: 'A shared rate limit needs the App Key it is kept for' });
+    if (!(options.perSecond >= 1)) throw new TopError({ kind: 'validation', param: 'perSecond', message: 'A shared rate limit needs a limit of at least 1 call per second' });
+    this.perSecond = Math.floor(options.perSecond);
+    const concurrency = Math.max(0, Math.floor(options.concurrency ?? 0));
+    this.operationTimeoutMs = options.operationTimeoutMs ?? DEFAULT_OPERATION_TIMEOUT_MS;
+    this.probeIntervalMs = options.probeIntervalMs ?? DEFAULT_PROBE_INTERVAL_MS;
+    this.onStateChange = options.onStateChange;
+    this.gate = new RateLimiter({ perSecond: 0, concurrency });
+    this.turn = new RateLimiter({ perSecond: 0, concurrency: 1 });
+    const windowMs = options.windowMs ?? DEFAULT_WINDOW_MS;
+    // below a second rate-limiter-flexible would not run the script (it needs a duration of whole seconds >= 1)
+    if (!(windowMs >= 1000)) throw new TopError({ kind: 'validation', param: 'windowMs', message: 'The window of a shared rate limit is at least 1000 ms' });
+    this.fallback = new RateLimiter({ perSecond: this.perSecond, concurrency: 0, windowMs });
+    this.target = redisTarget(options.redis);
+    const keyPrefix = options.keyPrefix ?? DEFAULT_KEY_PREFIX;
+    const appKey = options.appKey.trim();
+
+    if (isRedisClient(options.redis)) {
+      this.client = options.redis;
+      this.ownsClient = false;
+    } else {
+      // commandTimeout only cleans up after a Redis that hangs: calls give up on it sooner (operationTimeoutMs)
+      const ours: RedisOptions = { connectTimeout: CONNECT_TIMEOUT_MS, commandTimeout: Math.max(1000, 3 * this.operationTimeoutMs), maxRetriesPerRequest: 1, disconnectTimeout: QUIT_GRACE_MS };
+      // Never queue commands while disconnected: a call must fall back, not wait for Redis. No
+      // reconnection by ioredis: the probe reconnects (ioredis cannot be stopped cleanly between
+      // its own attempts: disconnect() then leaves a timer behind and never says 'end').
+      const forced: RedisOptions = { enableOfflineQueue: false, lazyConnect: false, retryStrategy: () => null };
+      this.client = typeof options.redis === 'string' ? new Redis(options.redis, { ...ours, ...forced }) : new Redis({ ...ours, ...options.redis, ...forced });
+      this.ownsClient = true;
+    }
+
+    // rate-limiter-flexible joins prefix and key with ':'; a prefix ending in ':' is used as given
+    const libraryPrefix = keyPrefix.endsWith(':') ? keyPrefix.slice(0, -1) : keyPrefix;
+    this.key = appKey;
+    this.shared = new RateLimiterRedis({
+      storeClient: this.client,
+      keyPrefix: libraryPrefix,
+      points: this.perSecond,
+      duration: windowMs / 1000,
+      rejectIfRedisNotReady: true,
+      customIncrTtlLuaScript: SLIDING_WINDOW_SCRIPT,
+    });
+
+    this.settled = new Promise<void>((resolve) => {
+      this.settle = resolve;
+    });
+    this.listen('ready', () => this.enter('shared'));
+    this.listen('error', (err) => this.enter('local-fallback', `Redis ${this.target} unreachable: ${describeFailure(err)}`));
+    this.listen('close', () => this.enter('local-fallback', `Redis ${this.target} closed the connection`));
+    if (this.client.status === 'ready') this.enter('shared');
+    else {
+      this.startupTimer = setTimeout(() => {
+        this.startupTimer = undefined;
+        // a 'ready' that came while the event loop was busy is handled before giving up on it
+        setImmediate(() => {
+          if (this.currentState === 'connecting') this.enter('local-fallback', `Redis ${this.target} not ready within ${CONNECT_TIMEOUT_MS} ms`);
+        });
+      }, CONNECT_TIMEOUT_MS);
+    }
+  }
+
+  /** 'connecting' until Redis first answers or fails, then 'shared' or 'local-fallback'. */
+  get state(): SharedLimitState | 'connecting' {
+    return this.currentState;
+  }
+
+  get inFlight(): number {
+    return this.gate.inFlight - this.waitingForStart;
+  }
+
+  get queued(): number {
+    return this.gate.queued + this.waitingForStart;
+  }
+
+  /** The Redis key the shared limit is kept under. */
+  get redisKey(): string {
+    return this.shared.getKey(this.key);
+  }
+
+  async acquire(signal?: AbortSignal): Promise<Release> {
+    if (this.closed) throw closedError();
+    if (signal?.aborted) throw abortedError(signal);
+    const releaseGate = await this.gate.acquire(signal);
+    this.waitingForStart++;
+    try {
+      await this.takeStart(signal);
+    } catch (err) {
+      releaseGate();
+      throw err;
+    } finally {
+      this.waitingForStart--;
+    }
+    return releaseGate;
+  }
+
+  /**
+   * Rejects every queued call, stops the background reconnection and quits the Redis connection (a
+   * client passed in is left open: it is the caller's). Resolves once the connection has ended.
+   */
+  close(): Promise<void> {
+    if (this.closing) return this.closing;
+    this.closed = true;
+    this.clearTimers();
+    this.settle();
+    this.gate.close();
+    this.turn.close();
+    this.fallback.close();
+    for (const [event, listener] of this.listeners) this.client.off(event, listener);
+    this.listeners.length = 0;
+    this.closing = this.ownsClient ? quitClient(this.client) : Promise.resolve();
+    return this.closing;
+  }
+
+  /** Waits for this caller's turn, then for a start within the shared (or fallback) per-second limit. */
+  private async takeStart(signal: AbortSignal | undefined): Promise<void> {
+    const releaseTurn = await this.turn.acquire(signal);
+    try {
+      await this.untilSettled(signal);
+      for (;;) {
+        if (this.closed) throw closedError();
+        if (signal?.aborted) throw abortedError(signal);
+        if (this.currentState !== 'shared') {
+          (await this.fallback.acquire(signal))();
+          return;
+        }
+        const outcome = await this.consume();
+        if (outcome === 'started') {
+          // a start is taken in Redis even if the caller gave up meanwhile: counted, never exceeded
+          if (signal?.aborted) throw abortedError(signal);
+          return;
+        }
+        if (typeof outcome === 'number') await sleep(outcome, signal);
+        else this.enter('local-fallback', outcome.failure);
+      }
+    } finally {
+      releaseTurn();
+    }
+  }
+
+  /** 'started', the ms to wait before the next try, or why Redis could not be used. */
+  private async consume(): Promise<'started' | number | { failure: string }> {
+    const answer = await withinTime(
+      this.shared.consume(this.key).then(
+        () => 'started' as const,
+        (err: unknown) => (err instanceof RateLimiterRes ? Math.max(1, err.msBeforeNext) : { failure: `Redis ${this.target}: ${describeFailure(err)}` }),
+      ),
+      this.operationTimeoutMs,
+    );
+    return answer ? answer.value : { failure: `Redis ${this.target} did not answer within ${this.operationTimeoutMs} ms` };
+  }
+
+  private enter(state: SharedLimitState, reason?: string): void {
+    if (this.closed) return;
+    if (this.startupTimer) {
+      clearTimeout(this.startupTimer);
+      this.startupTimer = undefined;
+    }
+    this.settle();
+    if (state === 'local-fallback') this.scheduleProbe();
+    else this.stopProbe();
+    if (state === this.currentState) return;
+    this.currentState = state;
+    this.onStateChange?.(state, reason);
+  }
+
+  /** While in fallback: when the connection is up again, check that Redis answers before sharing again. */
+  private scheduleProbe(): void {
+    if (this.probeTimer || this.closed) return;
+    this.probeTimer = setTimeout(() => {
+      this.probeTimer = undefined;
+      void this.probe();
+    }, this.probeIntervalMs);
+  }
+
+  private stopProbe(): void {
+    if (this.probeTimer) clearTimeout(this.probeTimer);
+    this.probeTimer = undefined;
+  }
+
+  private async probe(): Promise<void> {
+    if (this.closed || this.currentState !== 'local-fallback' || this.probing) return;
+    if (this.client.status === 'end' && this.ownsClient) {
+      // the 'ready' event brings the limit back to shared
+      this.client.connect().catch(() => undefined);
+      this.scheduleProbe();
+      return;
+    }
+    if (this.client.status !== 'ready') {
+      this.scheduleProbe();
+      return;
+    }
+    // connected but it did not answer in time: ask again
+    this.probing = true;
+    try {
+      const answer = await withinTime(
+        this.client.ping().then(
+          () => true,
+          () => false,
+        ),
+        this.operationTimeoutMs,
+      );
+      if (answer?.value) this.enter('shared');
+      else this.scheduleProbe();
+    } finally {
+      this.probing = false;
+    }
+  }
+
+  private async untilSettled(signal: AbortSignal | undefined): Promise<void> {
+    if (this.currentState !== 'connecting') return;
+    if (!signal) return this.settled;
+    await new Promise<void>((resolve, reject) => {
+      const onAbort = () => reject(abortedError(signal));
+      signal.addEventListener('abort', onAbort, { once: true });
+      void this.settled.then(() => {
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      });
+    });
+  }
+
+  private listen(event: string, listener: (...args: unknown[]) => void): void {
+    this.client.on(event, listener);
+    this.listeners.push([event, listener]);
+  }
+
+  private clearTimers(): void {
+    if (this.startupTimer) clearTimeout(this.startupTimer);
+    this.startupTimer = undefined;
+    this.stopProbe();
+  }
+}
+
+/**
+ * The value of a promise that never rejects, or undefined when it takes longer than `ms`. An answer
+ * that arrived while the event loop was busy is read before the timeout wins (the timer only
+ * schedules the verdict for after the I/O phase), so a stalled process does not mistake a late
+ * look at its socket for a slow Redis.
+ */
+function withinTime<T>(promise: Promise<T>, ms: number): Promise<{ value: T } | undefined> {
+  return new Promise((resolve) => {
+    let done = false;
+    let immediate: NodeJS.Immediate | undefined;
+    const timer = setTimeout(() => {
+      immediate = setImmediate(() => {
+        if (done) return;
+        done = true;
+        resolve(undefined);
+      });
+    }, ms);
+    void promise.then((value) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      if (immediate) clearImmediate(immediate);
+      resolve({ value });
+    });
+  });
+}
+
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(abortedError(signal));
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(abortedError(signal!));
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** QUIT when connected (pending answers arrive first), otherwise drop the connection attempt. */
+function quitClient(client: Redis): Promise<void> {
+  if (client.status === 'end') return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    client.once('end', done);
+    // an 'error' without a listener would be printed by ioredis; the connection is going away anyway
+    client.on('error', () => undefined);
+    const timer = setTimeout(() => {
+      client.off('end', done);
+      client.disconnect();
+      resolve();
+    }, QUIT_GRACE_MS);
+    if (client.status === 'ready') client.quit().catch(() => client.disconnect());
+    else client.disconnect();
+  });
+}
+
+export interface LimiterConfig {
+  /** blank = no shared limit (the client keeps its in-process limiter) */
+  redisUrl?: string;
+  appKey: string;
+  perSecond: number;
+  concurrency: number;
+  onStateChange?: (state: SharedLimitState, reason?: string) => void;
+}
+
+/**
+ * What the config node calls: a RedisCallLimiter when a Redis URL is configured, undefined otherwise
+ * (then TopClient uses its in-process limiter). Throws a validation TopError for a URL that is not redis.
+ */
+export function createLimiterFromConfig(config: LimiterConfig): RedisCallLimiter | undefined {
+  const redisUrl = config.redisUrl?.trim();
+  if (!redisUrl) return undefined;
+  let url: URL;
+  try {
+    url = new URL(redisUrl);
+  } catch {
+    throw new TopError({ kind: 'validation', param: 'redisUrl', message: 'The Redis URL is not a URL (like redis://127.0.0.1:6379/0)' });
+  }
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') throw new TopError({ kind: 'validation', param: 'redisUrl', message: 'The Redis URL must start with redis:// or rediss://' });
+  return new RedisCallLimiter({ redis: redisUrl, appKey: config.appKey, perSecond: config.perSecond, concurrency: config.concurrency, onStateChange: config.onStateChange });
+}
