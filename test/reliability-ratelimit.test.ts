@@ -1,0 +1,81 @@
+/** Rate limiting through a method node: a burst of 1 000 messages, 40 calls/s at the gateway at most, none dropped. */
+import { strict as assert } from 'node:assert';
+import { startSandbox, type Sandbox } from '../lib/sandbox';
+import { helper } from './support/node-red';
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+import configNode = require('../nodes/tbk-config');
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+import commonSet = require('../nodes/tbk-common');
+
+const BURST = 1000;
+const LIMIT = 40;
+
+/** The most call starts in any window [t, t + 1000 ms). */
+export function maxInAnySecond(starts: number[]): number {
+  const sorted = [...starts].sort((a, b) => a - b);
+  let max = 0;
+  let from = 0;
+  for (let to = 0; to < sorted.length; to++) {
+    while (sorted[to]! - sorted[from]! >= 1000) from++;
+    max = Math.max(max, to - from + 1);
+  }
+  return max;
+}
+
+describe('reliability: rate limit under a burst', function () {
+  this.timeout(90_000);
+  let sandbox: Sandbox;
+
+  before(async function () {
+    sandbox = await startSandbox({ recordLimit: 5000 });
+    await new Promise<void>((resolve, reject) => helper.startServer((err) => (err ? reject(err as Error) : resolve())));
+  });
+  after(async function () {
+    await helper.unload();
+    await new Promise<void>((resolve) => helper.stopServer(() => resolve()));
+    await sandbox.close();
+  });
+
+  it('the sliding-window counter sees a burst', function () {
+    assert.equal(maxInAnySecond([0, 10, 999, 1000, 1999]), 3);
+    assert.equal(maxInAnySecond([0, 1000, 2000]), 1);
+  });
+
+  it(`${BURST} messages at once with a limit of ${LIMIT}/s: never more than ${LIMIT} calls in any second at the gateway, every message answered once`, async function () {
+    const flow = [
+      { id: 'f1', type: 'tab' },
+      { id: 'cfg', type: 'tbk-config', z: 'f1', endpoint: sandbox.url, timeout: 10_000, retries: 0, rateLimit: LIMIT, concurrency: 16 },
+      { id: 'm', type: 'tbk-item-info-get', z: 'f1', x: 0, y: 0, config: 'cfg', version: 1, params: {}, errorMode: 'output', wires: [['ok'], ['err']] },
+      { id: 'ok', type: 'helper', z: 'f1', x: 0, y: 0 },
+      { id: 'err', type: 'helper', z: 'f1', x: 0, y: 0 },
+    ];
+    await helper.load([configNode, commonSet], flow, { cfg: { appKey: 'sandbox-app', appSecret: 'sandbox-secret' } });
+    const answered = new Uint8Array(BURST);
+    const failures: string[] = [];
+    let count = 0;
+    let allDone: () => void = () => undefined;
+    const finished = new Promise<void>((resolve) => (allDone = resolve));
+    const onOutput = (port: string) => (msg: Record<string, any>) => {
+      answered[msg.seq as number]!++;
+      if (port === 'err') failures.push(`${String(msg.seq)}: ${String(msg.error?.message)}`);
+      if (++count === BURST) allDone();
+    };
+    helper.getNode('ok').on('input', onOutput('ok'));
+    helper.getNode('err').on('input', onOutput('err'));
+    sandbox.resetStats();
+    const node = helper.getNode('m');
+    for (let seq = 0; seq < BURST; seq++) node.receive({ seq, payload: { num_iids: String(5_000_000 + seq) } });
+    await finished;
+
+    assert.deepEqual(failures, []);
+    assert.ok(answered.every((n) => n === 1), 'every message answered exactly once');
+    const stats = sandbox.stats();
+    assert.equal(stats.totalCalls, BURST, 'one gateway call per message, none dropped or repeated');
+    const seen = new Set(sandbox.requests().map((r) => r.params.num_iids));
+    assert.equal(seen.size, BURST);
+    const peak = maxInAnySecond(stats.callStarts);
+    console.log(`      peak ${peak} calls in a sliding 1 s window (limit ${LIMIT}); peak in a calendar second ${stats.maxCallsPerSecond}; ${stats.maxConcurrent} at once at most`);
+    assert.ok(peak <= LIMIT, `${peak} calls in one second`);
+    assert.ok(peak >= LIMIT - 5, `the limiter ran far below the limit (${peak}/s): the burst was not a burst`);
+  });
+});
