@@ -5,14 +5,11 @@ export interface RateLimitOptions {
   perSecond: number;
   /** calls in flight at once; 0 or less = no limit */
   concurrency: number;
-  /**
-   * the window the per-second limit is kept over: a little more than a second, so that
-   * network jitter cannot push two windows' calls into one second at the gateway
-   */
+  /** the window the per-second limit is kept over (default one second) */
   windowMs?: number;
 }
 
-export const DEFAULT_WINDOW_MS = 1050;
+export const DEFAULT_WINDOW_MS = 1000;
 
 export type Release = () => void;
 
@@ -38,16 +35,22 @@ function abortedError(signal: AbortSignal | undefined): TopError {
 }
 
 /**
- * Queues calls instead of failing them. The per-second limit is a sliding window over the
- * start times of the last `perSecond` calls (a window of slightly more than a second), so no one-second window ever holds more than
- * `perSecond` starts (a token bucket would let twice that through at a refill boundary).
+ * Queues calls instead of failing them. The per-second limit is kept over the last `perSecond`
+ * calls: a call may start only when the call `perSecond` places before it FINISHED at least a
+ * window ago. A call reaches the gateway before its answer comes back, so whatever the
+ * connection set-up time or network jitter, no one-second window at the gateway holds more
+ * than `perSecond` calls. (Stamping the start instead lets a slow first batch, still opening
+ * its connections, share a second at the gateway with the next batch; a token bucket lets
+ * twice the limit through at a refill boundary.) The price is that a saturated limiter runs
+ * at perSecond / (1 s + latency).
  */
 export class RateLimiter implements CallLimiter {
   private readonly perSecond: number;
   private readonly concurrency: number;
   private readonly windowMs: number;
-  private readonly starts: number[];
-  private startIndex = 0;
+  /** finish time of the call that last held each slot; +Infinity while it is in flight */
+  private readonly finishes: number[];
+  private slotIndex = 0;
   private active = 0;
   private readonly waiters: Waiter[] = [];
   private timer: NodeJS.Timeout | undefined;
@@ -57,7 +60,7 @@ export class RateLimiter implements CallLimiter {
     this.perSecond = Math.max(0, Math.floor(options.perSecond ?? 0));
     this.concurrency = Math.max(0, Math.floor(options.concurrency ?? 0));
     this.windowMs = options.windowMs ?? DEFAULT_WINDOW_MS;
-    this.starts = new Array<number>(this.perSecond).fill(Number.NEGATIVE_INFINITY);
+    this.finishes = new Array<number>(this.perSecond).fill(Number.NEGATIVE_INFINITY);
   }
 
   get inFlight(): number {
@@ -101,20 +104,23 @@ export class RateLimiter implements CallLimiter {
 
   private canStart(now: number): boolean {
     if (this.concurrency > 0 && this.active >= this.concurrency) return false;
-    if (this.perSecond > 0 && now - this.starts[this.startIndex]! < this.windowMs) return false;
+    if (this.perSecond > 0 && now - this.finishes[this.slotIndex]! < this.windowMs) return false;
     return true;
   }
 
   private start(): Release {
+    let slot = -1;
     if (this.perSecond > 0) {
-      this.starts[this.startIndex] = Date.now();
-      this.startIndex = (this.startIndex + 1) % this.perSecond;
+      slot = this.slotIndex;
+      this.finishes[slot] = Number.POSITIVE_INFINITY;
+      this.slotIndex = (this.slotIndex + 1) % this.perSecond;
     }
     this.active++;
     let released = false;
     return () => {
       if (released) return;
       released = true;
+      if (slot >= 0) this.finishes[slot] = Date.now();
       this.active--;
       this.pump();
     };
@@ -125,7 +131,9 @@ export class RateLimiter implements CallLimiter {
       const now = Date.now();
       if (this.concurrency > 0 && this.active >= this.concurrency) return; // a release will pump again
       if (this.perSecond > 0) {
-        const wait = this.windowMs - (now - this.starts[this.startIndex]!);
+        const finished = this.finishes[this.slotIndex]!;
+        if (finished === Number.POSITIVE_INFINITY) return; // its release will pump again
+        const wait = this.windowMs - (now - finished);
         if (wait > 0) {
           if (!this.timer) {
             this.timer = setTimeout(() => {

@@ -192,12 +192,12 @@ describe('TopClient', function () {
     it('close() ends in-flight and queued calls with aborted errors', async function () {
       server.script((_req, res) => setTimeout(() => json({ tbk_item_info_get_response: {} })(_req, res, undefined as never), 1000));
       const c = make({ rateLimit: { perSecond: 0, concurrency: 1 } });
-      const calls = [c.call('taobao.tbk.item.info.get', {}), c.call('taobao.tbk.item.info.get', {})];
+      const calls = [c.call('taobao.tbk.item.info.get', {}), c.call('taobao.tbk.item.info.get', {})].map(rejection);
       await new Promise((r) => setTimeout(r, 30));
       assert.equal(c.inFlight, 1);
       assert.equal(c.queued, 1);
       await c.close();
-      const errors = await Promise.all(calls.map(rejection));
+      const errors = await Promise.all(calls);
       assert.deepEqual(errors.map((e) => e.kind), ['aborted', 'aborted']);
     });
     it('code 7 with a short ban waits it out and retries; a long ban is reported', async function () {
