@@ -2,15 +2,25 @@
  * Lossless JSON parsing for TOP bodies: integers beyond 2^53 (TBK order ids such as
  * tb_trade_parent_id, 18-19 digits) come out as exact decimal strings.
  *
- * Fast path: a body with no run of 16 or more digits cannot hold an unsafe integer, so it
- * goes straight to JSON.parse. Otherwise a single scan quotes the unsafe integer literals
- * that stand outside strings, and JSON.parse does the rest.
+ * JSON.parse first; only when the result holds an integer beyond 2^53 (which JSON.parse may have
+ * rounded) is the text parsed again with those literals quoted. Checking the parsed value is far
+ * cheaper than scanning the text for long digit runs, which also match inside strings (every
+ * material-search answer carries one in app_pvid).
  */
-const LONG_DIGIT_RUN = /\d{16,}/;
-
 export function parseJsonLossless(text: string): unknown {
-  if (!LONG_DIGIT_RUN.test(text)) return JSON.parse(text);
-  return JSON.parse(quoteUnsafeIntegers(text));
+  const value: unknown = JSON.parse(text);
+  return holdsUnsafeInteger(value) ? JSON.parse(quoteUnsafeIntegers(text)) : value;
+}
+
+function holdsUnsafeInteger(value: unknown): boolean {
+  if (typeof value === 'number') return value > Number.MAX_SAFE_INTEGER || value < -Number.MAX_SAFE_INTEGER;
+  if (typeof value !== 'object' || value === null) return false;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) if (holdsUnsafeInteger(value[i])) return true;
+    return false;
+  }
+  for (const key in value) if (holdsUnsafeInteger((value as Record<string, unknown>)[key])) return true;
+  return false;
 }
 
 function isUnsafeIntegerLiteral(literal: string): boolean {

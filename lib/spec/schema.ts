@@ -1,3 +1,4 @@
+import { isPlainObject } from '../objects';
 import { z } from 'zod';
 import { isFileParam } from '../encode';
 import { TopError } from '../errors';
@@ -78,12 +79,6 @@ function ok(value: unknown): { ok: true; value: unknown } {
 /** Absent as TOP sees it: null, undefined, '' and whitespace-only are not sent at all. */
 function isAbsent(value: unknown): boolean {
   return value === null || value === undefined || (typeof value === 'string' && value.trim() === '');
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
-  const proto = Object.getPrototypeOf(value) as unknown;
-  return proto === Object.prototype || proto === null;
 }
 
 /** Code points, without spreading huge strings. */
