@@ -1,6 +1,7 @@
 import { promisify } from 'node:util';
 import { brotliDecompress, gunzip, inflate } from 'node:zlib';
 import { Agent, FormData, request } from 'undici';
+import { BATCH_CONTENT_TYPE, BATCH_SEPARATOR_HEADER, DEFAULT_BATCH_SEPARATOR, batchUrlFor, checkSeparator, encodeBatchBody, splitBatchAnswer } from './batch';
 import { describeTopError, TopError } from './errors';
 import { encodeParams, type EncodedParams } from './encode';
 import { parseJsonLossless } from './json';
@@ -35,6 +36,8 @@ export interface TopClientOptions {
   clockOffsetMs?: number;
   /** a limiter shared beyond this client (e.g. Redis-backed); replaces the in-process rateLimit */
   limiter?: CallLimiter;
+  /** URL of batch calls; default: the endpoint with /router/rest replaced by /router/batch */
+  batchEndpoint?: string;
 }
 
 export interface CallOptions {
@@ -57,6 +60,24 @@ export interface CallResult {
   duration_ms: number;
 }
 
+export interface BatchOptions extends CallOptions {
+  /** between the calls of the request and of the answer; default "\r\n-S-\r\n"; a custom one needs a tab (see checkSeparator) */
+  separator?: string;
+}
+
+/** One call of a batch: its response, or why it failed. */
+export type BatchCallResult =
+  | { ok: true; response: Record<string, unknown>; request_id?: string; attempts: number }
+  | { ok: false; error: TopError };
+
+export interface BatchResult {
+  /** one per call, in input order */
+  results: BatchCallResult[];
+  /** HTTP requests sent (retries of the batch and of the throttled calls included) */
+  requests: number;
+  duration_ms: number;
+}
+
 const CONNECT_ERROR_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
 
 const gunzipAsync = promisify(gunzip);
@@ -67,6 +88,25 @@ const brotliAsync = promisify(brotliDecompress);
 interface AttemptFailure {
   error: TopError;
   mayHaveRun: boolean;
+}
+
+function isAttemptFailure(value: object): value is AttemptFailure {
+  return 'error' in value && 'mayHaveRun' in value;
+}
+
+const METHOD_NAME = /^[a-z0-9_]+(\.[a-z0-9_]+)+$/i;
+
+function checkMethodName(method: unknown): string {
+  if (typeof method !== 'string' || !METHOD_NAME.test(method.trim())) {
+    throw new TopError({ kind: 'validation', param: 'method', method: typeof method === 'string' ? method : undefined, message: `"${String(method)}" is not a TOP method name (like taobao.tbk.item.info.get)` });
+  }
+  return method.trim();
+}
+
+interface Outgoing {
+  url: string;
+  body: string | FormData;
+  headers: Record<string, string>;
 }
 
 function formEncode(text: Record<string, string>): string {
@@ -106,6 +146,8 @@ function abortReason(signal: AbortSignal | undefined, method: string): TopError 
  */
 export class TopClient {
   readonly endpoint: string;
+  /** undefined when the endpoint does not end in /router/rest and no batchEndpoint was given */
+  readonly batchEndpoint?: string;
   readonly signMethod: SignMethod;
   private readonly appKey: string;
   private readonly appSecret: string;
@@ -135,6 +177,17 @@ export class TopClient {
     }
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new TopError({ kind: 'validation', param: 'endpoint', message: `Endpoint "${endpoint}" must be http or https` });
     this.endpoint = url.toString();
+    const batchEndpoint = options.batchEndpoint?.trim();
+    if (batchEndpoint) {
+      try {
+        if (!/^https?:$/.test(new URL(batchEndpoint).protocol)) throw new Error('not http');
+      } catch {
+        throw new TopError({ kind: 'validation', param: 'batchEndpoint', message: `Batch endpoint "${batchEndpoint}" is not an http or https URL` });
+      }
+      this.batchEndpoint = new URL(batchEndpoint).toString();
+    } else {
+      this.batchEndpoint = batchUrlFor(this.endpoint);
+    }
     this.appKey = options.appKey.trim();
     this.appSecret = options.appSecret;
     this.signMethod = signMethod;
@@ -168,10 +221,7 @@ export class TopClient {
   /** Like call(), with the request id, the number of attempts and the duration. */
   async request(method: string, params?: Record<string, unknown>, options: CallOptions = {}): Promise<CallResult> {
     const started = performance.now();
-    if (typeof method !== 'string' || !/^[a-z0-9_]+(\.[a-z0-9_]+)+$/i.test(method.trim())) {
-      throw new TopError({ kind: 'validation', param: 'method', method: typeof method === 'string' ? method : undefined, message: `"${String(method)}" is not a TOP method name (like taobao.tbk.item.info.get)` });
-    }
-    method = method.trim();
+    method = checkMethodName(method);
     if (this.closed) throw new TopError({ kind: 'aborted', method, message: 'Client closed' });
     let encoded: EncodedParams;
     try {
@@ -180,30 +230,161 @@ export class TopClient {
       if (err instanceof TopError) err.method = method;
       throw err;
     }
+    const session = options.session?.trim() || this.session;
+    const { value, attempts } = await this.retrying(method, options, (signal) => this.attempt(method, encoded, session, options, signal));
+    value.attempts = attempts;
+    value.duration_ms = Math.round(performance.now() - started);
+    return value;
+  }
+
+  /**
+   * Calls one method once per parameter set, in one `/router/batch` request. Resolves to one
+   * result per call, in order; a call's failure (its error_response, a business failure) is in
+   * its result. Rejects only when the batch fails as a whole (signature, timestamp, transport).
+   * The whole request is retried like a single call (never once a write may have run); calls
+   * answered with a retryable error (throttling, isp.*) are sent again, together, in a further
+   * batch, within the same retry budget. The request takes one slot of the rate limit.
+   */
+  async batch(method: string, paramsList: ReadonlyArray<unknown>, options: BatchOptions = {}): Promise<BatchResult> {
+    const started = performance.now();
+    method = checkMethodName(method);
+    if (this.closed) throw new TopError({ kind: 'aborted', method, message: 'Client closed' });
+    if (!Array.isArray(paramsList)) throw new TopError({ kind: 'validation', param: 'payload', method, message: 'A batch needs an array of parameter objects' });
+    const url = this.batchEndpoint;
+    if (!url) throw new TopError({ kind: 'validation', param: 'batchEndpoint', method, message: `No batch URL: the endpoint ${this.endpoint} does not end in /router/rest (set batchEndpoint)` });
+    const separator = options.separator ?? DEFAULT_BATCH_SEPARATOR;
+    if (separator !== DEFAULT_BATCH_SEPARATOR) checkSeparator(separator);
+    const results: BatchCallResult[] = new Array<BatchCallResult>(paramsList.length);
+    const texts: Array<Record<string, string>> = [];
+    let pending: number[] = [];
+    paramsList.forEach((params, i) => {
+      try {
+        texts[i] = encodeBatchCall(params, i);
+        pending.push(i);
+      } catch (err) {
+        const error = err instanceof TopError ? err : new TopError({ kind: 'validation', message: String(err) });
+        error.method = method;
+        results[i] = { ok: false, error };
+      }
+    });
+    const session = options.session?.trim() || this.session;
     const controller = new AbortController();
     const outer = options.signal;
     const onOuterAbort = () => controller.abort(abortReason(outer, method));
     if (outer?.aborted) throw abortReason(outer, method);
     outer?.addEventListener('abort', onOuterAbort, { once: true });
     this.controllers.add(controller);
-    const session = options.session?.trim() || this.session;
+    const roundOptions: BatchOptions = { ...options, signal: controller.signal };
+    const ispRetries = new Array<number>(paramsList.length).fill(0);
+    let requests = 0;
+    try {
+      for (let round = 1; pending.length > 0; round++) {
+        const sending = pending;
+        let answers: Array<CallResult | AttemptFailure>;
+        try {
+          ({ value: answers } = await this.retrying(method, roundOptions, (signal) => {
+            requests++;
+            return this.batchAttempt(method, url, sending.map((i) => texts[i]!), separator, session, roundOptions, signal);
+          }));
+        } catch (err) {
+          // the first request failing is the batch failing; later ones only retried some calls
+          if (round === 1) throw err;
+          for (const i of sending) results[i] = { ok: false, error: err as TopError };
+          break;
+        }
+        const retry: number[] = [];
+        let delayMs = 0;
+        answers.forEach((answer, k) => {
+          const i = sending[k]!;
+          if (!isAttemptFailure(answer)) {
+            results[i] = { ok: true, response: answer.response, ...(answer.request_id !== undefined ? { request_id: answer.request_id } : {}), attempts: round };
+            return;
+          }
+          const { error } = answer;
+          error.method = method;
+          error.attempts = round;
+          results[i] = { ok: false, error };
+          if (!shouldRetry(error, round, ispRetries[i]!, options.writes === true, answer.mayHaveRun, this.retry)) return;
+          if (error.sub_code?.startsWith('isp.')) ispRetries[i]!++;
+          delayMs = Math.max(delayMs, retryDelayMs(error, round, this.retry));
+          retry.push(i);
+        });
+        if (retry.length === 0) break;
+        options.onRetry?.({ attempt: round, delayMs, error: (results[retry[0]!] as { error: TopError }).error });
+        try {
+          await sleep(delayMs, controller.signal);
+        } catch {
+          break; // aborted: the calls to retry keep their last error
+        }
+        pending = retry;
+      }
+    } finally {
+      outer?.removeEventListener('abort', onOuterAbort);
+      this.controllers.delete(controller);
+    }
+    return { results, requests, duration_ms: Math.round(performance.now() - started) };
+  }
+
+  /** Aborts every queued and in-flight call (they fail with kind 'aborted') and closes the pool. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.limiter.close();
+    for (const controller of this.controllers) controller.abort(new TopError({ kind: 'aborted', message: 'Client closed while the call was in flight' }));
+    await this.agent.destroy().catch(() => undefined);
+  }
+
+  /** The signed text parameters of one attempt (system + business), as they go on the wire. */
+  signedParams(method: string, text: Record<string, string>, session: string | undefined, timestamp: string = topTimestamp(this.clockOffsetMs)): Record<string, string> {
+    // copied key by key: an object literal with named properties after a spread is slow in V8
+    const all: Record<string, string> = {};
+    for (const key in text) all[key] = text[key]!;
+    all.method = method;
+    all.app_key = this.appKey;
+    all.timestamp = timestamp;
+    all.format = 'json';
+    all.v = '2.0';
+    all.sign_method = this.signMethod;
+    if (session) all.session = session;
+    if (this.partnerId) all.partner_id = this.partnerId;
+    if (this.targetAppKey) all.target_app_key = this.targetAppKey;
+    if (this.simplify) all.simplify = 'true';
+    all.sign = sign(all, this.appSecret, this.signMethod);
+    return all;
+  }
+
+  /** The signed system parameters of one batch attempt (they go in the URL; the body is signed with them). */
+  signedBatchQuery(body: string, session: string | undefined, timestamp: string = topTimestamp(this.clockOffsetMs)): Record<string, string> {
+    const all: Record<string, string> = { app_key: this.appKey, timestamp, format: 'json', v: '2.0', sign_method: this.signMethod };
+    if (session) all.session = session;
+    if (this.partnerId) all.partner_id = this.partnerId;
+    if (this.targetAppKey) all.target_app_key = this.targetAppKey;
+    if (this.simplify) all.simplify = 'true';
+    all.sign = sign(all, this.appSecret, this.signMethod, body);
+    return all;
+  }
+
+  /** Retries `run` (one attempt) within the rate limit until it succeeds or may not be repeated. */
+  private async retrying<T extends object>(method: string, options: CallOptions, run: (signal: AbortSignal) => Promise<T | AttemptFailure>): Promise<{ value: T; attempts: number }> {
+    const controller = new AbortController();
+    const outer = options.signal;
+    const onOuterAbort = () => controller.abort(abortReason(outer, method));
+    if (outer?.aborted) throw abortReason(outer, method);
+    outer?.addEventListener('abort', onOuterAbort, { once: true });
+    this.controllers.add(controller);
     let ispRetries = 0;
     try {
       for (let attempt = 1; ; attempt++) {
         const release = await this.limiter.acquire(controller.signal).catch((err: unknown) => {
           throw err instanceof TopError ? Object.assign(err, { method, attempts: attempt - 1 }) : err;
         });
-        let outcome: CallResult | AttemptFailure;
+        let outcome: T | AttemptFailure;
         try {
-          outcome = await this.attempt(method, encoded, session, options, controller.signal);
+          outcome = await run(controller.signal);
         } finally {
           release();
         }
-        if (!('error' in outcome)) {
-          outcome.attempts = attempt;
-          outcome.duration_ms = Math.round(performance.now() - started);
-          return outcome;
-        }
+        if (!isAttemptFailure(outcome)) return { value: outcome, attempts: attempt };
         const { error } = outcome;
         error.attempts = attempt;
         error.method = method;
@@ -223,28 +404,51 @@ export class TopClient {
     }
   }
 
-  /** Aborts every queued and in-flight call (they fail with kind 'aborted') and closes the pool. */
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    this.limiter.close();
-    for (const controller of this.controllers) controller.abort(new TopError({ kind: 'aborted', message: 'Client closed while the call was in flight' }));
-    await this.agent.destroy().catch(() => undefined);
+  private attempt(method: string, encoded: EncodedParams, session: string | undefined, options: CallOptions, outer: AbortSignal): Promise<CallResult | AttemptFailure> {
+    const prepare = (): Outgoing => {
+      const all = this.signedParams(method, encoded.text, session);
+      const headers: Record<string, string> = { 'accept-encoding': 'gzip, deflate', 'user-agent': 'node-red-taobaoke' };
+      const fileNames = Object.keys(encoded.files);
+      if (fileNames.length === 0) {
+        headers['content-type'] = 'application/x-www-form-urlencoded;charset=utf-8';
+        return { url: this.endpoint, body: formEncode(all), headers };
+      }
+      const form = new FormData();
+      for (const key in all) form.append(key, all[key]!);
+      for (const name of fileNames) {
+        const file = encoded.files[name]!;
+        form.append(name, new Blob([file.data], { type: file.contentType ?? 'application/octet-stream' }), file.filename ?? name);
+      }
+      return { url: this.endpoint, body: form, headers };
+    };
+    return this.exchange(method, prepare, options, outer, (status, headers, raw) => this.interpret(method, status, headers, raw, options));
   }
 
-  /** The signed text parameters of one attempt (system + business), as they go on the wire. */
-  signedParams(method: string, text: Record<string, string>, session: string | undefined, timestamp: string = topTimestamp(this.clockOffsetMs)): Record<string, string> {
-    const all: Record<string, string> = { ...text, method, app_key: this.appKey, timestamp, format: 'json', v: '2.0', sign_method: this.signMethod };
-    if (session) all.session = session;
-    if (this.partnerId) all.partner_id = this.partnerId;
-    if (this.targetAppKey) all.target_app_key = this.targetAppKey;
-    if (this.simplify) all.simplify = 'true';
-    all.sign = sign(all, this.appSecret, this.signMethod);
-    return all;
+  /** One /router/batch request: an outcome per call, or the failure of the whole batch. */
+  private batchAttempt(method: string, url: string, calls: Array<Record<string, string>>, separator: string, session: string | undefined, options: CallOptions, outer: AbortSignal): Promise<Array<CallResult | AttemptFailure> | AttemptFailure> {
+    const prepare = (): Outgoing => {
+      const body = encodeBatchBody(method, calls, separator);
+      const target = new URL(url);
+      const query = this.signedBatchQuery(body, session);
+      for (const key in query) target.searchParams.append(key, query[key]!);
+      const headers: Record<string, string> = { 'accept-encoding': 'gzip, deflate', 'user-agent': 'node-red-taobaoke', 'content-type': BATCH_CONTENT_TYPE };
+      if (separator !== DEFAULT_BATCH_SEPARATOR) headers[BATCH_SEPARATOR_HEADER] = separator;
+      return { url: target.toString(), body, headers };
+    };
+    return this.exchange(method, prepare, options, outer, async (status, headers, raw) => {
+      const text = await this.decode(method, status, headers, raw);
+      if (typeof text !== 'string') return text;
+      const split = splitBatchAnswer(text, calls.length, separator);
+      if (!split.whole) return split.pieces.map((piece) => this.interpretText(method, status, piece, options));
+      // the official SDKs' rule: a piece count other than the call count is a verdict on the whole batch
+      const verdict = this.interpretText(method, status, split.first, options);
+      if (isAttemptFailure(verdict)) return verdict;
+      return { error: new TopError({ kind: 'transport', method, status, message: `The gateway answered ${text.split(separator).length} pieces for a batch of ${calls.length} calls` }), mayHaveRun: true };
+    });
   }
 
-  private async attempt(method: string, encoded: EncodedParams, session: string | undefined, options: CallOptions, outer: AbortSignal): Promise<CallResult | AttemptFailure> {
-    const all = this.signedParams(method, encoded.text, session);
+  /** Sends one prepared request within the attempt's time limit and hands the answer to `handle`. */
+  private async exchange<T>(method: string, prepare: () => Outgoing, options: CallOptions, outer: AbortSignal, handle: (status: number, headers: Record<string, string | string[] | undefined>, raw: Buffer) => Promise<T | AttemptFailure>): Promise<T | AttemptFailure> {
     const timeoutMs = options.timeoutMs && options.timeoutMs > 0 ? options.timeoutMs : this.timeoutMs;
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(new TopError({ kind: 'timeout', method, retryable: true, message: `No answer from the gateway within ${timeoutMs} ms` })), timeoutMs);
@@ -253,27 +457,11 @@ export class TopClient {
     else outer.addEventListener('abort', onOuterAbort, { once: true });
     let sent = false;
     try {
-      let body: string | FormData;
-      let contentType: string | undefined;
-      const fileNames = Object.keys(encoded.files);
-      if (fileNames.length === 0) {
-        body = formEncode(all);
-        contentType = 'application/x-www-form-urlencoded;charset=utf-8';
-      } else {
-        const form = new FormData();
-        for (const key in all) form.append(key, all[key]!);
-        for (const name of fileNames) {
-          const file = encoded.files[name]!;
-          form.append(name, new Blob([file.data], { type: file.contentType ?? 'application/octet-stream' }), file.filename ?? name);
-        }
-        body = form;
-      }
-      const headers: Record<string, string> = { 'accept-encoding': 'gzip, deflate', 'user-agent': 'node-red-taobaoke' };
-      if (contentType) headers['content-type'] = contentType;
+      const { url, body, headers } = prepare();
       sent = true;
-      const res = await request(this.endpoint, { method: 'POST', headers, body, dispatcher: this.agent, signal: controller.signal });
+      const res = await request(url, { method: 'POST', headers, body, dispatcher: this.agent, signal: controller.signal });
       const raw = Buffer.from(await res.body.arrayBuffer());
-      return await this.interpret(method, res.statusCode, res.headers, raw, options);
+      return await handle(res.statusCode, res.headers, raw);
     } catch (err) {
       return this.failure(method, err, controller.signal, sent);
     } finally {
@@ -296,6 +484,12 @@ export class TopClient {
   }
 
   private async interpret(method: string, status: number, headers: Record<string, string | string[] | undefined>, raw: Buffer, options: CallOptions): Promise<CallResult | AttemptFailure> {
+    const text = await this.decode(method, status, headers, raw);
+    return typeof text === 'string' ? this.interpretText(method, status, text, options) : text;
+  }
+
+  /** The body as text, or the failure of a compressed body that does not inflate or an HTTP error. */
+  private async decode(method: string, status: number, headers: Record<string, string | string[] | undefined>, raw: Buffer): Promise<string | AttemptFailure> {
     const encoding = String(headers['content-encoding'] ?? '').toLowerCase();
     let bytes = raw;
     try {
@@ -310,6 +504,11 @@ export class TopClient {
       const page = /<title>([^<]{0,80})<\/title>/i.exec(text)?.[1]?.trim();
       return { error: new TopError({ kind: 'transport', method, status, retryable: status >= 500 || status === 429, message: `HTTP ${status} from the gateway${page ? ` (${page})` : ''}` }), mayHaveRun: true };
     }
+    return text;
+  }
+
+  /** One JSON answer (a whole body, or one call's piece of a batch answer), classified. */
+  private interpretText(method: string, status: number, text: string, options: CallOptions): CallResult | AttemptFailure {
     if (text.trim() === '') return { error: new TopError({ kind: 'transport', method, status, retryable: true, message: 'Empty answer from the gateway' }), mayHaveRun: true };
     let parsed: unknown;
     try {
@@ -339,6 +538,19 @@ export class TopClient {
     }
     return { response: unwrapped.response, request_id: unwrapped.request_id, attempts: 0, duration_ms: 0 };
   }
+}
+
+/** One call's parameters as wire strings; throws a validation error naming the call. */
+function encodeBatchCall(params: unknown, index: number): Record<string, string> {
+  const where = `batch call ${index + 1}`;
+  if (params !== undefined && params !== null && (typeof params !== 'object' || Array.isArray(params))) {
+    throw new TopError({ kind: 'validation', param: 'payload', message: `${where}: the parameters must be an object` });
+  }
+  const encoded = encodeParams(params as Record<string, unknown> | undefined);
+  const files = Object.keys(encoded.files);
+  if (files.length > 0) throw new TopError({ kind: 'validation', param: files[0], message: `${where}: batch calls cannot upload files ("${files[0]}")` });
+  if ('method' in encoded.text) throw new TopError({ kind: 'validation', param: 'method', message: `${where}: "method" is not a business parameter (every call of a batch has the batch's method)` });
+  return encoded.text;
 }
 
 function stripUndefined<T extends object>(value: T): Partial<T> {

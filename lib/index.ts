@@ -1,5 +1,7 @@
 export { TopClient, DEFAULT_ENDPOINT, DEFAULT_TIMEOUT_MS, DEFAULT_RATE_LIMIT } from './client';
-export type { TopClientOptions, CallOptions, CallResult } from './client';
+export type { TopClientOptions, CallOptions, CallResult, BatchOptions, BatchCallResult, BatchResult } from './client';
+export { batchInChunks, batchUrlFor, DEFAULT_BATCH_SEPARATOR, DEFAULT_BATCH_SIZE } from './batch';
+export type { ChunkedBatchOptions, ChunkedBatchResult } from './batch';
 export { TopError, isTopError, describeTopError } from './errors';
 export type { TopErrorKind, TopErrorFields } from './errors';
 export { sign, stringToSign, SIGN_METHODS } from './sign';

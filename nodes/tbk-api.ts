@@ -1,7 +1,9 @@
+import { batchInChunks, DEFAULT_BATCH_SIZE } from '../lib/batch';
+import type { TopError } from '../lib/errors';
 import { specForMethod } from '../lib/spec/index';
 import type { MethodSpec } from '../lib/spec/types';
 import type { Node, NodeAPI, NodeDef } from './red-types';
-import { errorModeOf, handleCalls, payloadParams, validationError } from './shared';
+import { errorForMessage, errorModeOf, handleCalls, payloadParams, validationError } from './shared';
 
 function knownSpec(method: string): MethodSpec | undefined {
   try {
@@ -11,15 +13,25 @@ function knownSpec(method: string): MethodSpec | undefined {
   }
 }
 
+function batchSizeOf(value: unknown): number {
+  const n = Number(value);
+  return value !== '' && value !== null && Number.isInteger(n) && n >= 1 ? n : DEFAULT_BATCH_SIZE;
+}
+
 /**
  * Any TOP method by name. The method set in the editor wins; msg.method is used only when the
  * editor field is empty. msg.payload carries the parameters, unchecked except for their keys.
+ * In batch mode an array payload is sent as /router/batch requests of `batchSize` calls, and the
+ * output payload is one result per call, in order.
  */
 export = function (RED: NodeAPI): void {
   function TbkApi(this: Node, def: NodeDef): void {
     RED.nodes.createNode(this, def);
     const editorMethod = typeof def.method === 'string' ? def.method.trim() : '';
     const writes = def.writes === true || def.writes === 'true';
+    const batchMode = def.batch === true || def.batch === 'true';
+    const batchSize = batchSizeOf(def.batchSize);
+    const errorJson = (err: TopError): Record<string, unknown> => errorForMessage(this, err);
 
     handleCalls(RED, this, {
       configId: def.config,
@@ -28,13 +40,36 @@ export = function (RED: NodeAPI): void {
         const fromMsg = typeof ctx.msg.method === 'string' ? ctx.msg.method.trim() : '';
         const method = editorMethod || fromMsg;
         if (!method) throw validationError('method', 'no method: set it in the node or in msg.method');
-        const params = payloadParams(ctx.msg.payload, { method });
         const spec = knownSpec(method);
-        const result = await ctx.client.request(
-          method,
-          params,
-          ctx.options({ writes: writes || spec?.writes === true, ...(spec?.business ? { business: spec.business } : {}) }),
-        );
+        const options = ctx.options({ writes: writes || spec?.writes === true, ...(spec?.business ? { business: spec.business } : {}) });
+        if (batchMode && Array.isArray(ctx.msg.payload)) {
+          const list = ctx.msg.payload.map((item: unknown, i) => {
+            try {
+              return payloadParams(item, { method }) ?? {};
+            } catch (err) {
+              throw validationError('payload', `msg.payload[${i}]: ${(err as Error).message.replace(/^msg\.payload /, '')}`, method);
+            }
+          });
+          const chunks = Math.ceil(list.length / batchSize);
+          ctx.msg.tbk = { method, batch: { calls: list.length, chunks, batchSize } };
+          const outcome = await batchInChunks(ctx.client, method, list, { ...options, batchSize });
+          ctx.msg.payload = outcome.results.map((r) => (r.ok ? r : { ok: false, error: errorJson(r.error) }));
+          ctx.msg.tbk = {
+            method,
+            batch: {
+              calls: list.length,
+              chunks,
+              batchSize,
+              failed: outcome.results.filter((r) => !r.ok).length,
+              requests: outcome.chunks.reduce((sum, c) => sum + c.requests, 0),
+            },
+            duration_ms: outcome.duration_ms,
+          };
+          ctx.emit(ctx.msg);
+          return;
+        }
+        const params = payloadParams(ctx.msg.payload, { method });
+        const result = await ctx.client.request(method, params, options);
         ctx.msg.payload = result.response;
         ctx.msg.tbk = { method, request_id: result.request_id, attempts: result.attempts, duration_ms: result.duration_ms };
         ctx.emit(ctx.msg);

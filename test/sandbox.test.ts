@@ -334,7 +334,7 @@ describe('sandbox gateway', function () {
     });
 
     it('other paths answer a 404 HTML page; other HTTP verbs answer code 9', async function () {
-      const res = await request(sandbox.origin + '/router/batch', { method: 'POST', body: 'x' });
+      const res = await request(sandbox.origin + '/router/nothing', { method: 'POST', body: 'x' });
       const a = await answerOf(res);
       assert.equal(a.status, 404);
       assert.match(String(a.headers['content-type']), /text\/html/);

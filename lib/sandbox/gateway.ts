@@ -124,42 +124,58 @@ const fail = (error: TopErrorFields): CheckResult => ({ ok: false, error });
  * signature, method known, session, then business parameters.
  */
 export function checkCall(call: GatewayCall, config: GatewayConfig): CheckResult {
-  const p = call.params;
-  const method = p.method;
-  if (isBlank(method)) return fail(topError(21));
-  if (isBlank(p.app_key)) return fail(topError(28));
+  if (isBlank(call.params.method)) return fail(topError(21));
+  const envelope = checkEnvelope(call.params, call.now, config);
+  if (!envelope.ok) return envelope;
+  return checkMethodCall(call.params.method!, call, config, envelope.app);
+}
+
+export type EnvelopeResult = { ok: true; app: SandboxApp } | { ok: false; error: TopErrorFields };
+
+/**
+ * The checks that do not depend on the method: app key, format, version, sign method, timestamp,
+ * signature. A batch request's system parameters sign its raw body too (`body`).
+ */
+export function checkEnvelope(p: Readonly<Record<string, string>>, now: number, config: GatewayConfig, body?: string): EnvelopeResult {
+  const failed = (error: TopErrorFields): EnvelopeResult => ({ ok: false, error });
+  if (isBlank(p.app_key)) return failed(topError(28));
   const app = config.apps.get(p.app_key!);
-  if (!app) return fail(topError(29, undefined, 'isv.appkey-not-exists'));
+  if (!app) return failed(topError(29, undefined, 'isv.appkey-not-exists'));
   // The real gateway answers XML when format is absent or xml; the sandbox speaks JSON only, so it
   // refuses anything but json (a client that forgets format=json would choke on XML in production).
-  if (p.format !== 'json') return fail(topError(23, undefined, 'isv.invalid-format', 'the sandbox answers JSON only: send format=json'));
-  if (isBlank(p.v)) return fail(topError(32));
-  if (p.v !== '2.0') return fail(topError(33, undefined, undefined, 'use v=2.0'));
+  if (p.format !== 'json') return failed(topError(23, undefined, 'isv.invalid-format', 'the sandbox answers JSON only: send format=json'));
+  if (isBlank(p.v)) return failed(topError(32));
+  if (p.v !== '2.0') return failed(topError(33, undefined, undefined, 'use v=2.0'));
   // Without sign_method the gateway falls back to a legacy md5 whose form varies between SDK
   // versions; the sandbox requires an explicit, known one (as every current SDK sends it).
   const signMethod = p.sign_method as SignMethod | undefined;
   if (signMethod === undefined || !SIGN_METHODS.includes(signMethod)) {
-    return fail(topError(25, undefined, 'isv.invalid-signmethod', `sign_method must be one of ${SIGN_METHODS.join(', ')}`));
+    return failed(topError(25, undefined, 'isv.invalid-signmethod', `sign_method must be one of ${SIGN_METHODS.join(', ')}`));
   }
-  if (isBlank(p.timestamp)) return fail(topError(30));
+  if (isBlank(p.timestamp)) return failed(topError(30));
   const ts = parseGmt8(p.timestamp!);
-  if (Number.isNaN(ts)) return fail(topError(31, undefined, undefined, 'timestamp must be yyyy-MM-dd HH:mm:ss in GMT+8'));
-  if (Math.abs(call.now - ts) > config.timestampWindowMs) {
-    return fail(topError(31, undefined, 'isv.timestamp-limit-error', `timestamp is more than ${Math.round(config.timestampWindowMs / 60000)} minutes away from the gateway clock (GMT+8)`));
+  if (Number.isNaN(ts)) return failed(topError(31, undefined, undefined, 'timestamp must be yyyy-MM-dd HH:mm:ss in GMT+8'));
+  if (Math.abs(now - ts) > config.timestampWindowMs) {
+    return failed(topError(31, undefined, 'isv.timestamp-limit-error', `timestamp is more than ${Math.round(config.timestampWindowMs / 60000)} minutes away from the gateway clock (GMT+8)`));
   }
-  if (isBlank(p.sign)) return fail(topError(24));
+  if (isBlank(p.sign)) return failed(topError(24));
   // Hex case is not known to matter to the gateway (top-protocol.md section 9.8): compare either case.
-  if (sign(p, app.appSecret, signMethod).toUpperCase() !== p.sign!.toUpperCase()) return fail(topError(25));
-  const spec = config.specs.get(method!);
+  if (sign(p, app.appSecret, signMethod, body).toUpperCase() !== p.sign!.toUpperCase()) return failed(topError(25));
+  return { ok: true, app };
+}
+
+/** The checks of one method call once its envelope passed: method known, session, business parameters. */
+export function checkMethodCall(method: string, call: GatewayCall, config: GatewayConfig, app: SandboxApp): CheckResult {
+  const spec = config.specs.get(method);
   if (!spec && method !== ECHO_METHOD) return fail(topError(22, undefined, 'isv.method-not-exists'));
-  const session = p.session;
+  const session = call.params.session;
   if (!isBlank(session) && config.sessions && !config.sessions.has(session!)) return fail(topError(27, undefined, 'session-not-exist'));
   if (spec?.auth === 'required' && isBlank(session)) return fail(topError(26));
   if (spec) {
     const paramError = checkBusinessParams(spec, call);
     if (paramError) return fail(paramError);
   }
-  return { ok: true, method: method!, spec, app };
+  return { ok: true, method, spec, app };
 }
 
 const NUMBER = /^-?\d+(\.\d+)?$/;

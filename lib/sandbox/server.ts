@@ -7,6 +7,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Socket } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { Response as UndiciResponse } from 'undici';
+import { BATCH_SEPARATOR_HEADER, DEFAULT_BATCH_SEPARATOR, parseBatchBody } from '../batch';
+import { isBlank } from '../sign';
 import { loadSpecs } from '../spec';
 import type { MethodSpec } from '../spec/types';
 import { FaultSet, checkFaultRule, type FaultKind, type FaultRule } from './faults';
@@ -14,6 +16,8 @@ import {
   ECHO_METHOD,
   TBK_THROTTLE_SUB_MSG,
   checkCall,
+  checkEnvelope,
+  checkMethodCall,
   exampleResponse,
   injectBusinessFailure,
   innerResponse,
@@ -21,6 +25,7 @@ import {
   serializeBody,
   successBody,
   topError,
+  type CheckResult,
   type GatewayCall,
   type GatewayConfig,
   type ReceivedFile,
@@ -73,6 +78,8 @@ export interface SandboxStats {
   callStarts: number[];
   inFlight: number;
   maxConcurrent: number;
+  /** /router/batch requests (each of their calls also counts in totalCalls) */
+  batchRequests: number;
 }
 
 export interface RecordedRequest {
@@ -89,6 +96,8 @@ export interface RecordedRequest {
   files: ReceivedFile[];
   headers: Record<string, string | string[] | undefined>;
   contentType?: string;
+  /** the raw body of a /router/batch request */
+  body?: string;
 }
 
 export type ResponseOverride = unknown | ((params: Record<string, string>) => unknown);
@@ -119,6 +128,11 @@ const GZIP_MIN_BYTES = 1024;
 const MAX_BODY_BYTES = 20 * 1024 * 1024;
 const MAX_CALL_STARTS = 100_000;
 const TRANSPORT_KINDS: ReadonlySet<FaultKind> = new Set(['http500', 'http502', 'reset', 'malformed', 'truncated', 'empty', 'throttle', 'isp', 'tbk-throttle', 'top-error']);
+/** A batch request gets these as a whole; the error_response kinds apply to each of its calls. */
+const HTTP_KINDS: ReadonlySet<FaultKind> = new Set(['http500', 'http502', 'reset', 'malformed', 'truncated', 'empty']);
+const ERROR_KINDS: ReadonlySet<FaultKind> = new Set(['throttle', 'isp', 'tbk-throttle', 'top-error']);
+/** System parameters a batch's calls take from its URL, whatever their segments say. */
+const BATCH_ENVELOPE_KEYS = ['app_key', 'timestamp', 'v', 'format', 'sign_method', 'partner_id', 'simplify'] as const;
 const LATENCY_KIND: ReadonlySet<FaultKind> = new Set(['latency']);
 const BUSINESS_KIND: ReadonlySet<FaultKind> = new Set(['business']);
 
@@ -137,7 +151,7 @@ function loopbackHost(host: string | undefined): string {
 }
 
 function emptyStats(): SandboxStats {
-  return { totalCalls: 0, callsByMethod: {}, faultsByKind: {}, errorsByCode: {}, callsPerSecond: {}, maxCallsPerSecond: 0, callStarts: [], inFlight: 0, maxConcurrent: 0 };
+  return { totalCalls: 0, callsByMethod: {}, faultsByKind: {}, errorsByCode: {}, callsPerSecond: {}, maxCallsPerSecond: 0, callStarts: [], inFlight: 0, maxConcurrent: 0, batchRequests: 0 };
 }
 
 function htmlPage(status: number, title: string): string {
@@ -262,12 +276,25 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     send(req, res, 200, 'application/json;charset=UTF-8', serializeBody(body));
   }
 
-  function sendError(req: IncomingMessage, res: ServerResponse, error: TopErrorFields): void {
+  /** An error_response body (counted in the stats). */
+  function errorBody(error: TopErrorFields): unknown {
     count(stats.errorsByCode, String(error.code));
-    sendJson(req, res, { error_response: { ...error, request_id: newRequestId() } });
+    return { error_response: { ...error, request_id: newRequestId() } };
   }
 
-  function record(req: IncomingMessage, url: URL, parsed: ParsedRequest, time: number): void {
+  function sendError(req: IncomingMessage, res: ServerResponse, error: TopErrorFields): void {
+    sendJson(req, res, errorBody(error));
+  }
+
+  function trackInFlight(res: ServerResponse): void {
+    stats.inFlight++;
+    stats.maxConcurrent = Math.max(stats.maxConcurrent, stats.inFlight);
+    res.on('close', () => {
+      stats.inFlight--;
+    });
+  }
+
+  function record(req: IncomingMessage, url: URL, parsed: ParsedRequest, time: number, body?: string): void {
     recorded.push({
       time,
       httpMethod: req.method ?? '',
@@ -279,6 +306,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       files: parsed.files,
       headers: { ...req.headers },
       contentType: req.headers['content-type'],
+      ...(body !== undefined ? { body } : {}),
     });
     if (recorded.length > recordLimit) recorded = recorded.slice(-recordLimit);
   }
@@ -330,29 +358,35 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         return;
       }
       case 'throttle':
-        sendError(req, res, topError(7, undefined, rule.subCode ?? 'accesscontrol.limited-by-app-access-count', rule.subMsg ?? `This ban will last for ${rule.banSeconds ?? 1} more seconds`));
-        return;
       case 'isp':
-        sendError(req, res, topError(15, undefined, rule.subCode ?? 'isp.tbkapi-service-unavailable', rule.subMsg ?? '淘宝客API服务不可用'));
-        return;
       case 'tbk-throttle':
-        sendError(req, res, topError(15, undefined, rule.subCode ?? '9100', rule.subMsg ?? TBK_THROTTLE_SUB_MSG));
-        return;
       case 'top-error':
-        sendError(req, res, topError(rule.code ?? 15, rule.msg, rule.subCode, rule.subMsg));
+        sendError(req, res, faultError(rule));
         return;
       default:
         throw new Error(`fault kind ${rule.kind} is not a transport fault`);
     }
   }
 
+  /** The error_response of an injected gateway error. */
+  function faultError(rule: FaultRule): TopErrorFields {
+    switch (rule.kind) {
+      case 'throttle':
+        return topError(7, undefined, rule.subCode ?? 'accesscontrol.limited-by-app-access-count', rule.subMsg ?? `This ban will last for ${rule.banSeconds ?? 1} more seconds`);
+      case 'isp':
+        return topError(15, undefined, rule.subCode ?? 'isp.tbkapi-service-unavailable', rule.subMsg ?? '淘宝客API服务不可用');
+      case 'tbk-throttle':
+        return topError(15, undefined, rule.subCode ?? '9100', rule.subMsg ?? TBK_THROTTLE_SUB_MSG);
+      case 'top-error':
+        return topError(rule.code ?? 15, rule.msg, rule.subCode, rule.subMsg);
+      default:
+        throw new Error(`fault kind ${rule.kind} is not a gateway error`);
+    }
+  }
+
   async function handleGateway(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     const started = Date.now();
-    stats.inFlight++;
-    stats.maxConcurrent = Math.max(stats.maxConcurrent, stats.inFlight);
-    res.on('close', () => {
-      stats.inFlight--;
-    });
+    trackInFlight(res);
     if (req.method !== 'GET' && req.method !== 'POST') {
       countCallStart(undefined, started);
       sendError(req, res, topError(9, undefined, undefined, 'use POST or GET'));
@@ -397,6 +431,13 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       sendError(req, res, checked.error);
       return `code ${checked.error.code}`;
     }
+    const { body, outcome } = await answerBody(call, checked);
+    sendJson(req, res, body);
+    return outcome;
+  }
+
+  /** The answer of a call that passed the checks: override, documented example or echo, business faults. */
+  async function answerBody(call: GatewayCall, checked: Extract<CheckResult, { ok: true }>): Promise<{ body: unknown; outcome: string }> {
     const { method, spec } = checked;
     let inner: Record<string, unknown> | undefined;
     if (overrides.has(method)) {
@@ -405,22 +446,104 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       try {
         body = typeof override === 'function' ? await (override as (p: Record<string, string>) => unknown)({ ...call.params }) : structuredClone(override);
       } catch (err) {
-        sendError(req, res, topError(15, undefined, 'isp.sandbox-override-error', (err as Error).message));
-        return 'override threw';
+        return { body: errorBody(topError(15, undefined, 'isp.sandbox-override-error', (err as Error).message)), outcome: 'override threw' };
       }
       inner = innerResponse(method, body);
       if (!inner) {
         const error = (body as { error_response: TopErrorFields }).error_response;
-        sendError(req, res, error);
-        return `code ${error.code}`;
+        return { body: errorBody(error), outcome: `code ${error.code}` };
       }
     } else {
       inner = exampleResponse(method, spec, call);
     }
     const business = pickFault(BUSINESS_KIND, method, checked.app.appKey);
     if (business) injectBusinessFailure(inner, business);
-    sendJson(req, res, successBody(method, inner, call.params.simplify === 'true', newRequestId()));
-    return 'ok';
+    return { body: successBody(method, inner, call.params.simplify === 'true', newRequestId()), outcome: 'ok' };
+  }
+
+  /**
+   * `/router/batch`: system parameters in the URL, signed with the raw body; the body's calls,
+   * answered one by one as /router/rest would (gateway-error faults apply per call), joined by the
+   * separator. A batch rejected as a whole gets a single error_response.
+   */
+  async function handleBatch(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const started = Date.now();
+    trackInFlight(res);
+    stats.batchRequests++;
+    const params: Record<string, string> = {};
+    for (const [key, value] of url.searchParams) if (!(key in params)) params[key] = value;
+    const appKey = params.app_key;
+    if (req.method !== 'POST') {
+      countCallStart(undefined, started);
+      sendError(req, res, topError(9, undefined, undefined, 'batch calls are POSTed'));
+      return;
+    }
+    let body: string;
+    try {
+      body = (await readBody(req)).toString('utf8');
+    } catch {
+      countCallStart(undefined, started);
+      if (!res.destroyed) sendError(req, res, topError(43, undefined, undefined, 'the request body could not be read'));
+      return;
+    }
+    const header = req.headers[BATCH_SEPARATOR_HEADER];
+    const separator = typeof header === 'string' && header !== '' ? header : DEFAULT_BATCH_SEPARATOR;
+    const { shared, calls } = parseBatchBody(body, separator);
+    const methodOf = (segment: Record<string, string>): string | undefined => segment.method ?? shared.method;
+    if (calls.length === 0) countCallStart(undefined, started);
+    for (const segment of calls) countCallStart(methodOf(segment), started);
+    record(req, url, { params, queryKeys: Object.keys(params), files: [] }, started, body);
+    const latency = pickFault(LATENCY_KIND, shared.method, appKey);
+    if (latency) {
+      await delay(latency.latencyMs ?? 1000);
+      if (closed || res.destroyed) return;
+    }
+    const finish = (outcome: string): void => log?.(`POST ${url.pathname} ${shared.method ?? '-'} x${calls.length} app=${appKey ?? '-'} -> ${outcome} (${Date.now() - started} ms)`);
+    const fault = pickFault(HTTP_KINDS, shared.method, appKey);
+    if (fault) {
+      answerFault(req, res, fault, shared.method || ECHO_METHOD);
+      return finish(`fault ${fault.kind}`);
+    }
+    const charset = charsetOf(req.headers['content-type'] ?? '');
+    if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
+      sendError(req, res, topError(47, undefined, undefined, 'send UTF-8'));
+      return finish('code 47');
+    }
+    const envelope = checkEnvelope(params, started, config, body);
+    if (!envelope.ok) {
+      sendError(req, res, envelope.error);
+      return finish(`code ${envelope.error.code}`);
+    }
+    if (calls.length === 0) {
+      sendError(req, res, topError(40, 'Missing required arguments', 'isv.missing-parameter:body', 'the batch holds no call'));
+      return finish('code 40');
+    }
+    const pieces: string[] = [];
+    let failed = 0;
+    for (const segment of calls) {
+      const callParams: Record<string, string> = { ...shared, ...segment };
+      for (const key of BATCH_ENVELOPE_KEYS) {
+        if (params[key] !== undefined) callParams[key] = params[key];
+        else delete callParams[key];
+      }
+      for (const key of ['session', 'target_app_key'] as const) if (isBlank(callParams[key]) && params[key] !== undefined) callParams[key] = params[key];
+      const answer = await answerBatchCall({ params: callParams, files: [], now: started }, envelope.app);
+      if (!answer.ok) failed++;
+      pieces.push(serializeBody(answer.body));
+    }
+    send(req, res, 200, 'text/plain;charset=UTF-8', pieces.join(separator));
+    finish(`${calls.length - failed} ok, ${failed} failed`);
+  }
+
+  async function answerBatchCall(call: GatewayCall, app: SandboxApp): Promise<{ ok: boolean; body: unknown }> {
+    const method = call.params.method;
+    if (isBlank(method)) return { ok: false, body: errorBody(topError(21)) };
+    const fault = pickFault(ERROR_KINDS, method, app.appKey);
+    if (fault) return { ok: false, body: errorBody(faultError(fault)) };
+    const checked = checkMethodCall(method!, call, config, app);
+    if (!checked.ok) return { ok: false, body: errorBody(checked.error) };
+    const { body, outcome } = await answerBody(call, checked);
+    return { ok: outcome === 'ok', body };
   }
 
   async function handleControl(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
@@ -461,7 +584,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
 
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', `http://${host}`);
-    const handle = url.pathname === '/router/rest' ? handleGateway : url.pathname.startsWith('/__sandbox/') ? handleControl : undefined;
+    const handle = url.pathname === '/router/rest' ? handleGateway : url.pathname === '/router/batch' ? handleBatch : url.pathname.startsWith('/__sandbox/') ? handleControl : undefined;
     if (!handle) {
       send(req, res, 404, 'text/html', htmlPage(404, 'Not Found'));
       return;

@@ -1,0 +1,156 @@
+/**
+ * TOP batch calls (`/router/batch`): several calls in one HTTP request. Wire format of the official
+ * Java `BatchTaobaoClient`, .NET `BatchTopClient` and Node `TopBatch` (top-protocol.md section 6):
+ *
+ *   POST <host>/router/batch?<system params, signed over themselves + the raw body>
+ *   Content-Type: text/plain;charset=utf-8
+ *   [top-api-separator: <separator>]
+ *
+ *   #PUBLIC#method=<method><sep><call 1 params, form-encoded><sep><call 2 params>...
+ *
+ * The answer is one JSON document per call, in request order, joined by the same separator; when
+ * the gateway rejects the batch as a whole (signature, timestamp...) it answers one error_response.
+ *
+ * Unverified: the maximum number of calls per batch, how batches count against the quotas, and
+ * whether eco.taobao.com serves /router/batch (the SDKs use gw.api.taobao.com).
+ */
+import { TopError } from './errors';
+import type { BatchCallResult, BatchOptions, TopClient } from './client';
+
+export const DEFAULT_BATCH_SEPARATOR = '\r\n-S-\r\n';
+export const BATCH_SEPARATOR_HEADER = 'top-api-separator';
+export const BATCH_PUBLIC_PREFIX = '#PUBLIC#';
+export const BATCH_CONTENT_TYPE = 'text/plain;charset=utf-8';
+/** What the SDKs write for a call without parameters. */
+export const EMPTY_SEGMENT = 'N';
+/** Calls per request when nothing else is said. The gateway's maximum is not documented. */
+export const DEFAULT_BATCH_SIZE = 20;
+
+/**
+ * `https://host/router/rest` -> `https://host/router/batch` (as the official SDKs derive one from
+ * the other); undefined when the endpoint does not end in /router/rest.
+ */
+export function batchUrlFor(endpoint: string): string | undefined {
+  const url = new URL(endpoint);
+  if (!/\/router\/rest\/?$/.test(url.pathname)) return undefined;
+  url.pathname = url.pathname.replace(/\/router\/rest\/?$/, '/router/batch');
+  return url.toString();
+}
+
+/**
+ * A custom separator travels in an HTTP header, where CR and LF cannot go and whitespace at either
+ * end is dropped, and it must never occur inside a call or an answer. Form-encoded calls escape
+ * every control character and compact JSON holds none (they are escaped inside strings), so a
+ * separator with a tab inside is safe; "|" or "###" is not (it would split a title holding it).
+ */
+export function checkSeparator(separator: string): void {
+  if (typeof separator !== 'string' || !/^[\x21-\x7e][\t\x20-\x7e]*\t[\t\x20-\x7e]*[\x21-\x7e]$/.test(separator)) {
+    throw new TopError({ kind: 'validation', param: 'separator', message: 'A custom batch separator must hold a tab between printable ASCII characters, e.g. "-S-\\t-S-" (it goes in an HTTP header, and any other text may occur inside an answer)' });
+  }
+}
+
+function formEncode(params: Readonly<Record<string, string>>): string {
+  let out = '';
+  for (const key of Object.keys(params)) {
+    if (out) out += '&';
+    out += encodeURIComponent(key) + '=' + encodeURIComponent(params[key]!);
+  }
+  return out;
+}
+
+/**
+ * The request body: the method once in the #PUBLIC# segment, then one form-encoded segment per
+ * call (`N` for a call without parameters), joined by the separator. Values are the wire strings
+ * (encodeParams' text); they are URL-encoded here, as the Java and .NET SDKs do.
+ */
+export function encodeBatchBody(method: string, calls: ReadonlyArray<Readonly<Record<string, string>>>, separator: string = DEFAULT_BATCH_SEPARATOR): string {
+  const segments = [BATCH_PUBLIC_PREFIX + formEncode({ method })];
+  for (const params of calls) segments.push(formEncode(params) || EMPTY_SEGMENT);
+  return segments.join(separator);
+}
+
+export interface ParsedBatchBody {
+  /** the #PUBLIC# segment's parameters (empty when there is none) */
+  shared: Record<string, string>;
+  /** one parameter set per call, in order */
+  calls: Array<Record<string, string>>;
+}
+
+function formDecode(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (text === EMPTY_SEGMENT) return out;
+  for (const [key, value] of new URLSearchParams(text)) if (!(key in out)) out[key] = value;
+  return out;
+}
+
+/** The gateway's side of encodeBatchBody (used by the sandbox). */
+export function parseBatchBody(body: string, separator: string = DEFAULT_BATCH_SEPARATOR): ParsedBatchBody {
+  const segments = body === '' ? [] : body.split(separator);
+  let shared: Record<string, string> = {};
+  if (segments[0]?.startsWith(BATCH_PUBLIC_PREFIX)) shared = formDecode(segments.shift()!.slice(BATCH_PUBLIC_PREFIX.length));
+  return { shared, calls: segments.map(formDecode) };
+}
+
+/**
+ * The answer split into one piece per call, or undefined when the number of pieces differs from
+ * the number of calls: then the first piece is the gateway's verdict on the whole batch.
+ */
+export function splitBatchAnswer(text: string, calls: number, separator: string = DEFAULT_BATCH_SEPARATOR): { pieces: string[]; whole: false } | { first: string; whole: true } {
+  const pieces = text.split(separator);
+  if (pieces.length === calls) return { pieces, whole: false };
+  return { first: pieces[0] ?? '', whole: true };
+}
+
+export interface ChunkReport {
+  /** index of the chunk's first call in the input */
+  from: number;
+  calls: number;
+  /** the chunk failed as a whole (its calls carry that error) */
+  error?: TopError;
+  /** HTTP requests the chunk took (retries of the batch and of throttled calls included) */
+  requests: number;
+}
+
+export interface ChunkedBatchResult {
+  results: BatchCallResult[];
+  chunks: ChunkReport[];
+  duration_ms: number;
+}
+
+export interface ChunkedBatchOptions extends BatchOptions {
+  /** calls per request; default 20 (the gateway's maximum is not documented) */
+  batchSize?: number;
+}
+
+/**
+ * Any number of calls of one method, in batches of `batchSize` sent side by side. One result per
+ * call, in input order. A batch that fails as a whole gives its error to each of its calls; when
+ * every batch fails as a whole (wrong secret, gateway unreachable, no /router/batch) this throws
+ * the first batch's error instead.
+ */
+export async function batchInChunks(client: TopClient, method: string, paramsList: ReadonlyArray<unknown>, options: ChunkedBatchOptions = {}): Promise<ChunkedBatchResult> {
+  const started = performance.now();
+  if (!Array.isArray(paramsList)) throw new TopError({ kind: 'validation', param: 'payload', method, message: 'A batch needs an array of parameter objects' });
+  const size = options.batchSize !== undefined && Number.isFinite(options.batchSize) && options.batchSize >= 1 ? Math.floor(options.batchSize) : DEFAULT_BATCH_SIZE;
+  const starts: number[] = [];
+  for (let from = 0; from < paramsList.length; from += size) starts.push(from);
+  const settled = await Promise.allSettled(starts.map((from) => client.batch(method, paramsList.slice(from, from + size), options)));
+  const results: BatchCallResult[] = [];
+  const chunks: ChunkReport[] = [];
+  let firstError: TopError | undefined;
+  settled.forEach((outcome, i) => {
+    const from = starts[i]!;
+    const calls = Math.min(size, paramsList.length - from);
+    if (outcome.status === 'fulfilled') {
+      results.push(...outcome.value.results);
+      chunks.push({ from, calls, requests: outcome.value.requests });
+      return;
+    }
+    const error = outcome.reason instanceof TopError ? outcome.reason : new TopError({ kind: 'transport', method, message: String(outcome.reason) }, { cause: outcome.reason });
+    firstError ??= error;
+    for (let k = 0; k < calls; k++) results.push({ ok: false, error });
+    chunks.push({ from, calls, error, requests: error.attempts });
+  });
+  if (firstError && chunks.every((c) => c.error)) throw firstError;
+  return { results, chunks, duration_ms: Math.round(performance.now() - started) };
+}
