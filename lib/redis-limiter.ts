@@ -1,5 +1,4 @@
 import { Redis, type RedisOptions } from 'ioredis';
-import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { TopError } from './errors';
 import { DEFAULT_WINDOW_MS, RateLimiter, type CallLimiter, type Release } from './ratelimit';
 
@@ -8,15 +7,15 @@ export type SharedLimitState = 'shared' | 'local-fallback';
 export interface RedisCallLimiterOptions {
   /**
    * a redis:// or rediss:// URL, ioredis options, or an ioredis client (then the caller owns it and
-   * closes it; give it enableOfflineQueue: false, and do not share it with other rate-limiter-flexible
-   * limiters: the library registers its script on the client as the command rlflxIncr)
+   * closes it; give it enableOfflineQueue: false). The limiter defines the commands tbkLimitAcquire
+   * and tbkLimitRelease on the client.
    */
   redis: string | RedisOptions | Redis;
   /** default 'tbk:rl:'; the Redis key is the prefix followed by the App Key */
   keyPrefix?: string;
   /** the App Key whose calls share the limit (never the secret) */
   appKey: string;
-  /** calls started per second by every process together */
+  /** calls per window (one second by default) by every process together */
   perSecond: number;
   /** calls in flight at once in this process; 0 or less = no limit */
   concurrency: number;
@@ -26,53 +25,90 @@ export interface RedisCallLimiterOptions {
   operationTimeoutMs?: number;
   /** how often, while in fallback, to try Redis again; default 1000 ms */
   probeIntervalMs?: number;
-  /**
-   * the window the per-second limit is kept over, default DEFAULT_WINDOW_MS (1050): what it has over
-   * 1000 ms is the transit jitter the limit tolerates between taking a start and reaching the gateway
-   */
+  /** the window the per-second limit is kept over; default DEFAULT_WINDOW_MS (1000) */
   windowMs?: number;
+  /**
+   * the longest a call may hold its entry (from acquire to release); default 60 s. An entry whose
+   * release never comes (its process died) stops counting this long after it was taken, plus a window.
+   * Make it longer than any call can take (the config node gives timeout x attempts + a window):
+   * a call still in flight after it no longer holds back the others.
+   */
+  maxCallMs?: number;
 }
 
 export const DEFAULT_KEY_PREFIX = 'tbk:rl:';
 const DEFAULT_OPERATION_TIMEOUT_MS = 300;
 const DEFAULT_PROBE_INTERVAL_MS = 1000;
+export const DEFAULT_MAX_CALL_MS = 60_000;
 const CONNECT_TIMEOUT_MS = 1000;
 const QUIT_GRACE_MS = 500;
 
 /**
- * rate-limiter-flexible's own Redis script is a fixed window started by the first call: N calls at
- * the end of one window and N at the start of the next land within milliseconds of each other, twice
- * the limit in one second. The library takes a replacement script (option customIncrTtlLuaScript, same
- * arguments and answer); this one keeps a sliding log of call starts in a sorted set, stamped with the
- * Redis server clock, and admits a call only when fewer than `points` starts lie in the last window.
- * Whatever interval of one window you take, its last admitted call saw every earlier one in it, so
- * no window holds more than `points` starts. The window is a little more than a second (like the
- * in-process limiter) so that transit jitter cannot squeeze two windows into one second at the gateway.
- * ARGV: [1] points to take (always 1 here), [2] whole seconds (unused), [3] points per window,
- * [4] window in seconds. Answer: {points consumed in the window (above the limit = refused), ms
- * until the oldest start leaves the window}.
+ * The shared limit is a sorted set per App Key, one entry per call, scored on the Redis server clock
+ * (every process reads the same one). It has the semantics of the in-process RateLimiter: an entry
+ * counts while its call is in flight and for one window after the call FINISHED. A call reaches the
+ * gateway before its answer comes back, so whatever the latency, connection set-up or jitter of each
+ * process, no one-second window at the gateway holds more than `limit` calls: the last call to be
+ * admitted among any `limit + 1` found the other `limit` in flight or finished less than a window ago.
+ *
+ * While in flight an entry is scored with a provisional expiry (acquire time + maxCallMs); the
+ * release rewrites the score to the finish time (ZADD XX: an entry that expired meanwhile is not
+ * brought back). So a process that dies with calls in flight blocks their slots for maxCallMs plus a
+ * window, not forever.
+ *
+ * Not rate-limiter-flexible's RateLimiterRedis: its Redis script is a fixed window started by the
+ * first call (N calls at the end of one window and N at the start of the next land within
+ * milliseconds: twice the limit in one second), and even with a replacement script
+ * (customIncrTtlLuaScript) its consume() counts anonymous points: it can neither tell the script
+ * which entry a release must finish nor hand back the entry it took. Both scripts run here as
+ * commands of the limiter's own ioredis client (EVALSHA, loaded on first use).
+ *
+ * ACQUIRE KEYS: [1] the set; ARGV: [1] limit, [2] window ms, [3] max call ms.
+ * Answer: {1, entry} when admitted, {0, ms to wait} when not: until the oldest finished entry leaves
+ * the window, or a whole window when every entry is in flight (none can free a slot sooner).
  */
-export const SLIDING_WINDOW_SCRIPT = `
+export const ACQUIRE_SCRIPT = `
 if redis.replicate_commands then redis.replicate_commands() end
 local key = KEYS[1]
-local limit = tonumber(ARGV[3])
-local windowMs = math.ceil(tonumber(ARGV[4]) * 1000)
+local limit = tonumber(ARGV[1])
+local windowMs = tonumber(ARGV[2])
+local maxCallMs = tonumber(ARGV[3])
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 redis.call('ZREMRANGEBYSCORE', key, '-inf', now - windowMs)
-local count = redis.call('ZCARD', key)
-if count >= limit then
-  local oldest = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
-  return {limit + 1, math.max(1, tonumber(oldest[2]) + windowMs - now)}
+if redis.call('ZCARD', key) >= limit then
+  local oldest = tonumber(redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')[2])
+  return {0, math.max(1, math.min(oldest, now) + windowMs - now)}
 end
-local member = t[1] .. string.format('%06d', tonumber(t[2]))
+local entry = t[1] .. string.format('%06d', tonumber(t[2]))
 local suffix = 0
-while redis.call('ZSCORE', key, member .. '-' .. suffix) do suffix = suffix + 1 end
-redis.call('ZADD', key, now, member .. '-' .. suffix)
-redis.call('PEXPIRE', key, windowMs)
-local oldest = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
-return {count + 1, math.max(0, tonumber(oldest[2]) + windowMs - now)}
+while redis.call('ZSCORE', key, entry .. '-' .. suffix) do suffix = suffix + 1 end
+entry = entry .. '-' .. suffix
+redis.call('ZADD', key, now + maxCallMs, entry)
+if redis.call('PTTL', key) < maxCallMs + windowMs then redis.call('PEXPIRE', key, maxCallMs + windowMs) end
+return {1, entry}
 `;
+
+/** RELEASE KEYS: [1] the set; ARGV: [1] window ms, [2...] entries. The entries finish now. */
+export const RELEASE_SCRIPT = `
+if redis.replicate_commands then redis.replicate_commands() end
+local key = KEYS[1]
+local windowMs = tonumber(ARGV[1])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local finished = 0
+for i = 2, #ARGV do finished = finished + redis.call('ZADD', key, 'XX', 'CH', now, ARGV[i]) end
+if finished > 0 and redis.call('PTTL', key) < windowMs then redis.call('PEXPIRE', key, windowMs) end
+return finished
+`;
+
+interface LimitCommands {
+  tbkLimitAcquire(key: string, limit: number, windowMs: number, maxCallMs: number): Promise<[number, string | number]>;
+  tbkLimitRelease(key: string, windowMs: number, ...entries: string[]): Promise<number>;
+}
+
+/** How a call was admitted: an entry in the shared set, or a slot of the local fallback limiter. */
+type Admission = { entry: string } | { local: Release };
 
 function isRedisClient(value: unknown): value is Redis {
   return typeof value === 'object' && value !== null && typeof (value as Redis).defineCommand === 'function' && typeof (value as Redis).status === 'string';
@@ -110,13 +146,12 @@ function describeFailure(err: unknown): string {
 
 /**
  * A CallLimiter whose per-second limit is shared, through Redis, by every process that uses the same
- * App Key (several Node-RED runtimes, workers): together they never start more than `perSecond`
- * calls in any one-second window. Calls queue (FIFO within this process) instead of failing.
+ * App Key (several Node-RED runtimes, workers): together they never bring more than `perSecond`
+ * calls to the gateway in any one-second window. Calls queue (FIFO within this process) instead of
+ * failing. A call holds its entry from acquire() until its release is called (see ACQUIRE_SCRIPT).
  *
  * The concurrency cap stays per process: it protects this process's sockets and memory, which other
  * processes do not share, and TOP throttles an App Key by calls per second, not by calls in flight.
- * A shared count of calls in flight would also need leases and heartbeats, or a crashed process would
- * hold its slots forever.
  *
  * When Redis does not answer (refused, down, slower than operationTimeoutMs) the limiter falls back
  * at once to an in-process RateLimiter with the same limits, says so through onStateChange, keeps
@@ -132,7 +167,12 @@ export class RedisCallLimiter implements CallLimiter {
   private readonly onStateChange?: (state: SharedLimitState, reason?: string) => void;
   private readonly client: Redis;
   private readonly ownsClient: boolean;
-  private readonly shared: RateLimiterRedis;
+  private readonly commands: Redis & LimitCommands;
+  private readonly windowMs: number;
+  private readonly maxCallMs: number;
+  /** entries taken in Redis and not yet released */
+  private readonly held = new Set<string>();
+  private onHeldEmpty: (() => void) | undefined;
   /** the concurrency cap of this process, kept in both modes; also the FIFO order of the callers */
   private readonly gate: RateLimiter;
   /** one caller at a time asks Redis for a start: FIFO within the process, no herd of pollers */
@@ -161,8 +201,11 @@ export class RedisCallLimiter implements CallLimiter {
     this.gate = new RateLimiter({ perSecond: 0, concurrency });
     this.turn = new RateLimiter({ perSecond: 0, concurrency: 1 });
     const windowMs = options.windowMs ?? DEFAULT_WINDOW_MS;
-    // below a second rate-limiter-flexible would not run the script (it needs a duration of whole seconds >= 1)
-    if (!(windowMs >= 1000)) throw new TopError({ kind: 'validation', param: 'windowMs', message: 'The window of a shared rate limit is at least 1000 ms' });
+    if (!(windowMs >= 1)) throw new TopError({ kind: 'validation', param: 'windowMs', message: 'The window of a shared rate limit is at least 1 ms' });
+    const maxCallMs = options.maxCallMs ?? DEFAULT_MAX_CALL_MS;
+    if (!(maxCallMs >= 1)) throw new TopError({ kind: 'validation', param: 'maxCallMs', message: 'The longest call of a shared rate limit is at least 1 ms' });
+    this.windowMs = Math.ceil(windowMs);
+    this.maxCallMs = Math.ceil(maxCallMs);
     this.fallback = new RateLimiter({ perSecond: this.perSecond, concurrency: 0, windowMs });
     this.target = redisTarget(options.redis);
     const keyPrefix = options.keyPrefix ?? DEFAULT_KEY_PREFIX;
@@ -182,17 +225,11 @@ export class RedisCallLimiter implements CallLimiter {
       this.ownsClient = true;
     }
 
-    // rate-limiter-flexible joins prefix and key with ':'; a prefix ending in ':' is used as given
-    const libraryPrefix = keyPrefix.endsWith(':') ? keyPrefix.slice(0, -1) : keyPrefix;
-    this.key = appKey;
-    this.shared = new RateLimiterRedis({
-      storeClient: this.client,
-      keyPrefix: libraryPrefix,
-      points: this.perSecond,
-      duration: windowMs / 1000,
-      rejectIfRedisNotReady: true,
-      customIncrTtlLuaScript: SLIDING_WINDOW_SCRIPT,
-    });
+    this.key = keyPrefix + appKey;
+    // defining a command again (a client passed in, shared by two limiters) replaces it with the same script
+    this.client.defineCommand('tbkLimitAcquire', { numberOfKeys: 1, lua: ACQUIRE_SCRIPT });
+    this.client.defineCommand('tbkLimitRelease', { numberOfKeys: 1, lua: RELEASE_SCRIPT });
+    this.commands = this.client as Redis & LimitCommands;
 
     this.settled = new Promise<void>((resolve) => {
       this.settle = resolve;
@@ -227,7 +264,7 @@ export class RedisCallLimiter implements CallLimiter {
 
   /** The Redis key the shared limit is kept under. */
   get redisKey(): string {
-    return this.shared.getKey(this.key);
+    return this.key;
   }
 
   async acquire(signal?: AbortSignal): Promise<Release> {
@@ -235,20 +272,30 @@ export class RedisCallLimiter implements CallLimiter {
     if (signal?.aborted) throw abortedError(signal);
     const releaseGate = await this.gate.acquire(signal);
     this.waitingForStart++;
+    let admission: Admission;
     try {
-      await this.takeStart(signal);
+      admission = await this.admit(signal);
     } catch (err) {
       releaseGate();
       throw err;
     } finally {
       this.waitingForStart--;
     }
-    return releaseGate;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      if ('local' in admission) admission.local();
+      else this.finish(admission.entry);
+      releaseGate();
+    };
   }
 
   /**
    * Rejects every queued call, stops the background reconnection and quits the Redis connection (a
-   * client passed in is left open: it is the caller's). Resolves once the connection has ended.
+   * client passed in is left open: it is the caller's). The calls in flight have QUIT_GRACE_MS to be
+   * released first (a closing TopClient aborts them at once), so that their entries finish now rather
+   * than at their provisional expiry. Resolves once the connection has ended.
    */
   close(): Promise<void> {
     if (this.closing) return this.closing;
@@ -260,27 +307,52 @@ export class RedisCallLimiter implements CallLimiter {
     this.fallback.close();
     for (const [event, listener] of this.listeners) this.client.off(event, listener);
     this.listeners.length = 0;
-    this.closing = this.ownsClient ? quitClient(this.client) : Promise.resolve();
+    this.closing = this.ownsClient ? this.untilReleased(QUIT_GRACE_MS).then(() => quitClient(this.client)) : Promise.resolve();
     return this.closing;
   }
 
-  /** Waits for this caller's turn, then for a start within the shared (or fallback) per-second limit. */
-  private async takeStart(signal: AbortSignal | undefined): Promise<void> {
+  /** Resolves when no entry is held any more, or after `ms`. */
+  private untilReleased(ms: number): Promise<void> {
+    if (this.held.size === 0) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.onHeldEmpty = done;
+    });
+  }
+
+  /** The call of `entry` is over: its entry now counts for one window from now (Redis time). */
+  private finish(entry: string): void {
+    if (!this.held.delete(entry)) return;
+    // fire and forget: if Redis does not take it, the entry keeps its provisional expiry (counted longer, never less)
+    this.commands.tbkLimitRelease(this.key, this.windowMs, entry).catch(() => undefined);
+    if (this.held.size === 0 && this.onHeldEmpty) {
+      const done = this.onHeldEmpty;
+      this.onHeldEmpty = undefined;
+      done();
+    }
+  }
+
+  /** Waits for this caller's turn, then for an entry within the shared (or fallback) per-second limit. */
+  private async admit(signal: AbortSignal | undefined): Promise<Admission> {
     const releaseTurn = await this.turn.acquire(signal);
     try {
       await this.untilSettled(signal);
       for (;;) {
         if (this.closed) throw closedError();
         if (signal?.aborted) throw abortedError(signal);
-        if (this.currentState !== 'shared') {
-          (await this.fallback.acquire(signal))();
-          return;
-        }
-        const outcome = await this.consume();
-        if (outcome === 'started') {
-          // a start is taken in Redis even if the caller gave up meanwhile: counted, never exceeded
-          if (signal?.aborted) throw abortedError(signal);
-          return;
+        if (this.currentState !== 'shared') return { local: await this.fallback.acquire(signal) };
+        const outcome = await this.tryAcquire();
+        if (typeof outcome === 'string') {
+          if (this.closed || signal?.aborted) {
+            // the caller gave up while Redis admitted it: the entry counts for a window from now
+            this.finish(outcome);
+            throw this.closed ? closedError() : abortedError(signal!);
+          }
+          return { entry: outcome };
         }
         if (typeof outcome === 'number') await sleep(outcome, signal);
         else this.enter('local-fallback', outcome.failure);
@@ -290,16 +362,25 @@ export class RedisCallLimiter implements CallLimiter {
     }
   }
 
-  /** 'started', the ms to wait before the next try, or why Redis could not be used. */
-  private async consume(): Promise<'started' | number | { failure: string }> {
-    const answer = await withinTime(
-      this.shared.consume(this.key).then(
-        () => 'started' as const,
-        (err: unknown) => (err instanceof RateLimiterRes ? Math.max(1, err.msBeforeNext) : { failure: `Redis ${this.target}: ${describeFailure(err)}` }),
-      ),
-      this.operationTimeoutMs,
+  /** The entry taken, the ms to wait before the next try, or why Redis could not be used. */
+  private async tryAcquire(): Promise<string | number | { failure: string }> {
+    if (this.client.status !== 'ready') return { failure: `Redis ${this.target} is not connected` };
+    const asked = this.commands.tbkLimitAcquire(this.key, this.perSecond, this.windowMs, this.maxCallMs).then(
+      ([admitted, value]) => {
+        if (admitted !== 1) return Math.max(1, Number(value));
+        const entry = String(value);
+        this.held.add(entry);
+        return entry;
+      },
+      (err: unknown) => ({ failure: `Redis ${this.target}: ${describeFailure(err)}` }),
     );
-    return answer ? answer.value : { failure: `Redis ${this.target} did not answer within ${this.operationTimeoutMs} ms` };
+    const answer = await withinTime(asked, this.operationTimeoutMs);
+    if (answer) return answer.value;
+    // too late for this caller, who falls back; an entry that comes after all is finished at once
+    void asked.then((late) => {
+      if (typeof late === 'string') this.finish(late);
+    });
+    return { failure: `Redis ${this.target} did not answer within ${this.operationTimeoutMs} ms` };
   }
 
   private enter(state: SharedLimitState, reason?: string): void {
@@ -453,6 +534,8 @@ export interface LimiterConfig {
   appKey: string;
   perSecond: number;
   concurrency: number;
+  /** see RedisCallLimiterOptions.maxCallMs */
+  maxCallMs?: number;
   onStateChange?: (state: SharedLimitState, reason?: string) => void;
 }
 
@@ -470,5 +553,5 @@ export function createLimiterFromConfig(config: LimiterConfig): RedisCallLimiter
     throw new TopError({ kind: 'validation', param: 'redisUrl', message: 'The Redis URL is not a URL (like redis://127.0.0.1:6379/0)' });
   }
   if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') throw new TopError({ kind: 'validation', param: 'redisUrl', message: 'The Redis URL must start with redis:// or rediss://' });
-  return new RedisCallLimiter({ redis: redisUrl, appKey: config.appKey, perSecond: config.perSecond, concurrency: config.concurrency, onStateChange: config.onStateChange });
+  return new RedisCallLimiter({ redis: redisUrl, appKey: config.appKey, perSecond: config.perSecond, concurrency: config.concurrency, maxCallMs: config.maxCallMs, onStateChange: config.onStateChange });
 }

@@ -23,10 +23,18 @@ export interface TbkSettings {
   clockOffsetMs: number;
 }
 
+/**
+ * Where the rate limit of a config node is kept: 'local' in this runtime (no Redis URL), 'shared'
+ * through Redis, or 'local-fallback' while Redis is unreachable ('connecting' until Redis first answers).
+ */
+export type LimitMode = 'local' | 'connecting' | 'shared' | 'local-fallback';
+
 export interface TbkConfigNode extends Node {
   settings: TbkSettings;
   /** The shared client; throws the reason there is none (a validation TopError naming the setting). */
   getClient(): TopClient;
+  /** Calls `listener` with the current LimitMode and at every change; returns the function that stops it. */
+  watchLimit?(listener: (mode: LimitMode) => void): () => void;
 }
 
 const ENV_REFERENCE = /\$\{[^}]+\}/;
@@ -80,6 +88,46 @@ export function readSettings(RED: NodeAPI, node: object, def: NodeDef): TbkSetti
     simplify: boolSetting(def.simplify, false),
     clockOffsetMs: numberSetting(str('clockOffset'), 0, Number.NEGATIVE_INFINITY) * 1000,
   };
+}
+
+/**
+ * The Redis URL of the shared rate limit (property `redisUrl`, `${ENV}` expanded), '' for none. Kept
+ * out of TbkSettings: it may carry a password.
+ */
+export function readRedisUrl(RED: NodeAPI, node: object, def: NodeDef): string {
+  return expandEnv(RED, node, def.redisUrl).trim();
+}
+
+/** host:port of a Redis URL, for status and logs (never the user or password). */
+export function redisHostPort(redisUrl: string): string {
+  try {
+    const url = new URL(redisUrl);
+    return `${url.hostname}:${url.port || '6379'}`;
+  } catch {
+    return 'redis';
+  }
+}
+
+/** `text` without the user name or password of the Redis URL, raw or URL-encoded, wherever they appear. */
+export function withoutRedisCredentials(text: string, redisUrl: string): string {
+  let url: URL;
+  try {
+    url = new URL(redisUrl);
+  } catch {
+    return text;
+  }
+  let clean = text.split(redisUrl).join(`redis://${redisHostPort(redisUrl)}`);
+  for (const part of [url.password, url.username]) {
+    if (!part) continue;
+    let decoded = part;
+    try {
+      decoded = decodeURIComponent(part);
+    } catch {
+      // not percent-encoded after all
+    }
+    for (const form of new Set([part, decoded])) if (form.length > 0) clean = clean.split(form).join('***');
+  }
+  return clean;
 }
 
 export function problemWith(appKey: string, appSecret: string): TopError | undefined {

@@ -414,6 +414,7 @@ describe('hand-written editors (tbk-config, tbk-api)', function () {
       targetAppKey: '',
       simplify: false,
       clockOffset: 0,
+      redisUrl: '',
     });
     assert.deepEqual(plain(def.credentials), { appKey: { type: 'text' }, appSecret: { type: 'password' }, session: { type: 'password' } });
     const timeout = def.defaults.timeout.validate;
@@ -437,7 +438,7 @@ describe('hand-written editors (tbk-config, tbk-api)', function () {
     const { defs } = loadDefinitions(readFileSync(join(nodesDir, 'tbk-api.html'), 'utf8'));
     const def = defs['tbk-api'];
     const defaults = plain(Object.fromEntries(Object.entries(def.defaults).map(([k, v]: [string, any]) => [k, v.value])));
-    assert.deepEqual(defaults, { name: '', config: '', method: '', writes: false, errorMode: 'auto' });
+    assert.deepEqual(defaults, { name: '', config: '', method: '', writes: false, errorMode: 'auto', batch: false, batchSize: 20 });
     assert.equal(def.defaults.config.type, 'tbk-config');
     assert.equal(def.inputs, 1);
     assert.equal(def.outputs, 2);

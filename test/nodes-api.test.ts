@@ -67,7 +67,7 @@ describe('tbk-api node', function () {
     assert.equal(msg!.tbk.attempts, 1);
     assert.equal(typeof msg!.tbk.request_id, 'string');
     assert.equal(typeof msg!.tbk.duration_ms, 'number');
-    await delay(20);
+    await delay(250); // routine status updates are coalesced to one per 200 ms
     assert.equal(err.messages.length, 0);
     assert.equal(done.count, 1);
     assert.deepEqual(done.errors, []);
@@ -176,6 +176,7 @@ describe('tbk-api node', function () {
     const throttled = statuses.find((s) => s.fill === 'yellow');
     assert.ok(throttled, JSON.stringify(statuses));
     assert.match(String(throttled.text), /^throttled, retry in \d+s$/);
+    await delay(250);
     assert.equal(statuses.at(-1)!.fill, 'green');
   });
 

@@ -6,12 +6,14 @@
  * makes `calls` calls to sandbox.echo and says { type: 'done', ok, failed, errors, states }.
  * mode 'close': takes one start, closes the limiter and says { type: 'closed', resources } (what
  * still keeps the process alive). Either way it then lets go of the IPC channel and must exit by itself.
+ * mode 'hold': takes `calls` entries, says { type: 'held', count } and keeps them until it is killed
+ * (a runtime that dies with calls in flight).
  */
 import { TopClient } from '../../lib/client';
 import { RedisCallLimiter } from '../../lib/redis-limiter';
 
 export interface LimitedClientJob {
-  mode: 'calls' | 'close';
+  mode: 'calls' | 'close' | 'hold';
   redisUrl: string;
   keyPrefix: string;
   appKey: string;
@@ -20,6 +22,7 @@ export interface LimitedClientJob {
   perSecond: number;
   concurrency: number;
   windowMs?: number;
+  maxCallMs?: number;
   calls?: number;
   warmup?: number;
 }
@@ -27,7 +30,8 @@ export interface LimitedClientJob {
 export type LimitedClientMessage =
   | { type: 'ready'; state: string }
   | { type: 'done'; ok: number; failed: number; errors: string[]; states: string[] }
-  | { type: 'closed'; resources: string[] };
+  | { type: 'closed'; resources: string[] }
+  | { type: 'held'; count: number };
 
 function send(message: LimitedClientMessage): Promise<void> {
   return new Promise((resolve, reject) => process.send!(message, undefined, {}, (err) => (err ? reject(err) : resolve())));
@@ -50,6 +54,7 @@ async function main(): Promise<void> {
     perSecond: job.perSecond,
     concurrency: job.concurrency,
     windowMs: job.windowMs,
+    maxCallMs: job.maxCallMs,
     onStateChange: (state) => states.push(state),
   });
   await untilSettled(limiter);
@@ -59,6 +64,14 @@ async function main(): Promise<void> {
     await limiter.close();
     await send({ type: 'closed', resources: process.getActiveResourcesInfo() });
     process.disconnect();
+    return;
+  }
+
+  if (job.mode === 'hold') {
+    const held = [];
+    for (let i = 0; i < (job.calls ?? 0); i++) held.push(await limiter.acquire());
+    await send({ type: 'held', count: held.length });
+    setInterval(() => undefined, 60_000);
     return;
   }
 
