@@ -215,12 +215,12 @@ async function startGateway(flowFile: string): Promise<Gateway> {
 // ---------------------------------------------------------------------------------------------
 // Node-RED
 
-function startNodeRed(userDir: string, settingsFile: string, port: number): ChildProcess {
+function startNodeRed(userDir: string, settingsFile: string, port: number, env: NodeJS.ProcessEnv): ChildProcess {
   const redJs = join(dirname(require.resolve('node-red/package.json', { paths: [REPO_ROOT] })), 'red.js');
   return spawn(process.execPath, [redJs, '--userDir', userDir, '--settings', settingsFile, '--port', String(port)], {
     cwd: REPO_ROOT,
     stdio: ['ignore', 'inherit', 'inherit'],
-    env: process.env,
+    env,
   });
 }
 
@@ -432,7 +432,9 @@ async function main(): Promise<void> {
   const gateway = await startGateway(flowFile);
   const editorUrl = `http://${HOST}:${editorPort}/`;
 
-  const child = startNodeRed(userDir, settingsFile, editorPort);
+  // config nodes with empty credentials (every imported example) use these: the sandbox's test app
+  const env = gateway.sandbox ? { ...process.env, TBK_APP_KEY: process.env.TBK_APP_KEY || gateway.appKey, TBK_APP_SECRET: process.env.TBK_APP_SECRET || gateway.appSecret } : process.env;
+  const child = startNodeRed(userDir, settingsFile, editorPort, env);
   let stopping = false;
   const stop = async (exitCode: number): Promise<never> => {
     stopping = true;

@@ -1,0 +1,260 @@
+/**
+ * Writes the example flows: the task flows (scripts/example-flows.ts) as examples/0N-….json, and
+ * from the method specs one catalog flow per family as examples/catalog/<role>.json, where every
+ * node type has an inject carrying its documented example parameters, wired to the node, with both
+ * outputs to debug nodes. The files are committed; test/examples.test.ts fails when they are stale.
+ *
+ * Usage: node dist/scripts/generate-examples.js [--check]   (--check: exit 1 if a file would change)
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { detectBusinessFailure } from '../lib/response';
+import { loadSpecs } from '../lib/spec';
+import type { MethodSpec, ParamSpec, Role } from '../lib/spec/types';
+import { taskExamples } from './example-flows';
+import { FlowBuilder, SANDBOX_ENDPOINT, comment, debug, inject, methodNode, sandboxConfig, type FlowNode } from './flow-builder';
+
+export const ROLES: readonly Role[] = ['promoter', 'provider', 'common', 'other'];
+export const EXAMPLES_DIR = resolve(__dirname, '..', ...(__dirname.includes(join('dist', 'scripts')) ? ['..'] : []), 'examples');
+
+/** The session the catalog injects carry for methods that need one (the sandbox takes any). */
+export const CATALOG_SESSION = 'sandbox-user-session';
+
+const FAMILY_TITLES: Record<Role, { zh: string; en: string }> = {
+  promoter: { zh: '推广者', en: 'promoter' },
+  provider: { zh: '服务商', en: 'provider' },
+  common: { zh: '公用', en: 'common' },
+  other: { zh: '其他', en: 'other' },
+};
+
+const ROWS_PER_COLUMN = 30;
+const COLUMN_WIDTH = 1000;
+const ROW_HEIGHT = 80;
+const FIRST_ROW_Y = 140;
+
+const NUMERIC = /^-?\d+(\.\d+)?$/;
+const PLACEHOLDER_DATE = '2024-01-01 00:00:00';
+
+export interface ExampleValue {
+  value: unknown;
+  /** where the value came from when the spec documents none */
+  placeholder?: string;
+}
+
+/** A documented example string as a value of the parameter's kind. */
+export function exampleValue(param: ParamSpec, example: string): unknown {
+  const text = example.trim();
+  switch (param.kind) {
+    case 'number': {
+      const n = Number(text);
+      return NUMERIC.test(text) && (!Number.isInteger(n) || Number.isSafeInteger(n)) ? n : example;
+    }
+    case 'boolean':
+      return text === 'true' ? true : text === 'false' ? false : example;
+    case 'json':
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        return example;
+      }
+    case 'string[]':
+      return text.split(',').map((part) => part.trim()).filter((part) => part !== '');
+    case 'number[]':
+      return text.split(',').map((part) => {
+        const item = part.trim();
+        const n = Number(item);
+        return NUMERIC.test(item) && Number.isSafeInteger(n) ? n : item;
+      });
+    default:
+      return example;
+  }
+}
+
+function kindPlaceholder(param: ParamSpec): unknown {
+  switch (param.kind) {
+    case 'number':
+      return 1;
+    case 'number[]':
+      return [1];
+    case 'boolean':
+      return true;
+    case 'date':
+      return PLACEHOLDER_DATE;
+    case 'string[]':
+      return ['example'];
+    case 'json':
+      return {};
+    default:
+      return 'example';
+  }
+}
+
+/** An object from the documented fields of an object parameter: their examples, or placeholders for required ones. */
+function objectFromChildren(children: readonly ParamSpec[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const child of children) {
+    if (child.kind === 'file') continue;
+    if (child.example !== undefined) out[child.name] = exampleValue(child, child.example);
+    else if (child.children?.length) out[child.name] = objectFromChildren(child.children);
+    else if (child.required) out[child.name] = kindPlaceholder(child);
+  }
+  return out;
+}
+
+/** Documented examples of each parameter name across the specs, first spec (by method) first. */
+function examplesByName(specs: readonly MethodSpec[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const spec of [...specs].sort((a, b) => a.method.localeCompare(b.method))) {
+    for (const param of spec.params) if (param.example !== undefined && !out.has(param.name)) out.set(param.name, param.example);
+  }
+  return out;
+}
+
+/**
+ * The msg.payload of a method's catalog inject: every documented example, converted to the
+ * parameter's kind. A required parameter without one gets the example of its sibling method or of
+ * a same-named parameter elsewhere, else a placeholder of its kind; file parameters are left out.
+ */
+export function catalogPayload(spec: MethodSpec, specs: readonly MethodSpec[], byName = examplesByName(specs)): { payload: Record<string, unknown>; placeholders: string[] } {
+  const payload: Record<string, unknown> = {};
+  const placeholders: string[] = [];
+  const sibling = spec.sibling ? specs.find((s) => s.method === spec.sibling) : undefined;
+  for (const param of spec.params) {
+    if (param.kind === 'file') {
+      if (param.required) placeholders.push(`${param.name}: binary content, not in an inject`);
+      continue;
+    }
+    if (param.example !== undefined) {
+      payload[param.name] = exampleValue(param, param.example);
+      continue;
+    }
+    if (!param.required) continue;
+    const siblingExample = sibling?.params.find((p) => p.name === param.name)?.example;
+    const borrowed = siblingExample ?? byName.get(param.name);
+    if (borrowed !== undefined) {
+      payload[param.name] = exampleValue(param, borrowed);
+      placeholders.push(`${param.name}: example of a same-named parameter`);
+    } else if (param.kind === 'json' && param.children?.length) {
+      payload[param.name] = objectFromChildren(param.children);
+      placeholders.push(`${param.name}: built from its documented fields`);
+    } else {
+      payload[param.name] = kindPlaceholder(param);
+      placeholders.push(`${param.name}: placeholder`);
+    }
+  }
+  return { payload, placeholders };
+}
+
+/**
+ * The methods whose documented response example itself reports a business failure (success false,
+ * result_code or biz_error_code set ...): the sandbox answers with it, so their nodes end on the
+ * error output with kind "business". Method -> "code message".
+ */
+export function documentedFailures(specs: readonly MethodSpec[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const spec of specs) {
+    const example = spec.responseExample;
+    if (!example) continue;
+    const keys = Object.keys(example);
+    const inner = keys.length === 1 && keys[0]!.endsWith('_response') ? (example[keys[0]!] as Record<string, unknown>) : example;
+    const failure = detectBusinessFailure(inner, spec.business);
+    if (failure) out.set(spec.method, `${failure.code ?? ''} ${failure.message}`.trim());
+  }
+  return out;
+}
+
+function catalogInfo(role: Role, count: number, failures: readonly string[]): string {
+  const title = FAMILY_TITLES[role];
+  const failuresZh = failures.length ? ['', `以下方法文档中的响应示例本身就是业务失败，沙箱照此作答，所以它们会走错误输出（msg.error.kind 为 "business"）：${failures.join('、')}。`] : [];
+  const failuresEn = failures.length ? ['', `The documented response examples of these methods report a business failure themselves; the sandbox answers with them, so their nodes end on the error output (msg.error.kind "business"): ${failures.join(', ')}.`] : [];
+  return [
+    '**中文**',
+    '',
+    `本流程由 scripts/generate-examples.ts 根据 specs/methods 中的方法说明自动生成（请勿手工修改），列出“${title.zh}”类的全部 ${count} 个节点。每一行：inject 节点的 msg.payload 是该方法文档中的示例参数（已按参数类型转换为数字、布尔值、JSON），连到方法节点，两个输出分别连到“响应”和“错误”调试节点。点击 inject 左侧的按钮即可调用。`,
+    '',
+    `文档没有给出示例的必填参数，使用同名参数的文档示例或按类型生成的占位值（见各 inject 节点的说明）。需要用户授权的方法，inject 同时设置 msg.session = "${CATALOG_SESSION}"（沙箱接受任何非空 session；连接真实网关时删掉它，改用配置节点或 TBK_SESSION 中的 session）。`,
+    '',
+    `配置节点指向本地沙箱 ${SANDBOX_ENDPOINT}，不含凭据：App Key / App Secret 留空时读取环境变量 TBK_APP_KEY / TBK_APP_SECRET，\`npm start\` 会为沙箱设置好它们。沙箱按文档中的响应示例作答。`,
+    ...failuresZh,
+    '',
+    '**English**',
+    '',
+    `Generated by scripts/generate-examples.ts from the method specs in specs/methods (do not edit by hand): all ${count} nodes of the ${title.en} family. Each row: an inject whose msg.payload is the method's documented example parameters (converted to numbers, booleans, JSON as the parameter's type says), wired to the method node, both outputs to a "response" and an "error" debug node. Click an inject's button to call.`,
+    '',
+    `A required parameter the documentation gives no example for gets the documented example of a same-named parameter or a placeholder of its type (see the inject's description). For methods that need a user session the inject also sets msg.session = "${CATALOG_SESSION}" (the sandbox takes any non-empty session; for the real gateway remove it and use the config node's session or TBK_SESSION).`,
+    '',
+    `The config node points at the local sandbox ${SANDBOX_ENDPOINT} and carries no credentials: an empty App Key / App Secret falls back to the environment variables TBK_APP_KEY / TBK_APP_SECRET, which \`npm start\` sets for the sandbox. The sandbox answers with the documented response examples.`,
+    ...failuresEn,
+  ].join('\n');
+}
+
+/** The catalog flow of one family: a grid of inject -> node -> response / error rows. */
+export function catalogFlow(role: Role, specs: readonly MethodSpec[]): FlowNode[] {
+  const file = `catalog/${role}.json`;
+  const family = specs.filter((s) => s.role === role).sort((a, b) => a.type.localeCompare(b.type));
+  const withApi = role === 'common';
+  const count = family.length + (withApi ? 1 : 0);
+  const title = FAMILY_TITLES[role];
+  const b = new FlowBuilder(file, `TBK ${title.zh} ${title.en} (catalog)`, '');
+  b.config('cfg', 'tbk-config', sandboxConfig('本地沙箱 local sandbox'));
+  const failures = [...documentedFailures(family).keys()];
+  b.add('about', 'comment', comment(`淘宝客·${title.zh}：全部 ${count} 个节点的文档示例 / TBK ${title.en}: documented examples of all ${count} nodes`, catalogInfo(role, count, failures)), 300, 40);
+  const byName = examplesByName(specs);
+
+  const position = (index: number): { x: number; y: number } => ({
+    x: Math.floor(index / ROWS_PER_COLUMN) * COLUMN_WIDTH,
+    y: FIRST_ROW_Y + (index % ROWS_PER_COLUMN) * ROW_HEIGHT,
+  });
+  const row = (index: number, key: string, injectProps: Record<string, unknown>, nodeType: string, nodeProps: Record<string, unknown>): void => {
+    const { x, y } = position(index);
+    b.add(`${key}:inject`, 'inject', injectProps, x + 170, y, [[`${key}:node`]]);
+    b.add(`${key}:node`, nodeType, nodeProps, x + 470, y, [[`${key}:ok`], [`${key}:error`]]);
+    b.add(`${key}:ok`, 'debug', debug('响应 response'), x + 730, y - 20);
+    b.add(`${key}:error`, 'debug', debug('错误 error', 'error'), x + 730, y + 20);
+  };
+
+  family.forEach((spec, index) => {
+    const { payload, placeholders } = catalogPayload(spec, specs, byName);
+    const session = spec.auth === 'required' ? [{ p: 'session', v: CATALOG_SESSION, vt: 'str' }] : [];
+    const injectProps = { ...inject(spec.method, payload, { topic: spec.method, extra: session }), info: placeholders.length ? `Not documented, filled in / 文档未给出，已补：\n\n${placeholders.map((p) => `- ${p}`).join('\n')}` : '' };
+    row(index, spec.type, injectProps, spec.type, methodNode('cfg', '', { version: spec.version, errorMode: 'output' }));
+  });
+  if (withApi) {
+    row(family.length, 'tbk-api', inject('tbk-api: taobao.tbk.tpwd.parse', { password_content: '￥asaff￥' }, { topic: 'tbk-api' }), 'tbk-api', { name: '', config: 'cfg', method: 'taobao.tbk.tpwd.parse', writes: false, errorMode: 'output' });
+  }
+  return b.build();
+}
+
+export function renderFlow(flow: FlowNode[]): string {
+  return JSON.stringify(flow, null, 4) + '\n';
+}
+
+/** Every generated file, relative to examples/, with its content. */
+export function generatedExamples(specs: readonly MethodSpec[] = loadSpecs()): Map<string, string> {
+  const files = new Map<string, string>();
+  for (const example of taskExamples()) files.set(example.file, renderFlow(example.flow));
+  for (const role of ROLES) files.set(`catalog/${role}.json`, renderFlow(catalogFlow(role, specs)));
+  return files;
+}
+
+function main(): void {
+  const check = process.argv.includes('--check');
+  const stale: string[] = [];
+  for (const [name, text] of generatedExamples()) {
+    const path = join(EXAMPLES_DIR, name);
+    const current = existsSync(path) ? readFileSync(path, 'utf8') : undefined;
+    if (current === text) continue;
+    stale.push(name);
+    if (!check) {
+      mkdirSync(dirname(path), { recursive: true });
+      writeFileSync(path, text);
+    }
+  }
+  if (check && stale.length > 0) {
+    console.error(`generate-examples: stale files in examples/: ${stale.join(', ')} (run npm run build)`);
+    process.exit(1);
+  }
+  console.log(`generate-examples: ${stale.length === 0 ? 'examples/ up to date' : `wrote ${stale.join(', ')}`}`);
+}
+
+if (require.main === module) main();
