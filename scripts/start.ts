@@ -218,7 +218,8 @@ async function startGateway(flowFile: string): Promise<Gateway> {
 function startNodeRed(userDir: string, settingsFile: string, port: number, env: NodeJS.ProcessEnv): ChildProcess {
   const redJs = join(dirname(require.resolve('node-red/package.json', { paths: [REPO_ROOT] })), 'red.js');
   return spawn(process.execPath, [redJs, '--userDir', userDir, '--settings', settingsFile, '--port', String(port)], {
-    cwd: REPO_ROOT,
+    // files the flows write with relative paths (the examples' order logs) land in the user directory
+    cwd: userDir,
     stdio: ['ignore', 'inherit', 'inherit'],
     env,
   });
