@@ -6,6 +6,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { responseKey } from '../lib/response';
+import { seededRandom } from '../lib/sandbox/faults';
+import { SPECS_DIR } from '../lib/spec/index';
 
 export const SEARCH_METHOD = 'taobao.tbk.dg.material.optional.upgrade';
 export const TPWD_METHOD = 'taobao.tbk.tpwd.create';
@@ -14,28 +17,11 @@ export const TPWD_METHOD = 'taobao.tbk.tpwd.create';
 export type BodyVariant = 'items20' | 'ids18' | 'large';
 export const LARGE_PAGE_ITEMS = 110;
 
-const SPECS_DIR = join(__dirname, '..', '..', 'specs', 'methods');
-
 function documentedExample(method: string): Record<string, unknown> {
   const spec = JSON.parse(readFileSync(join(SPECS_DIR, `${method}.json`), 'utf8')) as { responseExample: Record<string, unknown> };
   return spec.responseExample;
 }
 
-function responseKey(method: string): string {
-  return method.replace(/^taobao\./, '').replace(/\./g, '_') + '_response';
-}
-
-/** Deterministic, so every run serves the same bytes. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 const TITLES = [

@@ -268,12 +268,7 @@ export class TopClient {
       }
     });
     const session = options.session?.trim() || this.session;
-    const controller = new AbortController();
-    const outer = options.signal;
-    const onOuterAbort = () => controller.abort(abortReason(outer, method));
-    if (outer?.aborted) throw abortReason(outer, method);
-    outer?.addEventListener('abort', onOuterAbort, { once: true });
-    this.controllers.add(controller);
+    const { controller, untrack } = this.track(method, options.signal);
     const roundOptions: BatchOptions = { ...options, signal: controller.signal };
     const ispRetries = new Array<number>(paramsList.length).fill(0);
     let requests = 0;
@@ -319,10 +314,25 @@ export class TopClient {
         pending = retry;
       }
     } finally {
-      outer?.removeEventListener('abort', onOuterAbort);
-      this.controllers.delete(controller);
+      untrack();
     }
     return { results, requests, duration_ms: Math.round(performance.now() - started) };
+  }
+
+  /** A controller for one call, aborted by the caller's signal or by close(); untrack() when done. */
+  private track(method: string, outer: AbortSignal | undefined): { controller: AbortController; untrack: () => void } {
+    if (outer?.aborted) throw abortReason(outer, method);
+    const controller = new AbortController();
+    const onOuterAbort = () => controller.abort(abortReason(outer, method));
+    outer?.addEventListener('abort', onOuterAbort, { once: true });
+    this.controllers.add(controller);
+    return {
+      controller,
+      untrack: () => {
+        outer?.removeEventListener('abort', onOuterAbort);
+        this.controllers.delete(controller);
+      },
+    };
   }
 
   /** Aborts every queued and in-flight call (they fail with kind 'aborted') and closes the pool. */
@@ -366,12 +376,7 @@ export class TopClient {
 
   /** Retries `run` (one attempt) within the rate limit until it succeeds or may not be repeated. */
   private async retrying<T extends object>(method: string, options: CallOptions, run: (signal: AbortSignal) => Promise<T | AttemptFailure>): Promise<{ value: T; attempts: number }> {
-    const controller = new AbortController();
-    const outer = options.signal;
-    const onOuterAbort = () => controller.abort(abortReason(outer, method));
-    if (outer?.aborted) throw abortReason(outer, method);
-    outer?.addEventListener('abort', onOuterAbort, { once: true });
-    this.controllers.add(controller);
+    const { controller, untrack } = this.track(method, options.signal);
     let ispRetries = 0;
     try {
       for (let attempt = 1; ; attempt++) {
@@ -399,8 +404,7 @@ export class TopClient {
         }
       }
     } finally {
-      outer?.removeEventListener('abort', onOuterAbort);
-      this.controllers.delete(controller);
+      untrack();
     }
   }
 

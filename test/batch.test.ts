@@ -22,6 +22,7 @@ import { REFERENCE_DIR } from './support/paths';
 import { Collector, countDone, delay, helper, type TestNode } from './support/node-red';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 import configNode = require('../nodes/tbk-config');
+import { rejection } from './support/assertions';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 import apiNode = require('../nodes/tbk-api');
 
@@ -43,16 +44,6 @@ function failedResult(result: BatchCallResult | undefined): TopError {
   assert.ok(result, 'a result');
   if (result.ok) assert.fail('expected a failure');
   return result.error;
-}
-
-async function rejection(promise: Promise<unknown>): Promise<TopError> {
-  try {
-    await promise;
-  } catch (err) {
-    assert.ok(err instanceof TopError, `expected a TopError, got ${String(err)}`);
-    return err;
-  }
-  assert.fail('expected a rejection');
 }
 
 describe('batch calls (/router/batch)', function () {

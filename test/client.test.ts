@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { gzipSync } from 'node:zlib';
-import { sign, TopClient, TopError, parseGmt8 } from '../lib';
+import { sign, TopClient, parseGmt8 } from '../lib';
+import { rejection } from './support/assertions';
 import { json, ScriptedServer } from './support/scripted-server';
 
 const APP = { appKey: 'k123', appSecret: 'secret-xyz' };
@@ -9,16 +10,6 @@ const FAST_RETRY = { baseDelayMs: 1, maxDelayMs: 5 };
 
 function topError(code: number, msg: string, sub_code?: string, sub_msg?: string) {
   return json({ error_response: { code, msg, sub_code, sub_msg, request_id: 'req-err' } });
-}
-
-async function rejection(promise: Promise<unknown>): Promise<TopError> {
-  try {
-    await promise;
-  } catch (err) {
-    assert.ok(err instanceof TopError, `expected a TopError, got ${String(err)}`);
-    return err;
-  }
-  assert.fail('expected the call to fail');
 }
 
 describe('TopClient', function () {

@@ -9,22 +9,11 @@ import type { RuntimeJob, RuntimeMessage } from './support/node-red-runtime';
 import { freePort, RedisServer, requireRedisServer } from './support/redis';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 import configNode = require('../nodes/tbk-config');
+import { maxInAnyWindow as maxInAnySecond } from './support/assertions';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 import commonSet = require('../nodes/tbk-common');
 
 const RUNTIME_SCRIPT = join(__dirname, 'support', 'node-red-runtime.js');
-
-/** The most call starts in any window [t, t + 1000 ms). */
-function maxInAnySecond(starts: number[]): number {
-  const sorted = [...starts].sort((a, b) => a - b);
-  let max = 0;
-  let from = 0;
-  for (let to = 0; to < sorted.length; to++) {
-    while (sorted[to]! - sorted[from]! >= 1000) from++;
-    max = Math.max(max, to - from + 1);
-  }
-  return max;
-}
 
 interface Runtime {
   next<T extends RuntimeMessage['type']>(type: T): Promise<Extract<RuntimeMessage, { type: T }>>;

@@ -6,32 +6,12 @@ import { TopClient, TopError } from '../lib';
 import { createLimiterFromConfig, RedisCallLimiter, type RedisCallLimiterOptions, type SharedLimitState } from '../lib/redis-limiter';
 import { DEFAULT_APP, startSandbox, type Sandbox } from '../lib/sandbox';
 import type { LimitedClientJob, LimitedClientMessage } from './support/limited-client';
+import { rejection } from './support/assertions';
+import { maxInAnyWindow } from './support/assertions';
 import { freePort, RedisServer, requireRedisServer } from './support/redis';
 
 const CHILD_SCRIPT = join(__dirname, 'support', 'limited-client.js');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** The most call starts that fall in any window of `windowMs` (half-open) among the given times. */
-function maxInAnyWindow(times: number[], windowMs = 1000): number {
-  const sorted = [...times].sort((a, b) => a - b);
-  let max = 0;
-  let first = 0;
-  for (let last = 0; last < sorted.length; last++) {
-    while (sorted[last]! - sorted[first]! >= windowMs) first++;
-    max = Math.max(max, last - first + 1);
-  }
-  return max;
-}
-
-async function rejection(promise: Promise<unknown>): Promise<TopError> {
-  try {
-    await promise;
-  } catch (err) {
-    assert.ok(err instanceof TopError, `expected a TopError, got ${String(err)}`);
-    return err;
-  }
-  assert.fail('expected a rejection');
-}
 
 /** Records the state changes of a limiter and waits for one. */
 class StateLog {

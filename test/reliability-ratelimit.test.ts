@@ -4,23 +4,12 @@ import { startSandbox, type Sandbox } from '../lib/sandbox';
 import { helper } from './support/node-red';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 import configNode = require('../nodes/tbk-config');
+import { maxInAnyWindow as maxInAnySecond } from './support/assertions';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 import commonSet = require('../nodes/tbk-common');
 
 const BURST = 1000;
 const LIMIT = 40;
-
-/** The most call starts in any window [t, t + 1000 ms). */
-export function maxInAnySecond(starts: number[]): number {
-  const sorted = [...starts].sort((a, b) => a - b);
-  let max = 0;
-  let from = 0;
-  for (let to = 0; to < sorted.length; to++) {
-    while (sorted[to]! - sorted[from]! >= 1000) from++;
-    max = Math.max(max, to - from + 1);
-  }
-  return max;
-}
 
 describe('reliability: rate limit under a burst', function () {
   this.timeout(90_000);

@@ -8,7 +8,7 @@
  */
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { startSandbox, type FaultRule, type Sandbox } from '../../lib/sandbox';
+import { seededRandom as seeded, startSandbox, type FaultRule, type Sandbox } from '../../lib/sandbox';
 import { catchNode, helper, type TestNode } from './node-red';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 import configNode = require('../../nodes/tbk-config');
@@ -364,17 +364,6 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     process.off('unhandledRejection', onRejection);
     process.off('uncaughtException', onException);
   }
-}
-
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** The figures as text, for the console and docs/reliability.md. */
