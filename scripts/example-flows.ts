@@ -4,9 +4,8 @@
  * function nodes map the documented response fields to msg properties, which the next method
  * node's parameter rows read (type msg or jsonata), and clear msg.payload.
  *
- * Why not build msg.payload in the function nodes: an object literal made in a Function node
- * belongs to its vm context (another Object.prototype), and nodes/shared.ts payloadParams() refuses
- * it as "not an object" (reported; see test/examples.test.ts). Rows work either way.
+ * Most rows read msg properties set by function nodes; a Function node may also build msg.payload
+ * itself (09 and 10 do): objects from its vm context are taken as parameters (lib/objects.ts).
  */
 import { FlowBuilder, SANDBOX_ENDPOINT, SANDBOX_ORIGIN, change, comment, debug, func, inject, methodNode, sandboxConfig, switchNode, template, type FlowNode } from './flow-builder';
 
@@ -518,6 +517,57 @@ function errorHandling(): TaskExample {
   return { file, flow: b.build() };
 }
 
+function batchConvert(): TaskExample {
+  const file = '09-batch-calls.json';
+  const b = new FlowBuilder(file, '09 批量调用 Batch calls', '');
+  b.config('cfg', 'tbk-config', sandboxConfig(CONFIG_NAME));
+  b.add(
+    'about',
+    'comment',
+    comment(
+      '09 批量调用：40 个商品一次查询 / Batch calls: 40 items in one go (tbk-api, /router/batch)',
+      info(
+        `通用节点 tbk-api 勾选“批量”后，数组形式的 msg.payload（每项一组参数）按 TOP 批量协议（/router/batch）发送，每批最多 batchSize 个（默认 20，本例 40 个分两批并行），输出一条消息：msg.payload 是按输入顺序排列的逐项结果 {ok: true, response} 或 {ok: false, error}，msg.tbk.batch 说明分了几批。整批失败（签名、时间戳、网络）走第二个输出。\n\n批量协议的格式来自官方 SDK；单批上限、批量调用如何计入配额与 40 次/秒 的限流、eco.taobao.com 是否提供 /router/batch，官方文档没有说明（SDK 使用 gw.api.taobao.com）。`,
+        `With Batch ticked, the generic tbk-api node sends an array msg.payload (one parameter object per call) as TOP batch requests (/router/batch), at most batchSize per batch (default 20; here 40 items in two batches, in parallel), and outputs one message: msg.payload holds the per-call results in input order, {ok: true, response} or {ok: false, error}; msg.tbk.batch says how it was split. A whole-batch failure (signature, timestamp, network) takes the second output.\n\nThe wire format comes from the official SDKs; the maximum per batch, how a batch counts against quotas and the 40 calls/s limit, and whether eco.taobao.com serves /router/batch are not documented (the SDKs use gw.api.taobao.com).`,
+      ),
+    ),
+    260,
+    40,
+  );
+  b.add('start', 'inject', inject('40 个商品 40 items', undefined), 170, 120, [['build']]);
+  b.add('build', 'function', func('每个商品一组参数 one parameter object per item', `msg.payload = Array.from({ length: 40 }, (_, i) => ({ item_id: String(3232 + i) }));\nreturn msg;`), 410, 120, [['batch']]);
+  b.add('batch', 'tbk-api', { name: '批量商品详情 batch item details', config: 'cfg', method: 'taobao.tbk.item.info.upgrade.get', writes: false, errorMode: 'output', batch: true, batchSize: 20 }, 680, 120, [['summary'], ['failed']]);
+  b.add('summary', 'function', func('统计 summary', `const results = msg.payload;\nconst ok = results.filter((r) => r.ok).length;\nmsg.payload = { calls: results.length, ok, failed: results.length - ok, batches: msg.tbk.batch.chunks };\nreturn msg;`), 920, 100, [['show']]);
+  b.add('show', 'debug', debug('批量结果 batch results'), 1120, 100);
+  b.add('failed', 'debug', debug('整批失败 whole batch failed: msg.error', 'error'), 930, 160);
+  return { file, flow: b.build() };
+}
+
+function sharedLimit(): TaskExample {
+  const file = '10-shared-rate-limit.json';
+  const b = new FlowBuilder(file, '10 多实例共享限流 Shared rate limit', '');
+  b.config('cfg', 'tbk-config', { ...sandboxConfig(CONFIG_NAME), rateLimit: 20, redisUrl: '${TBK_REDIS_URL}' });
+  b.add(
+    'about',
+    'comment',
+    comment(
+      '10 多个 Node-RED 实例共享一个限流 / One rate limit shared by several Node-RED instances (Redis)',
+      info(
+        `同一个阿里妈妈账号约 40 次/秒，多个 Node-RED 实例（或多个配置节点）使用同一个 App Key 时，每个实例各自限流是不够的。配置节点的 redisUrl 设为 \${TBK_REDIS_URL}：在每个实例的环境中设置 TBK_REDIS_URL=redis://127.0.0.1:6379/0（同一个 Redis），它们就共同遵守配置节点的每秒次数（本例 20 次/秒，按 App Key 计数）。\n\n不设置 TBK_REDIS_URL 时使用本地限流。Redis 不可达时自动回退到本地限流，使用该配置的节点状态显示“local limit: Redis unreachable”，Redis 恢复后回到共享限流。\n\n点击 inject：function 节点一次发出 100 条消息，商品详情节点排队发送，不会丢弃任何消息；调试侧栏显示全部完成时的统计。`,
+        `An Alimama account gets about 40 calls/s; when several Node-RED instances (or config nodes) use the same App Key, a per-instance limit is not enough. The config node's redisUrl is \${TBK_REDIS_URL}: give every instance TBK_REDIS_URL=redis://127.0.0.1:6379/0 (the same Redis) and together they keep the config node's calls per second (20 here, counted per App Key).\n\nWithout TBK_REDIS_URL the limit is local. If Redis is unreachable the config falls back to the local limit, the nodes using it show "local limit: Redis unreachable", and the shared limit returns with Redis.\n\nClick the inject: a function node sends 100 messages at once, the item details node queues them and drops none; the Debug sidebar shows the count when all are done.`,
+      ),
+    ),
+    260,
+    40,
+  );
+  b.add('start', 'inject', inject('100 条消息 100 messages', undefined), 170, 120, [['fanOut']]);
+  b.add('fanOut', 'function', func('100 条消息 100 messages', `for (let i = 0; i < 100; i++) node.send({ payload: { item_id: String(3232 + i) }, index: i });\nreturn null;`), 400, 120, [['details']]);
+  b.add('details', 'tbk-item-info-upgrade-get', methodNode('cfg', '商品详情 item details', { errorMode: 'output' }), 640, 120, [['count'], ['count']]);
+  b.add('count', 'function', func('统计 count', `const done = (context.get('done') || 0) + 1;\nconst failed = (context.get('failed') || 0) + (msg.error ? 1 : 0);\ncontext.set('done', done);\ncontext.set('failed', failed);\nif (done < 100) return null;\ncontext.set('done', 0);\ncontext.set('failed', 0);\nmsg.payload = { messages: done, failed };\nreturn msg;`), 860, 120, [['show']]);
+  b.add('show', 'debug', debug('100 条完成 all 100 done'), 1060, 120);
+  return { file, flow: b.build() };
+}
+
 export function taskExamples(): TaskExample[] {
-  return [searchToPost(), parseUserLink(), orderPolling(), tljBusinessFailure(), planCallback(), providerSession(), errorHandling()];
+  return [searchToPost(), parseUserLink(), orderPolling(), tljBusinessFailure(), planCallback(), providerSession(), errorHandling(), batchConvert(), sharedLimit()];
 }

@@ -23,6 +23,7 @@ import promoterSet = require('../nodes/tbk-promoter');
 import providerSet = require('../nodes/tbk-provider');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 import commonSet = require('../nodes/tbk-common');
+import { maxInAnyWindow } from './support/assertions';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 import otherSet = require('../nodes/tbk-other');
 
@@ -54,6 +55,8 @@ const TASK_FILES = [
   '06-sf-plan-callback.json',
   '07-provider-session.json',
   '08-error-handling.json',
+  '09-batch-calls.json',
+  '10-shared-rate-limit.json',
 ];
 
 /**
@@ -429,6 +432,30 @@ describe('example flows', function () {
       fire(byName(flow, 'inject', '5 tbk-api: taobao.tbk.tpwd.parse').id);
       const [apiMsg] = await apiOks.waitFor(1);
       assert.equal(apiMsg!.payload.data.origin_url, 'https://uland.taobao.com/coupon/edetail?e=xxx');
+    });
+
+    it('09: 40 item lookups as batch calls, results in input order', async function () {
+      const flow = forSandbox(readFlow('09-batch-calls.json'), sandbox, workDir);
+      const shown = probeDebug(flow, byName(flow, 'debug', '批量结果 batch results'));
+      await load(flow);
+      const results = new Collector(node(shown));
+      fire(byName(flow, 'inject', '40 个商品 40 items').id);
+      const [msg] = await results.waitFor(1);
+      assert.deepEqual({ ...msg!.payload }, { calls: 40, ok: 40, failed: 0, batches: 2 }); // made in a Function node: another realm's Object
+      assert.equal(sandbox.stats().batchRequests, 2);
+    });
+
+    it('10: 100 messages through the rate limit (local when TBK_REDIS_URL is unset), none dropped', async function () {
+      this.timeout(30_000);
+      delete process.env.TBK_REDIS_URL;
+      const flow = forSandbox(readFlow('10-shared-rate-limit.json'), sandbox, workDir);
+      const shown = probeDebug(flow, byName(flow, 'debug', '100 条完成 all 100 done'));
+      await load(flow);
+      const done = new Collector(node(shown));
+      fire(byName(flow, 'inject', '100 条消息 100 messages').id);
+      const [msg] = await done.waitFor(1, 20_000);
+      assert.deepEqual({ ...msg!.payload }, { messages: 100, failed: 0 });
+      assert.ok(maxInAnyWindow(sandbox.stats().callStarts) <= 20, 'at most 20 calls in any second');
     });
 
     it('a msg.payload object built in a Function node is taken as parameters', async function () {
