@@ -163,6 +163,13 @@ export function localLimitStatus(RED: NodeAPI): NodeStatus {
   return { fill: 'yellow', shape: 'ring', text: localLimitText };
 }
 
+/** The shared client of the tbk-config node a node refers to; a validation error when there is none. */
+export function resolveConfigClient(RED: NodeAPI, configId: unknown): TopClient {
+  const config = typeof configId === 'string' && configId !== '' ? (RED.nodes.getNode(configId) as TbkConfigNode | null) : null;
+  if (!config || typeof config.getClient !== 'function') throw validationError('config', 'no tbk-config node selected');
+  return config.getClient();
+}
+
 /** Wires up input and close handling on a node. */
 export function handleCalls(RED: NodeAPI, node: Node, handler: CallHandler): void {
   const inFlight = new Map<AbortController, Promise<void>>();
@@ -208,12 +215,7 @@ export function handleCalls(RED: NodeAPI, node: Node, handler: CallHandler): voi
 
   const wiredToErrorOutput = (): boolean => (node.wires?.[1]?.length ?? 0) > 0;
 
-  const resolveClient = (): TopClient => {
-    const id = handler.configId;
-    const config = typeof id === 'string' && id !== '' ? (RED.nodes.getNode(id) as TbkConfigNode | null) : null;
-    if (!config || typeof config.getClient !== 'function') throw validationError('config', 'no tbk-config node selected');
-    return config.getClient();
-  };
+  const resolveClient = (): TopClient => resolveConfigClient(RED, handler.configId);
 
   async function handleMessage(msg: NodeMessage, send: SendFunction, done: DoneFunction, controller: AbortController): Promise<void> {
     let lastDuration: number | undefined;

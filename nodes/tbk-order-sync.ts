@@ -15,9 +15,8 @@ import { TopError, type TopErrorKind } from '../lib/errors';
 import type { TopClient } from '../lib/index';
 import { MAX_WINDOW_MINUTES, OrderSync, type CheckpointStore, type OrderDetailsMethod, type OrderQueryType, type PageInfo, type PublisherOrder, type RunReport, type SyncState, type SyncStatus } from '../lib/order-sync';
 import { formatGmt8, parseGmt8 } from '../lib/time';
-import type { TbkConfigNode } from './config-settings';
 import type { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, NodeStatus, SendFunction } from './red-types';
-import { asTopError, errorForMessage, errorModeOf, isPlainObject, messageSession, validationError, type ErrorMode } from './shared';
+import { asTopError, errorForMessage, errorModeOf, isPlainObject, localLimitStatus, messageSession, resolveConfigClient, validationError, watchLimitMode, type ErrorMode } from './shared';
 
 type ContextCallback = (err: Error | null | undefined, value?: unknown) => void;
 
@@ -200,17 +199,19 @@ export = function (RED: SyncRED): void {
     const setStatus = (status: NodeStatus): void => {
       if (!closing) node.status(status);
     };
+    // a config node has no status of its own: show here that its rate limit fell back to local
+    let localFallback = false;
     const idleStatus = (): void => {
+      if (localFallback) return setStatus(localLimitStatus(RED));
       const minutes = settings.intervalMinutes;
       setStatus({ fill: 'grey', shape: 'ring', text: minutes > 0 ? text('every', `every ${minutes} min`, { minutes }) : text('onInput', 'runs on input') });
     };
+    const stopWatchingLimit = watchLimitMode(RED, def.config, (mode) => {
+      localFallback = mode === 'local-fallback';
+      if (!running) idleStatus();
+    });
 
-    const resolveClient = (): TopClient => {
-      const id = def.config;
-      const config = typeof id === 'string' && id !== '' ? (RED.nodes.getNode(id) as TbkConfigNode | null) : null;
-      if (!config || typeof config.getClient !== 'function') throw validationError('config', 'no tbk-config node selected');
-      return config.getClient();
-    };
+    const resolveClient = (): TopClient => resolveConfigClient(RED, def.config);
 
     const checkpointFor = (session: string | undefined): CheckpointStore => {
       let key = settings.contextKey || (settings.scope === 'node' ? 'tbkOrderSync' : `tbkOrderSync_${node.id}`);
@@ -428,6 +429,7 @@ export = function (RED: SyncRED): void {
 
     node.on('close', (_removed, done) => {
       closing = true;
+      stopWatchingLimit();
       clearTimeout(startTimer);
       clearInterval(intervalTimer);
       for (const job of queue.splice(0)) for (const input of job.inputs) input.done();

@@ -12,6 +12,8 @@ import configNode = require('../nodes/tbk-config');
 import { maxInAnyWindow as maxInAnySecond } from './support/assertions';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 import commonSet = require('../nodes/tbk-common');
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+import orderSyncNode = require('../nodes/tbk-order-sync');
 
 const RUNTIME_SCRIPT = join(__dirname, 'support', 'node-red-runtime.js');
 
@@ -105,11 +107,19 @@ describe('tbk-config shared rate limit (Redis)', function () {
         { id: 'f1', type: 'tab' },
         { id: 'cfg', type: 'tbk-config', z: 'f1', endpoint: sandbox.url, timeout: 5000, retries: 0, rateLimit: 5, concurrency: 2, redisUrl },
         { id: 'm', type: 'tbk-item-info-get', z: 'f1', x: 0, y: 0, config: 'cfg', version: 1, params: {}, errorMode: 'output', wires: [['ok'], ['err']] },
+        { id: 'sync', type: 'tbk-order-sync', z: 'f1', x: 0, y: 0, config: 'cfg', interval: 0, wires: [[], []] },
         { id: 'ok', type: 'helper', z: 'f1', x: 0, y: 0 },
         { id: 'err', type: 'helper', z: 'f1', x: 0, y: 0 },
       ];
       sandbox.resetStats();
-      await helper.load([configNode, commonSet], flow, { cfg: { appKey: DEFAULT_APP.appKey, appSecret: DEFAULT_APP.appSecret } });
+      await helper.load([configNode, commonSet, orderSyncNode], flow, { cfg: { appKey: DEFAULT_APP.appKey, appSecret: DEFAULT_APP.appSecret } });
+      const syncStatuses: NodeStatus[] = [];
+      const syncNode = helper.getNode('sync');
+      const showSyncStatus = syncNode.status as (status: NodeStatus) => void;
+      syncNode.status = (status: NodeStatus) => {
+        syncStatuses.push(status);
+        showSyncStatus.call(syncNode, status);
+      };
       const node = helper.getNode('m');
       const statuses: NodeStatus[] = [];
       const showStatus = node.status as (status: NodeStatus) => void;
@@ -128,6 +138,7 @@ describe('tbk-config shared rate limit (Redis)', function () {
       assert.equal(sandbox.stats().totalCalls, 8);
       assert.ok(maxInAnySecond(sandbox.stats().callStarts) <= 5, 'the local limit holds');
       assert.deepEqual(statuses.at(-1), { fill: 'yellow', shape: 'ring', text: 'local limit: Redis unreachable' });
+      assert.deepEqual(syncStatuses.at(-1), { fill: 'yellow', shape: 'ring', text: 'local limit: Redis unreachable' }, 'the order sync node shows it too');
 
       const logged = (helper as any).log().args.map((a: unknown[]) => a[0]) as Array<{ level?: number; id?: string; msg?: unknown }>;
       const warnings = logged.filter((entry) => entry.id === 'cfg' && /rate limit is local/.test(String(entry.msg)));
