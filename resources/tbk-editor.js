@@ -18,42 +18,23 @@
   var ENV_REFERENCE = /^\$\{[^}]+\}$/;
   var DATE_TEXT = /^\s*[0-9]{4}-[0-9]{2}-[0-9]{2}( [0-9]{2}:[0-9]{2}(:[0-9]{2})?)?\s*$/;
 
-  /* English fallbacks of the tbk.editor.* keys, used when a catalog is missing. */
-  var FALLBACK = {
-    config: 'Config',
-    name: 'Name',
-    method: 'Method',
-    params: 'Parameters',
-    required: 'required',
-    default: 'default',
-    example: 'e.g.',
-    allowed: 'allowed',
-    range: 'range',
-    maxLength: 'max length',
-    notSet: 'not set',
-    noParams: 'This method documents no parameters.',
-    fileParam: 'binary content: pass it in msg.payload',
-    undocumented: 'not documented',
-    extraParams: 'Other parameters',
-    extraName: 'name',
-    allowExtra: 'Allow extra parameters',
-    allowExtraTip: 'Also send parameters this method does not document (from the list above or msg.payload).',
-    errorMode: 'On error',
-    errorModeAuto: 'error output when wired, else Catch',
-    errorModeOutput: 'always the error output',
-    errorModeCatch: 'always a Catch node',
-    paging: 'Pages',
-    pagingOne: 'one page, as requested',
-    pagingEach: 'every page, one message per page',
-    pagingMerge: 'every page, merged into one message',
-    maxPages: 'Max pages',
-    unconfirmed: 'Unconfirmed: the method name is inferred',
-    unvalidated: 'Parameters are passed through without validation',
-    writes: 'Creates or changes data: never retried',
-    session: 'Needs a user session (config node or msg.session)',
-    docs: 'documentation',
-    payloadNote: 'Parameters can also be sent in msg.payload (an object keyed by parameter name).'
-  };
+  /*
+   * English fallbacks of the tbk.editor.* keys, used when a catalog is missing: the build writes
+   * them once per node set as <script type="application/json" data-tbk-editor-strings> from
+   * EDITOR_STRINGS in scripts/build-nodes.ts, so they are kept in one place.
+   */
+  var fallbackStrings = null;
+  function fallbacks() {
+    if (fallbackStrings) return fallbackStrings;
+    fallbackStrings = {};
+    try {
+      var elements = document.querySelectorAll('script[data-tbk-editor-strings]');
+      if (elements.length > 0) fallbackStrings = JSON.parse(elements[0].textContent || '{}') || {};
+    } catch (err) {
+      warn('editor strings', err);
+    }
+    return fallbackStrings;
+  }
 
   var specCache = {};
   /* (width:0 + min-width below keeps long descriptions from widening the edit tray) */
@@ -93,7 +74,8 @@
     } catch {
       /* fall back */
     }
-    return has(FALLBACK, key) ? FALLBACK[key] : key;
+    var strings = fallbacks();
+    return has(strings, key) ? strings[key] : key;
   }
 
   function isChinese() {

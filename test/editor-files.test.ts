@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import vm from 'node:vm';
-import { buildNodes, CATEGORIES, EDITOR_STRINGS, LANGS, ROLES } from '../scripts/build-nodes';
+import { buildNodes, CATEGORIES, EDITOR_STRINGS, htmlForRole, LANGS, ROLES } from '../scripts/build-nodes';
 import { loadSpecs, SPECS_DIR } from '../lib/spec';
 import type { MethodSpec, Role } from '../lib/spec/types';
 import { REPO_ROOT } from './support/paths';
@@ -349,11 +349,14 @@ describe('editor files: build guards', function () {
 describe('shared editor script (resources/tbk-editor.js)', function () {
   function load(descriptions: Record<string, unknown>): any {
     const elements = Object.entries(descriptions).map(([type, body]) => ({ getAttribute: () => type, textContent: JSON.stringify(body) }));
+    // the strings element as a generated node set writes it
+    const page = htmlForRole('common', [], PACKAGE_NAME);
+    const strings = /<script type="application\/json" data-tbk-editor-strings>(.*?)<\/script>/.exec(page)![1]!;
     const window: Record<string, any> = {};
     const warnings: string[] = [];
     const context = vm.createContext({
       window,
-      document: { querySelectorAll: () => elements, getElementById: () => null },
+      document: { querySelectorAll: (selector: string) => (selector.includes('data-tbk-editor-strings') ? [{ textContent: strings }] : elements), getElementById: () => null },
       console: { warn: (m: string) => warnings.push(m) },
     });
     vm.runInContext(EDITOR_SCRIPT, context, { timeout: 2000 });
@@ -386,7 +389,7 @@ describe('shared editor script (resources/tbk-editor.js)', function () {
     assert.equal(editor.validateParams([], 'tbk-x'), false);
   });
 
-  it('falls back to the en-US editor strings', function () {
+  it('falls back to the en-US editor strings the generated node sets carry', function () {
     const editor = load({});
     for (const [key, value] of Object.entries(EDITOR_STRINGS['en-US'])) assert.equal(editor.text(null, key), value, key);
   });
