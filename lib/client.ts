@@ -1,15 +1,16 @@
 import { promisify } from 'node:util';
 import { brotliDecompress, gunzip, inflate } from 'node:zlib';
-import { Agent, FormData, request } from 'undici';
+import { Agent, FormData } from 'undici';
 import { BATCH_CONTENT_TYPE, BATCH_SEPARATOR_HEADER, DEFAULT_BATCH_SEPARATOR, batchUrlFor, checkSeparator, encodeBatchBody, splitBatchAnswer } from './batch';
 import { describeTopError, TopError } from './errors';
 import { encodeParams, type EncodedParams } from './encode';
-import { parseJsonLossless } from './json';
+import { parseJsonBytes, parseJsonLossless } from './json';
 import { RateLimiter, type CallLimiter, type RateLimitOptions } from './ratelimit';
 import { detectBusinessFailure, unwrapBody, type BusinessRules } from './response';
 import { DEFAULT_RETRY, isRetryableTopError, parseBanSeconds, retryDelayMs, shouldRetry, THROTTLE_SUB_CODES, type RetryOptions } from './retry';
 import { sign, SIGN_METHODS, type SignMethod } from './sign';
 import { topTimestamp } from './time';
+import { post } from './transport';
 
 export const DEFAULT_ENDPOINT = 'https://eco.taobao.com/router/rest';
 export const DEFAULT_TIMEOUT_MS = 15_000;
@@ -440,8 +441,9 @@ export class TopClient {
       return { url: target.toString(), body, headers };
     };
     return this.exchange(method, prepare, options, outer, async (status, headers, raw) => {
-      const text = await this.decode(method, status, headers, raw);
-      if (typeof text !== 'string') return text;
+      const bytes = await this.decode(method, status, headers, raw);
+      if (isAttemptFailure(bytes)) return bytes;
+      const text = bytes.toString('utf8');
       const split = splitBatchAnswer(text, calls.length, separator);
       if (!split.whole) return split.pieces.map((piece) => this.interpretText(method, status, piece, options));
       // the official SDKs' rule: a piece count other than the call count is a verdict on the whole batch
@@ -463,9 +465,8 @@ export class TopClient {
     try {
       const { url, body, headers } = prepare();
       sent = true;
-      const res = await request(url, { method: 'POST', headers, body, dispatcher: this.agent, signal: controller.signal });
-      const raw = Buffer.from(await res.body.arrayBuffer());
-      return await handle(res.statusCode, res.headers, raw);
+      const answer = await post(this.agent, url, body, headers, controller.signal);
+      return await handle(answer.status, answer.headers, answer.body);
     } catch (err) {
       return this.failure(method, err, controller.signal, sent);
     } finally {
@@ -488,12 +489,13 @@ export class TopClient {
   }
 
   private async interpret(method: string, status: number, headers: Record<string, string | string[] | undefined>, raw: Buffer, options: CallOptions): Promise<CallResult | AttemptFailure> {
-    const text = await this.decode(method, status, headers, raw);
-    return typeof text === 'string' ? this.interpretText(method, status, text, options) : text;
+    const bytes = await this.decode(method, status, headers, raw);
+    if (isAttemptFailure(bytes)) return bytes;
+    return this.interpretAnswer(method, status, firstSignificantCode(bytes, (i) => bytes[i]!), () => parseJsonBytes(bytes), options);
   }
 
-  /** The body as text, or the failure of a compressed body that does not inflate or an HTTP error. */
-  private async decode(method: string, status: number, headers: Record<string, string | string[] | undefined>, raw: Buffer): Promise<string | AttemptFailure> {
+  /** The body's bytes inflated, or the failure of a compressed body that does not inflate or an HTTP error. */
+  private async decode(method: string, status: number, headers: Record<string, string | string[] | undefined>, raw: Buffer): Promise<Buffer | AttemptFailure> {
     const encoding = String(headers['content-encoding'] ?? '').toLowerCase();
     let bytes = raw;
     try {
@@ -503,22 +505,26 @@ export class TopClient {
     } catch (err) {
       return { error: new TopError({ kind: 'transport', method, status, retryable: true, message: `Corrupt ${encoding} body from the gateway` }, { cause: err }), mayHaveRun: true };
     }
-    const text = bytes.toString('utf8');
     if (status < 200 || status >= 300) {
-      const page = /<title>([^<]{0,80})<\/title>/i.exec(text)?.[1]?.trim();
+      const page = /<title>([^<]{0,80})<\/title>/i.exec(bytes.toString('utf8'))?.[1]?.trim();
       return { error: new TopError({ kind: 'transport', method, status, retryable: status >= 500 || status === 429, message: `HTTP ${status} from the gateway${page ? ` (${page})` : ''}` }), mayHaveRun: true };
     }
-    return text;
+    return bytes;
   }
 
-  /** One JSON answer (a whole body, or one call's piece of a batch answer), classified. */
+  /** One call's piece of a batch answer, classified. */
   private interpretText(method: string, status: number, text: string, options: CallOptions): CallResult | AttemptFailure {
-    if (text.trim() === '') return { error: new TopError({ kind: 'transport', method, status, retryable: true, message: 'Empty answer from the gateway' }), mayHaveRun: true };
+    return this.interpretAnswer(method, status, firstSignificantCode(text, (i) => text.charCodeAt(i)), () => parseJsonLossless(text), options);
+  }
+
+  /** One JSON answer, classified; `lead` is the code of its first char that is not whitespace (-1: none). */
+  private interpretAnswer(method: string, status: number, lead: number, parse: () => unknown, options: CallOptions): CallResult | AttemptFailure {
+    if (lead === -1) return { error: new TopError({ kind: 'transport', method, status, retryable: true, message: 'Empty answer from the gateway' }), mayHaveRun: true };
     let parsed: unknown;
     try {
-      parsed = parseJsonLossless(text);
+      parsed = parse();
     } catch {
-      const looksHtml = /^\s*</.test(text);
+      const looksHtml = lead === 0x3c; // '<'
       return { error: new TopError({ kind: 'transport', method, status, retryable: true, message: looksHtml ? 'The gateway answered an HTML page instead of JSON' : 'The gateway answered malformed or truncated JSON' }), mayHaveRun: true };
     }
     const unwrapped = unwrapBody(method, parsed, this.simplify);
@@ -542,6 +548,15 @@ export class TopClient {
     }
     return { response: unwrapped.response, request_id: unwrapped.request_id, attempts: 0, duration_ms: 0 };
   }
+}
+
+/** The code of the first char (or byte) of a body that is not whitespace, -1 when there is none. */
+function firstSignificantCode(body: { length: number }, codeAt: (index: number) => number): number {
+  for (let i = 0; i < body.length; i++) {
+    const code = codeAt(i);
+    if (code !== 0x20 && code !== 0x09 && code !== 0x0a && code !== 0x0d) return code;
+  }
+  return -1;
 }
 
 /** One call's parameters as wire strings; throws a validation error naming the call. */

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { encodeParams, formatGmt8, parseGmt8, parseJsonLossless, responseKey, sign, stringToSign, topTimestamp, type SignMethod } from '../lib';
-import { quoteUnsafeIntegers } from '../lib/json';
+import fc from 'fast-check';
+import { parseJsonBytes, quoteUnsafeIntegers } from '../lib/json';
 import { REFERENCE_DIR } from './support/paths';
 
 interface SignatureVector { id: string; params: Record<string, string>; secret: string; sign_method: SignMethod; body?: string; string_to_sign?: string; expected_sign: string }
@@ -112,6 +113,53 @@ describe('TOP protocol primitives', function () {
     it('still rejects malformed JSON', function () {
       assert.throws(() => parseJsonLossless('{"id":581552321112183166'));
       assert.throws(() => parseJsonLossless('<html>502</html>'));
+    });
+
+    describe('from UTF-8 bytes', function () {
+      /** parseJsonBytes must give what decoding and parseJsonLossless give, or throw when it throws. */
+      function sameAsDecoded(bytes: Buffer): void {
+        let expected: unknown;
+        try {
+          expected = parseJsonLossless(bytes.toString('utf8'));
+        } catch (err) {
+          assert.throws(() => parseJsonBytes(bytes), { name: (err as Error).name, message: (err as Error).message });
+          return;
+        }
+        assert.deepStrictEqual(parseJsonBytes(bytes), expected);
+      }
+      const bigId = fc.bigInt({ min: 9007199254740993n, max: 9999999999999999999n }).map((n) => ({ id: n.toString() }));
+      const anyJson = fc.oneof(fc.jsonValue(), fc.jsonValue({ stringUnit: 'grapheme' }), fc.jsonValue({ stringUnit: 'binary' }));
+      const jsonWithIds = fc.tuple(anyJson, fc.array(bigId, { maxLength: 3 })).map(([value, ids]) => JSON.stringify({ value, ids }).replace(/\{"id":"(\d+)"\}/g, '{"id":$1}'));
+
+      it('decodes Chinese, emoji and escapes in values and keys as decoding first does', function () {
+        const text = '{"title":"女装 连衣裙 👗","n":581552321112183166,"url":"https://s.click.taobao.com/t?e=m%3D2","淘":"宝","esc":"\\u6dd8\\n","list":["夏季",1.5,null,true],"ascii":"plain"}';
+        const parsed = parseJsonBytes(Buffer.from(text)) as Record<string, unknown>;
+        assert.equal(parsed.title, '女装 连衣裙 👗');
+        assert.equal(parsed.n, '581552321112183166');
+        assert.equal(parsed['淘'], '宝');
+        assert.equal(parsed.esc, '淘\n');
+        assert.deepEqual(parsed.list, ['夏季', 1.5, null, true]);
+        sameAsDecoded(Buffer.from(text));
+        sameAsDecoded(Buffer.from(text.replace(',"esc":"\\u6dd8\\n"', '')));
+        sameAsDecoded(Buffer.from(text.replace(',"淘":"宝"', '')));
+        assert.equal(parseJsonBytes(Buffer.from('"女装"')), '女装');
+        assert.deepEqual(parseJsonBytes(Buffer.from('["女装",581552321112183166]')), ['女装', '581552321112183166']);
+      });
+      it('gives the same value as decoding first, for any JSON text (fast-check)', function () {
+        fc.assert(fc.property(jsonWithIds, (text) => sameAsDecoded(Buffer.from(text))), { numRuns: 400 });
+      });
+      it('gives the same value or the same error for corrupted bytes (fast-check)', function () {
+        const corrupted = fc.tuple(jsonWithIds, fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 4 })).map(([text, edits]) => {
+          const bytes = Buffer.from(text);
+          for (const [at, byte] of edits) bytes[at % bytes.length] = byte;
+          return bytes;
+        });
+        fc.assert(fc.property(corrupted, sameAsDecoded), { numRuns: 400 });
+      });
+      it('throws on an empty or cut body as JSON.parse does', function () {
+        assert.throws(() => parseJsonBytes(Buffer.alloc(0)), SyntaxError);
+        assert.throws(() => parseJsonBytes(Buffer.from('{"title":"女装')), SyntaxError);
+      });
     });
   });
 
