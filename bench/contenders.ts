@@ -9,14 +9,16 @@ import { TopClient } from '../lib/client';
 import { encodeParams } from '../lib/encode';
 import { sign } from '../lib/sign';
 import { topTimestamp } from '../lib/time';
+import { post } from '../lib/transport';
 import { startNodeRed, type FlowNode } from './nodered';
 import { APP_KEY, APP_SECRET, METHOD, closedLoop, closedLoopAsync, searchParams, type LoopOutcome } from './workload';
 
-export const CONTENDERS = ['limit', 'topclient', 'node-red-method', 'peer', 'node-red-diy'] as const;
+export const CONTENDERS = ['limit', 'dispatch', 'topclient', 'node-red-method', 'peer', 'node-red-diy'] as const;
 export type ContenderName = (typeof CONTENDERS)[number];
 
 export const CONTENDER_LABELS: Record<ContenderName, string> = {
   limit: 'undici limit (pre-signed)',
+  dispatch: 'undici dispatch (pre-signed)',
   topclient: 'TopClient.call',
   'node-red-method': 'Node-RED method node',
   peer: 'node-taobao-topclient',
@@ -46,25 +48,46 @@ function checkSearchAnswer(inner: unknown): Error | undefined {
   return Array.isArray(list) && list.length > 0 ? undefined : new Error(`unexpected answer: ${JSON.stringify(inner).slice(0, 200)}`);
 }
 
+const PRESIGNED_HEADERS = { 'accept-encoding': 'gzip, deflate', 'user-agent': 'node-red-taobaoke', 'content-type': 'application/x-www-form-urlencoded;charset=utf-8' };
+
+/** One search signed and form-encoded in advance: valid for the 10-minute timestamp window. */
+function presignedSearch(): string {
+  const all: Record<string, string> = { ...encodeParams(searchParams()).text, method: METHOD, app_key: APP_KEY, timestamp: topTimestamp(), format: 'json', v: '2.0', sign_method: 'md5' };
+  all.sign = sign(all, APP_SECRET, 'md5');
+  return formEncode(all);
+}
+
 /**
- * The limit: one request signed and form-encoded in advance (valid for the 10-minute timestamp
- * window; re-signed at the start of each cell), sent over an Agent set up as the client's.
+ * The limit the targets are set against: undici `request` sending one pre-signed request
+ * (re-signed at the start of each cell) over an Agent set up as the client's, the body read as bytes.
  */
 async function limitContender(url: string): Promise<Contender> {
   const agent = new Agent({ keepAliveTimeout: 30_000, connections: null });
-  const headers = { 'accept-encoding': 'gzip, deflate', 'user-agent': 'node-red-taobaoke', 'content-type': 'application/x-www-form-urlencoded;charset=utf-8' };
-  const presign = (): string => {
-    const all: Record<string, string> = { ...encodeParams(searchParams()).text, method: METHOD, app_key: APP_KEY, timestamp: topTimestamp(), format: 'json', v: '2.0', sign_method: 'md5' };
-    all.sign = sign(all, APP_SECRET, 'md5');
-    return formEncode(all);
-  };
   return {
     async cell(concurrency, calls) {
-      const body = presign();
+      const body = presignedSearch();
       return closedLoopAsync(concurrency, calls, async () => {
-        const res = await request(url, { method: 'POST', headers, body, dispatcher: agent });
+        const res = await request(url, { method: 'POST', headers: PRESIGNED_HEADERS, body, dispatcher: agent });
         const raw = await res.body.arrayBuffer();
         if (res.statusCode !== 200 || raw.byteLength < 1000) throw new Error(`HTTP ${res.statusCode}, ${raw.byteLength} bytes`);
+      });
+    },
+    close: () => agent.close(),
+  };
+}
+
+/**
+ * The same pre-signed request through undici's dispatch API (lib/transport.ts, which TopClient
+ * uses): no Readable stream per answer. The cheapest way undici offers; shown for reference.
+ */
+async function dispatchContender(url: string): Promise<Contender> {
+  const agent = new Agent({ keepAliveTimeout: 30_000, connections: null });
+  return {
+    async cell(concurrency, calls) {
+      const body = presignedSearch();
+      return closedLoopAsync(concurrency, calls, async () => {
+        const answer = await post(agent, url, body, PRESIGNED_HEADERS);
+        if (answer.status !== 200 || answer.body.length < 1000) throw new Error(`HTTP ${answer.status}, ${answer.body.length} bytes`);
       });
     },
     close: () => agent.close(),
@@ -192,6 +215,8 @@ export function createContender(name: ContenderName, url: string): Promise<Conte
   switch (name) {
     case 'limit':
       return limitContender(url);
+    case 'dispatch':
+      return dispatchContender(url);
     case 'topclient':
       return topClientContender(url);
     case 'peer':

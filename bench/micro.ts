@@ -2,7 +2,7 @@
 import { request } from 'undici';
 import { TopClient } from '../lib/client';
 import { encodeParams } from '../lib/encode';
-import { parseJsonLossless } from '../lib/json';
+import { parseJsonBytes, parseJsonLossless } from '../lib/json';
 import { TPWD_METHOD, type BodyVariant } from './bodies';
 import { formEncode } from './contenders';
 import { APP_KEY, APP_SECRET, METHOD, closedLoopAsync, searchParams } from './workload';
@@ -57,6 +57,8 @@ export interface ParseResult {
   losslessMicros: number;
   /** median over rounds of lossless / JSON.parse */
   ratio: number;
+  /** the same body as bytes: UTF-8 decoding + JSON.parse against parseJsonBytes (what TopClient runs) */
+  fromBytes: { decodeJsonParseMicros: number; parseJsonBytesMicros: number; ratio: number };
   /** lossless kept every 18-digit id exact (the ids18 body) */
   exactIds?: boolean;
 }
@@ -83,41 +85,64 @@ export async function fetchBodies(url: string): Promise<Record<ParseBodyName, st
   return bodies;
 }
 
-/** Alternates JSON.parse and parseJsonLossless over the same text, `rounds` times. */
-export function measureParse(body: ParseBodyName, text: string, rounds: number, targetMicros = 150_000): ParseResult {
+interface Alternated {
+  aMicros: number;
+  bMicros: number;
+  /** median over rounds of b / a */
+  ratio: number;
+  iterations: number;
+}
+
+/** Times `a` and `b` on the same input, alternating which goes first, `rounds` times. */
+function alternate<T>(input: T, a: (input: T) => unknown, b: (input: T) => unknown, rounds: number, targetMicros = 150_000): Alternated {
   let sink = 0;
-  const time = (parse: (t: string) => unknown, n: number): number => {
+  const time = (parse: (input: T) => unknown, n: number): number => {
     const before = cpuMicros();
-    for (let i = 0; i < n; i++) sink += (parse(text) as object) ? 1 : 0;
+    for (let i = 0; i < n; i++) sink += (parse(input) as object) ? 1 : 0;
     return (cpuMicros() - before) / n;
   };
-  time(JSON.parse, 20);
-  time(parseJsonLossless, 20);
-  const iterations = Math.max(20, Math.round(targetMicros / Math.max(1, time(JSON.parse, 50))));
-  const plain: number[] = [];
-  const lossless: number[] = [];
+  time(a, 20);
+  time(b, 20);
+  const iterations = Math.max(20, Math.round(targetMicros / Math.max(1, time(a, 50))));
+  const aTimes: number[] = [];
+  const bTimes: number[] = [];
   const ratios: number[] = [];
   for (let r = 0; r < rounds; r++) {
-    let p: number;
-    let l: number;
-    if (r % 2 === 0) {
-      p = time(JSON.parse, iterations);
-      l = time(parseJsonLossless, iterations);
-    } else {
-      l = time(parseJsonLossless, iterations);
-      p = time(JSON.parse, iterations);
-    }
-    plain.push(p);
-    lossless.push(l);
-    ratios.push(l / p);
+    const first = r % 2 === 0 ? a : b;
+    const firstTime = time(first, iterations);
+    const secondTime = time(first === a ? b : a, iterations);
+    const [aTime, bTime] = first === a ? [firstTime, secondTime] : [secondTime, firstTime];
+    aTimes.push(aTime);
+    bTimes.push(bTime);
+    ratios.push(bTime / aTime);
   }
   if (sink === 0) throw new Error('nothing parsed');
-  const result: ParseResult = { body, bytes: Buffer.byteLength(text), iterations, jsonParseMicros: median(plain), losslessMicros: median(lossless), ratio: median(ratios) };
+  return { aMicros: median(aTimes), bMicros: median(bTimes), ratio: median(ratios), iterations };
+}
+
+/**
+ * Lossless parsing against JSON.parse on the same body: from text (parseJsonLossless vs
+ * JSON.parse), and from the bytes off the wire as the client gets them (parseJsonBytes vs UTF-8
+ * decoding + JSON.parse).
+ */
+export function measureParse(body: ParseBodyName, text: string, rounds: number): ParseResult {
+  const fromText = alternate(text, JSON.parse, parseJsonLossless, rounds);
+  const fromBytes = alternate(Buffer.from(text), (bytes) => JSON.parse(bytes.toString('utf8')), parseJsonBytes, rounds);
+  const result: ParseResult = {
+    body,
+    bytes: Buffer.byteLength(text),
+    iterations: fromText.iterations,
+    jsonParseMicros: fromText.aMicros,
+    losslessMicros: fromText.bMicros,
+    ratio: fromText.ratio,
+    fromBytes: { decodeJsonParseMicros: fromBytes.aMicros, parseJsonBytesMicros: fromBytes.bMicros, ratio: fromBytes.ratio },
+  };
   if (body === 'ids18') {
     const digits = [...text.matchAll(/"seller_id":(\d{18})/g)].map((m) => m[1]);
-    const parsed = parseJsonLossless(text) as { tbk_dg_material_optional_upgrade_response: { result_list: { map_data: Array<{ item_basic_info: { seller_id: unknown } }> } } };
-    const got = parsed.tbk_dg_material_optional_upgrade_response.result_list.map_data.map((item) => item.item_basic_info.seller_id);
-    result.exactIds = digits.length > 0 && digits.length === got.length && digits.every((d, i) => d === got[i]);
+    type Answer = { tbk_dg_material_optional_upgrade_response: { result_list: { map_data: Array<{ item_basic_info: { seller_id: unknown } }> } } };
+    const sellerIds = (parsed: unknown): unknown[] => (parsed as Answer).tbk_dg_material_optional_upgrade_response.result_list.map_data.map((item) => item.item_basic_info.seller_id);
+    const exact = (got: unknown[]): boolean => digits.length > 0 && digits.length === got.length && digits.every((d, i) => d === got[i]);
+    result.exactIds = exact(sellerIds(parseJsonLossless(text))) && exact(sellerIds(parseJsonBytes(Buffer.from(text))));
   }
   return result;
 }

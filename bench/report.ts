@@ -42,10 +42,10 @@ export interface BenchResults {
     notes: string[];
   };
   throughput: Throughput;
-  /** per concurrency: contender median / limit median */
+  /** per concurrency: contender / limit, the median of the per-round ratios */
   ratiosToLimit: Record<string, Record<string, number>>;
   /** per concurrency: this package's contender / the matching peer */
-  ratiosToPeers: Record<string, { topclientVsPeer: number; methodNodeVsDiy: number }>;
+  ratiosToPeers: Record<string, { topclientVsPeer: number; methodNodeVsDiy: number; topclientVsDispatch: number }>;
   signing: SignResult;
   parsing: ParseResult[];
   memory: MemoryResult;
@@ -64,16 +64,29 @@ function check(name: string, value: number, unit: string, comparison: Target['co
   return { name, value, unit, comparison, threshold, pass: Number.isFinite(value) && pass };
 }
 
+/**
+ * Ratios are paired: within each round the contenders run back to back, so each round gives one
+ * ratio and the median of those is reported. This cancels the drift of a shared machine's speed
+ * between rounds, which a ratio of two medians would not.
+ */
+export function pairedRatio(numerator: CellFigures, denominator: CellFigures): number {
+  const n = Math.min(numerator.rounds.length, denominator.rounds.length);
+  const perRound: number[] = [];
+  for (let r = 0; r < n; r++) perRound.push(numerator.rounds[r]! / denominator.rounds[r]!);
+  return median(perRound);
+}
+
 export function ratios(throughput: Throughput): Pick<BenchResults, 'ratiosToLimit' | 'ratiosToPeers'> {
   const ratiosToLimit: BenchResults['ratiosToLimit'] = {};
   const ratiosToPeers: BenchResults['ratiosToPeers'] = {};
   for (const c of CONCURRENCIES) {
     const key = String(c);
-    const limit = throughput.limit[key]!.median;
-    ratiosToLimit[key] = Object.fromEntries(CONTENDERS.map((name) => [name, throughput[name][key]!.median / limit]));
+    const cell = (name: ContenderName): CellFigures => throughput[name][key]!;
+    ratiosToLimit[key] = Object.fromEntries(CONTENDERS.map((name) => [name, pairedRatio(cell(name), cell('limit'))]));
     ratiosToPeers[key] = {
-      topclientVsPeer: throughput.topclient[key]!.median / throughput.peer[key]!.median,
-      methodNodeVsDiy: throughput['node-red-method'][key]!.median / throughput['node-red-diy'][key]!.median,
+      topclientVsPeer: pairedRatio(cell('topclient'), cell('peer')),
+      methodNodeVsDiy: pairedRatio(cell('node-red-method'), cell('node-red-diy')),
+      topclientVsDispatch: pairedRatio(cell('topclient'), cell('dispatch')),
     };
   }
   return { ratiosToLimit, ratiosToPeers };
@@ -123,13 +136,16 @@ export function formatTable(results: BenchResults): string {
   lines.push('');
   for (const c of CONCURRENCIES) {
     const peers = results.ratiosToPeers[String(c)]!;
-    lines.push(`c=${pad(String(c), 2)}: TopClient / node-taobao-topclient = ${fixed(peers.topclientVsPeer, 2)}x   method node / DIY flow = ${fixed(peers.methodNodeVsDiy, 2)}x   gateway CPU ${fixed(results.throughput.limit[String(c)]!.gatewayCpuMicrosPerCall)} µs/call`);
+    lines.push(`c=${pad(String(c), 2)}: TopClient / node-taobao-topclient = ${fixed(peers.topclientVsPeer, 2)}x   method node / DIY flow = ${fixed(peers.methodNodeVsDiy, 2)}x   TopClient / undici dispatch = ${fixed(peers.topclientVsDispatch, 2)}x   gateway CPU ${fixed(results.throughput.limit[String(c)]!.gatewayCpuMicrosPerCall)} µs/call`);
   }
   lines.push('');
   lines.push(`sign + encode (TopClient.signedParams + form body): ${fixed(results.signing.micros, 2)} µs CPU per call (median of ${results.signing.rounds.length} rounds × ${results.signing.iterations.toLocaleString('en')})`);
-  lines.push('parse (CPU µs per body)        bytes   JSON.parse   lossless   ratio');
+  lines.push('parse (CPU µs per body)      bytes  |  text: JSON.parse  parseJsonLossless  ratio  |  bytes: decode+JSON.parse  parseJsonBytes  ratio');
   for (const p of results.parsing) {
-    lines.push(`  ${pad(p.body + (p.exactIds !== undefined ? (p.exactIds ? ' (ids exact)' : ' (IDS LOST)') : ''), 24)} ${pad(String(p.bytes), 8, true)} ${pad(fixed(p.jsonParseMicros, 1), 12, true)} ${pad(fixed(p.losslessMicros, 1), 10, true)} ${pad(fixed(p.ratio, 2) + 'x', 7, true)}`);
+    const name = p.body + (p.exactIds !== undefined ? (p.exactIds ? ' (ids exact)' : ' (IDS LOST)') : '');
+    const fromText = `${pad(fixed(p.jsonParseMicros, 1), 17, true)} ${pad(fixed(p.losslessMicros, 1), 18, true)} ${pad(fixed(p.ratio, 2) + 'x', 6, true)}`;
+    const fromBytes = `${pad(fixed(p.fromBytes.decodeJsonParseMicros, 1), 25, true)} ${pad(fixed(p.fromBytes.parseJsonBytesMicros, 1), 15, true)} ${pad(fixed(p.fromBytes.ratio, 2) + 'x', 6, true)}`;
+    lines.push(`  ${pad(name, 18)} ${pad(String(p.bytes), 7, true)}  |${fromText}  |${fromBytes}`);
   }
   const m = results.memory;
   lines.push(`memory: RSS ${fixed(m.rssBeforeMb, 1)} MB -> ${fixed(m.rssAfterMb, 1)} MB (${m.rssGrowthMb >= 0 ? '+' : ''}${fixed(m.rssGrowthMb, 1)} MB, heap ${m.heapGrowthMb >= 0 ? '+' : ''}${fixed(m.heapGrowthMb, 1)} MB) over ${m.calls.toLocaleString('en')} calls after ${m.warmupCalls.toLocaleString('en')} warm-up, ${m.errors} errors`);
@@ -141,6 +157,7 @@ export function formatTable(results: BenchResults): string {
 
 const COLORS: Record<ContenderName, string> = {
   limit: '#9e9e9e',
+  dispatch: '#d0d0d0',
   topclient: '#1f77b4',
   'node-red-method': '#d62728',
   peer: '#ff7f0e',

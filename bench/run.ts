@@ -24,8 +24,8 @@ const SCALE = Math.max(0.01, Number(process.env.BENCH_SCALE) || 1);
 const PROFILE_DIR = process.env.BENCH_CPU_PROF === '1' ? join(REPO_ROOT, 'bench', 'results', 'profiles') : undefined;
 
 /** Calls per measured cell, by concurrency: a few seconds each on the 2-core reference machine. */
-const CELL_CALLS: Record<number, number> = { 1: 200, 16: 600, 64: 600 };
-const WARMUP_CALLS = 150;
+const CELL_CALLS: Record<number, number> = { 1: 300, 16: 1500, 64: 1500 };
+const WARMUP_CALLS = 300;
 const MEMORY: MemoryOptions = { warmupCalls: 5000, calls: 50_000, concurrency: 16 };
 const MICRO: MicroOptions = { signIterations: 50_000, parseRounds: 5, rounds: 5 };
 

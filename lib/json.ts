@@ -27,6 +27,8 @@ export function parseJsonLossless(text: string): unknown {
  * syntax error) goes the plain way.
  */
 export function parseJsonBytes(bytes: Buffer): unknown {
+  // below this, decoding is cheap and checking every string would cost more than it saves
+  if (bytes.length < 16_384) return parseJsonLossless(bytes.toString('utf8'));
   const text = bytes.toString('latin1');
   if (isAscii(bytes)) return parseJsonLossless(text);
   if (text.includes('\\u') || !isUtf8(bytes)) return parseJsonLossless(bytes.toString('utf8'));
