@@ -4,7 +4,7 @@
  * gateway running in its own process. Prints a table, writes bench/results/latest.json,
  * docs/bench.json and docs/bench.svg.
  *
- * Environment: BENCH_ROUNDS (default 3), BENCH_SCALE (multiplies every call count, default 1),
+ * Environment: BENCH_ROUNDS (default 5), BENCH_SCALE (multiplies every call count, default 1),
  * BENCH_CPU_PROF=1 (workers write .cpuprofile files to bench/results/profiles).
  */
 import { fork, type ChildProcess } from 'node:child_process';
@@ -19,13 +19,14 @@ import type { MemoryOptions, MicroOptions } from './worker';
 
 const REPO_ROOT = resolve(__dirname, '..', '..');
 const WORKER = join(__dirname, 'worker.js');
-const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS) || 3);
+const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS) || 5);
 const SCALE = Math.max(0.01, Number(process.env.BENCH_SCALE) || 1);
 const PROFILE_DIR = process.env.BENCH_CPU_PROF === '1' ? join(REPO_ROOT, 'bench', 'results', 'profiles') : undefined;
 
 /** Calls per measured cell, by concurrency: a few seconds each on the 2-core reference machine. */
 const CELL_CALLS: Record<number, number> = { 1: 300, 16: 1500, 64: 1500 };
-const WARMUP_CALLS = 300;
+// enough for V8 to settle its optimised code and young-generation size in every contender process
+const WARMUP_CALLS = 1000;
 const MEMORY: MemoryOptions = { warmupCalls: 5000, calls: 50_000, concurrency: 16 };
 const MICRO: MicroOptions = { signIterations: 50_000, parseRounds: 5, rounds: 5 };
 
