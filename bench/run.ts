@@ -27,6 +27,8 @@ const PROFILE_DIR = process.env.BENCH_CPU_PROF === '1' ? join(REPO_ROOT, 'bench'
 const CELL_CALLS: Record<number, number> = { 1: 300, 16: 1500, 64: 1500 };
 // enough for V8 to settle its optimised code and young-generation size in every contender process
 const WARMUP_CALLS = 1000;
+/** Unmeasured calls right before every measured cell. */
+const REWARM_CALLS: Record<number, number> = { 1: 50, 16: 300, 64: 300 };
 const MEMORY: MemoryOptions = { warmupCalls: 5000, calls: 50_000, concurrency: 16 };
 const MICRO: MicroOptions = { signIterations: 50_000, parseRounds: 5, rounds: 5 };
 
@@ -107,6 +109,9 @@ async function main(): Promise<void> {
     }
 
     const cell = async (name: ContenderName, concurrency: number, calls: number): Promise<CellResult & { gatewayCpu: number }> => {
+      // A contender sits idle while the others run, long enough for V8's memory reducer to shrink
+      // its heap; unmeasured calls first let it grow back, as it is in a process that keeps working.
+      await workers[name].next<CellResult>({ type: 'cell', concurrency, calls: scaled(REWARM_CALLS[concurrency]!) });
       await sandbox.next<SandboxCount>({ type: 'reset' });
       const result = await workers[name].next<CellResult>({ type: 'cell', concurrency, calls });
       const count = await sandbox.next<SandboxCount>({ type: 'count' });
