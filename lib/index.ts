@@ -9,7 +9,7 @@ export type { SignMethod } from './sign';
 export { formatGmt8, topTimestamp, parseGmt8 } from './time';
 export { encodeParams, encodeValue } from './encode';
 export type { FileParam } from './encode';
-export { parseJsonLossless } from './json';
+export { parseJsonBytes, parseJsonLossless } from './json';
 export { responseKey, unwrapBody, detectBusinessFailure } from './response';
 export type { BusinessRules, BusinessFailure } from './response';
 export { RateLimiter } from './ratelimit';
