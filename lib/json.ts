@@ -24,11 +24,12 @@ export function parseJsonLossless(text: string): unknown {
  * decoded text would. Only the strings that hold such bytes are decoded afterwards, all in one
  * batch. Without `\u` escapes every char of a parsed string is one byte of the body, so this gives
  * the same value as decoding first; anything else (escapes, invalid UTF-8, non-ASCII keys, a
- * syntax error) goes the plain way.
+ * syntax error) goes the plain way, as do bodies under 16 KiB and from 128 KiB.
  */
 export function parseJsonBytes(bytes: Buffer): unknown {
-  // below this, decoding is cheap and checking every string would cost more than it saves
-  if (bytes.length < 16_384) return parseJsonLossless(bytes.toString('utf8'));
+  // Below 16 KiB decoding is cheap and checking every string would cost more than it saves; from
+  // 128 KiB (V8's largest regular object) the Latin-1 view is a large object too, and the gain is gone.
+  if (bytes.length < 16_384 || bytes.length >= 131_072) return parseJsonLossless(bytes.toString('utf8'));
   const text = bytes.toString('latin1');
   if (isAscii(bytes)) return parseJsonLossless(text);
   if (text.includes('\\u') || !isUtf8(bytes)) return parseJsonLossless(bytes.toString('utf8'));

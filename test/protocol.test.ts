@@ -148,6 +148,8 @@ describe('TOP protocol primitives', function () {
         sameAsDecoded(padded(text.replace(',"esc":"\\u6dd8\\n"', '')));
         sameAsDecoded(padded(text.replace(',"淘":"宝"', '')));
         assert.equal(parseJsonBytes(Buffer.from(`"女装${'x'.repeat(20_000)}"`)), `女装${'x'.repeat(20_000)}`);
+        const huge = `{"title":"女装","ids":[581552321112183166],"pad":"${'淘'.repeat(50_000)}"}`;
+        assert.deepEqual(parseJsonBytes(Buffer.from(huge)), { title: '女装', ids: ['581552321112183166'], pad: '淘'.repeat(50_000) });
         assert.deepEqual(parseJsonBytes(Buffer.from(`["女装",581552321112183166,"${'x'.repeat(20_000)}"]`)), ['女装', '581552321112183166', 'x'.repeat(20_000)]);
       });
       it('gives the same value as decoding first, for any JSON text (fast-check)', function () {
