@@ -57,41 +57,39 @@ function presignedSearch(): string {
   return formEncode(all);
 }
 
-/**
- * The limit the targets are set against: undici `request` sending one pre-signed request
- * (re-signed at the start of each cell) over an Agent set up as the client's, the body read as bytes.
- */
-async function limitContender(url: string): Promise<Contender> {
+/** A contender sending the pre-signed search (re-signed at the start of each cell) over an Agent set up as the client's. */
+function presignedContender(send: (agent: Agent, body: string) => Promise<{ status: number; bytes: number }>): Contender {
   const agent = new Agent({ keepAliveTimeout: 30_000, connections: null });
   return {
     async cell(concurrency, calls) {
       const body = presignedSearch();
       return closedLoopAsync(concurrency, calls, async () => {
-        const res = await request(url, { method: 'POST', headers: PRESIGNED_HEADERS, body, dispatcher: agent });
-        const raw = await res.body.arrayBuffer();
-        if (res.statusCode !== 200 || raw.byteLength < 1000) throw new Error(`HTTP ${res.statusCode}, ${raw.byteLength} bytes`);
+        const { status, bytes } = await send(agent, body);
+        if (status !== 200 || bytes < 1000) throw new Error(`HTTP ${status}, ${bytes} bytes`);
       });
     },
     close: () => agent.close(),
   };
 }
 
+/** The limit the targets are set against: undici `request`, the body read as bytes. */
+async function limitContender(url: string): Promise<Contender> {
+  return presignedContender(async (agent, body) => {
+    const res = await request(url, { method: 'POST', headers: PRESIGNED_HEADERS, body, dispatcher: agent });
+    const raw = await res.body.arrayBuffer();
+    return { status: res.statusCode, bytes: raw.byteLength };
+  });
+}
+
 /**
- * The same pre-signed request through undici's dispatch API (lib/transport.ts, which TopClient
- * uses): no Readable stream per answer. The cheapest way undici offers; shown for reference.
+ * The same through undici's dispatch API (lib/transport.ts, which TopClient uses): no Readable
+ * stream per answer. The cheapest way undici offers; shown for reference.
  */
 async function dispatchContender(url: string): Promise<Contender> {
-  const agent = new Agent({ keepAliveTimeout: 30_000, connections: null });
-  return {
-    async cell(concurrency, calls) {
-      const body = presignedSearch();
-      return closedLoopAsync(concurrency, calls, async () => {
-        const answer = await post(agent, url, body, PRESIGNED_HEADERS);
-        if (answer.status !== 200 || answer.body.length < 1000) throw new Error(`HTTP ${answer.status}, ${answer.body.length} bytes`);
-      });
-    },
-    close: () => agent.close(),
-  };
+  return presignedContender(async (agent, body) => {
+    const answer = await post(agent, url, body, PRESIGNED_HEADERS);
+    return { status: answer.status, bytes: answer.body.length };
+  });
 }
 
 async function topClientContender(url: string): Promise<Contender> {
