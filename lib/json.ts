@@ -77,7 +77,7 @@ function collectStrings(root: object): CollectedStrings {
         found.keys.push(key);
       }
     } else if (typeof value === 'number') {
-      if (value > Number.MAX_SAFE_INTEGER || value < -Number.MAX_SAFE_INTEGER) found.unsafeInteger = true;
+      if (isUnsafeNumber(value)) found.unsafeInteger = true;
     }
   };
   const walk = (node: object): void => {
@@ -105,8 +105,13 @@ function highByteCount(latin1: string): number {
   return Buffer.byteLength(latin1, 'utf8') - latin1.length;
 }
 
+/** A number JSON.parse may have rounded: beyond 2^53 either way. */
+function isUnsafeNumber(value: number): boolean {
+  return value > Number.MAX_SAFE_INTEGER || value < -Number.MAX_SAFE_INTEGER;
+}
+
 function holdsUnsafeInteger(value: unknown): boolean {
-  if (typeof value === 'number') return value > Number.MAX_SAFE_INTEGER || value < -Number.MAX_SAFE_INTEGER;
+  if (typeof value === 'number') return isUnsafeNumber(value);
   if (typeof value !== 'object' || value === null) return false;
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) if (holdsUnsafeInteger(value[i])) return true;
