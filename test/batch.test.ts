@@ -19,7 +19,7 @@ import { specForMethod } from '../lib/spec/index';
 import { startSandbox, type Sandbox } from '../lib/sandbox';
 import { topTimestamp } from '../lib/time';
 import { REFERENCE_DIR } from './support/paths';
-import { Collector, countDone, delay, helper, type TestNode } from './support/node-red';
+import { Collector, countDone, delay, helper, type TestNode, useSandboxAndRuntime } from './support/node-red';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 import configNode = require('../nodes/tbk-config');
 import { rejection } from './support/assertions';
@@ -282,23 +282,7 @@ describe('batch calls (/router/batch)', function () {
 
   describe('tbk-api node in batch mode', function () {
     let sandbox: Sandbox;
-
-    before(async function () {
-      sandbox = await startSandbox({ apps: [{ appKey: APP_KEY, appSecret: APP_SECRET }], specs: [] });
-    });
-    after(async function () {
-      await sandbox.close();
-    });
-    beforeEach(function (done) {
-      sandbox.clearFaults();
-      sandbox.clearResponses();
-      sandbox.resetStats();
-      helper.startServer(done);
-    });
-    afterEach(async function () {
-      await helper.unload();
-      await new Promise<void>((resolve) => helper.stopServer(() => resolve()));
-    });
+    useSandboxAndRuntime({ apps: [{ appKey: APP_KEY, appSecret: APP_SECRET }], specs: [] }, (started) => (sandbox = started));
 
     async function load(apiProps: Record<string, unknown>, secret = APP_SECRET): Promise<{ api: TestNode; ok: Collector; err: Collector }> {
       const flow = [

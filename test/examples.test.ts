@@ -12,7 +12,7 @@ import { startSandbox, type Sandbox } from '../lib/sandbox';
 import { loadSpecs } from '../lib/spec/index';
 import { EXAMPLES_DIR, ROLES, documentedFailures, generatedExamples } from '../scripts/generate-examples';
 import { SANDBOX_ENDPOINT, SANDBOX_ORIGIN } from '../scripts/flow-builder';
-import { Collector, assertNoSecrets, delay, helper, requireFromNodeRed, type TestNode } from './support/node-red';
+import { Collector, assertNoSecrets, delay, helper, requireFromNodeRed, type TestNode, stopRuntime } from './support/node-red';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 import configNode = require('../nodes/tbk-config');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -242,8 +242,7 @@ describe('example flows', function () {
     afterEach(async function () {
       if (server) await new Promise<void>((resolve) => server!.close(() => resolve()));
       server = undefined;
-      await helper.unload();
-      await new Promise<void>((resolve) => helper.stopServer(() => resolve()));
+      await stopRuntime();
     });
 
     async function load(flow: FlowNode[]): Promise<void> {

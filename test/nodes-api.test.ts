@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
-import { startSandbox, type Sandbox } from '../lib/sandbox';
-import { Collector, assertNoSecrets, catchNode, countDone, delay, helper, type TestNode } from './support/node-red';
+import type { Sandbox } from '../lib/sandbox';
+import { Collector, assertNoSecrets, catchNode, countDone, delay, helper, type TestNode, useSandboxAndRuntime } from './support/node-red';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 import configNode = require('../nodes/tbk-config');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -20,22 +20,7 @@ interface Loaded {
 
 describe('tbk-api node', function () {
   let sandbox: Sandbox;
-
-  before(async function () {
-    sandbox = await startSandbox({ apps: [{ appKey: APP_KEY, appSecret: APP_SECRET }], specs: [] });
-  });
-  after(async function () {
-    await sandbox.close();
-  });
-  beforeEach(function (done) {
-    sandbox.clearFaults();
-    sandbox.clearResponses();
-    helper.startServer(done);
-  });
-  afterEach(async function () {
-    await helper.unload();
-    await new Promise<void>((resolve) => helper.stopServer(() => resolve()));
-  });
+  useSandboxAndRuntime({ apps: [{ appKey: APP_KEY, appSecret: APP_SECRET }], specs: [] }, (started) => (sandbox = started));
 
   async function load(apiProps: Record<string, unknown> = {}, options: { wireErrors?: boolean; config?: Record<string, unknown>; creds?: Record<string, string> | null } = {}): Promise<Loaded> {
     const wireErrors = options.wireErrors ?? true;

@@ -1,8 +1,8 @@
 import { strict as assert } from 'node:assert';
-import { startSandbox, type Sandbox } from '../lib/sandbox';
+import type { Sandbox } from '../lib/sandbox';
 import { DEFAULT_ENDPOINT, expandEnv, readSettings } from '../nodes/config-settings';
 import type { NodeAPI } from '../nodes/red-types';
-import { Collector, assertNoSecrets, delay, helper, requireFromNodeRed } from './support/node-red';
+import { Collector, assertNoSecrets, delay, helper, requireFromNodeRed, useSandboxAndRuntime } from './support/node-red';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 import configNode = require('../nodes/tbk-config');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -66,21 +66,7 @@ describe('tbk-config settings', function () {
 
 describe('tbk-config node', function () {
   let sandbox: Sandbox;
-
-  before(async function () {
-    sandbox = await startSandbox({ apps: [{ appKey: APP_KEY, appSecret: APP_SECRET }], specs: [] });
-  });
-  after(async function () {
-    await sandbox.close();
-  });
-  beforeEach(function (done) {
-    sandbox.clearFaults();
-    helper.startServer(done);
-  });
-  afterEach(async function () {
-    await helper.unload();
-    await new Promise<void>((resolve) => helper.stopServer(() => resolve()));
-  });
+  useSandboxAndRuntime({ apps: [{ appKey: APP_KEY, appSecret: APP_SECRET }], specs: [] }, (started) => (sandbox = started));
 
   function flow(config: Record<string, unknown>, apis = 1): Array<Record<string, unknown>> {
     const nodes: Array<Record<string, unknown>> = [

@@ -1,10 +1,10 @@
 import { strict as assert } from 'node:assert';
-import { startSandbox, type Sandbox } from '../lib/sandbox';
+import type { Sandbox } from '../lib/sandbox';
 import { loadSpecs } from '../lib/spec/index';
 import type { MethodSpec } from '../lib/spec/types';
 import { MIGRATIONS, createMethodNode, migrate, readMethodConfig } from '../nodes/method-node';
 import type { NodeAPI } from '../nodes/red-types';
-import { Collector, assertNoSecrets, catchNode, countDone, delay, helper, type TestNode } from './support/node-red';
+import { Collector, assertNoSecrets, catchNode, countDone, delay, helper, type TestNode, useSandboxAndRuntime } from './support/node-red';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 import configNode = require('../nodes/tbk-config');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -70,22 +70,9 @@ function pagedAnswer(params: Record<string, string>): unknown {
 
 describe('method nodes', function () {
   let sandbox: Sandbox;
-
-  before(async function () {
-    sandbox = await startSandbox({ apps: [{ appKey: APP_KEY, appSecret: APP_SECRET }], specs: [SPEC] });
-  });
-  after(async function () {
-    await sandbox.close();
-  });
-  beforeEach(function (done) {
+  useSandboxAndRuntime({ apps: [{ appKey: APP_KEY, appSecret: APP_SECRET }], specs: [SPEC] }, (started) => (sandbox = started));
+  beforeEach(function () {
     failPage = undefined;
-    sandbox.clearFaults();
-    sandbox.clearResponses();
-    helper.startServer(done);
-  });
-  afterEach(async function () {
-    await helper.unload();
-    await new Promise<void>((resolve) => helper.stopServer(() => resolve()));
   });
 
   async function load(props: Record<string, unknown>): Promise<{ node: TestNode; ok: Collector; err: Collector; caught: Collector }> {
@@ -310,20 +297,7 @@ describe('method nodes', function () {
 
 describe('generated node sets', function () {
   let sandbox: Sandbox;
-
-  before(async function () {
-    sandbox = await startSandbox({ apps: [{ appKey: APP_KEY, appSecret: APP_SECRET }] });
-  });
-  after(async function () {
-    await sandbox.close();
-  });
-  beforeEach(function (done) {
-    helper.startServer(done);
-  });
-  afterEach(async function () {
-    await helper.unload();
-    await new Promise<void>((resolve) => helper.stopServer(() => resolve()));
-  });
+  useSandboxAndRuntime({ apps: [{ appKey: APP_KEY, appSecret: APP_SECRET }] }, (started) => (sandbox = started));
 
   it('register and start one node of every spec, and a real method answers through its node', async function () {
     const specs = loadSpecs();

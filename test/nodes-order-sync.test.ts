@@ -6,7 +6,7 @@ import { orderFingerprint, type SyncState } from '../lib/order-sync';
 import { startSandbox, type Sandbox } from '../lib/sandbox';
 import { OrderBook, installOrderBook, type OrderBookOptions } from '../lib/sandbox/order-book';
 import { formatGmt8, parseGmt8 } from '../lib/time';
-import { SANDBOX_SECRET, catchNode, configFlow, countDone, credentials, delay, helper, type TestNode } from './support/node-red';
+import { SANDBOX_SECRET, catchNode, configFlow, countDone, credentials, delay, helper, type TestNode, stopRuntime } from './support/node-red';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 import configNode = require('../nodes/tbk-config');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -158,8 +158,7 @@ describe('tbk-order-sync node (Node-RED runtime, sandbox order book)', function 
   afterEach(async function () {
     sandbox.clearFaults();
     sandbox.clearResponses();
-    await helper.unload();
-    await new Promise<void>((resolve) => helper.stopServer(() => resolve()));
+    await stopRuntime();
   });
 
   function newBook(options: Partial<OrderBookOptions>): OrderBook {

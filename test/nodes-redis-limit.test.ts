@@ -4,7 +4,7 @@ import { fork } from 'node:child_process';
 import { join } from 'node:path';
 import { DEFAULT_APP, startSandbox, type Sandbox } from '../lib/sandbox';
 import type { NodeStatus } from '../nodes/red-types';
-import { assertNoSecrets, delay, helper } from './support/node-red';
+import { assertNoSecrets, delay, helper, stopRuntime } from './support/node-red';
 import type { RuntimeJob, RuntimeMessage } from './support/node-red-runtime';
 import { freePort, RedisServer, requireRedisServer } from './support/redis';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -96,8 +96,7 @@ describe('tbk-config shared rate limit (Redis)', function () {
       helper.startServer(done);
     });
     afterEach(async function () {
-      await helper.unload();
-      await new Promise<void>((resolve) => helper.stopServer(() => resolve()));
+      await stopRuntime();
     });
 
     it('falls back to the local limit: calls succeed, the method nodes show it, a warning is logged without the credentials', async function () {

@@ -6,7 +6,7 @@ import { strict as assert } from 'node:assert';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startSandbox, type Sandbox } from '../lib/sandbox';
-import { helper } from './support/node-red';
+import { helper, stopRuntime, startRuntime } from './support/node-red';
 import { REPO_ROOT } from './support/paths';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 import configNode = require('../nodes/tbk-config');
@@ -55,11 +55,10 @@ describe('reliability: admin endpoints', function () {
     let sandbox: Sandbox;
     before(async function () {
       sandbox = await startSandbox();
-      await new Promise<void>((resolve, reject) => helper.startServer((err) => (err ? reject(err as Error) : resolve())));
+      await startRuntime();
     });
     after(async function () {
-      await helper.unload();
-      await new Promise<void>((resolve) => helper.stopServer(() => resolve()));
+      await stopRuntime();
       await sandbox.close();
     });
 

@@ -10,7 +10,7 @@ import { startSandbox, type Sandbox } from '../lib/sandbox';
 import { loadSpecs } from '../lib/spec/index';
 import { validateParams } from '../lib/spec/schema';
 import type { MethodSpec, ParamSpec } from '../lib/spec/types';
-import { helper, type TestNode } from './support/node-red';
+import { helper, type TestNode, stopRuntime, startRuntime } from './support/node-red';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 import configNode = require('../nodes/tbk-config');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -130,7 +130,7 @@ describe('reliability: hostile msg.payload through every method node (fast-check
     sandbox = await startSandbox();
     process.on('unhandledRejection', onThrown);
     process.on('uncaughtException', onThrown);
-    await new Promise<void>((resolve, reject) => helper.startServer((err) => (err ? reject(err as Error) : resolve())));
+    await startRuntime();
     const flow: Array<Record<string, unknown>> = [
       { id: 'f1', type: 'tab' },
       { id: 'cfg', type: 'tbk-config', z: 'f1', endpoint: sandbox.url, timeout: 2000, retries: 0, rateLimit: 0, concurrency: 0 },
@@ -151,8 +151,7 @@ describe('reliability: hostile msg.payload through every method node (fast-check
   after(async function () {
     process.off('unhandledRejection', onThrown);
     process.off('uncaughtException', onThrown);
-    await helper.unload();
-    await new Promise<void>((resolve) => helper.stopServer(() => resolve()));
+    await stopRuntime();
     await sandbox.close();
   });
 

@@ -1,7 +1,7 @@
 /** Rate limiting through a method node: a burst of 1 000 messages, 40 calls/s at the gateway at most, none dropped. */
 import { strict as assert } from 'node:assert';
 import { startSandbox, type Sandbox } from '../lib/sandbox';
-import { helper } from './support/node-red';
+import { helper, stopRuntime, startRuntime } from './support/node-red';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 import configNode = require('../nodes/tbk-config');
 import { maxInAnyWindow as maxInAnySecond } from './support/assertions';
@@ -17,11 +17,10 @@ describe('reliability: rate limit under a burst', function () {
 
   before(async function () {
     sandbox = await startSandbox({ recordLimit: 5000 });
-    await new Promise<void>((resolve, reject) => helper.startServer((err) => (err ? reject(err as Error) : resolve())));
+    await startRuntime();
   });
   after(async function () {
-    await helper.unload();
-    await new Promise<void>((resolve) => helper.stopServer(() => resolve()));
+    await stopRuntime();
     await sandbox.close();
   });
 

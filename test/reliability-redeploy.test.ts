@@ -5,7 +5,7 @@
 import { strict as assert } from 'node:assert';
 import { startSandbox, type Sandbox } from '../lib/sandbox';
 import type { TopClient } from '../lib/index';
-import { delay, helper, type TestNode } from './support/node-red';
+import { delay, helper, type TestNode, stopRuntime, startRuntime } from './support/node-red';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 import configNode = require('../nodes/tbk-config');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -70,7 +70,7 @@ describe('reliability: redeploy and stop under load', function () {
   it('aborts every in-flight and queued message on a full redeploy and on stop, and leaves no socket, timer or queued call', async function () {
     await delay(50);
     const baseline = resources();
-    await new Promise<void>((resolve, reject) => helper.startServer((err) => (err ? reject(err as Error) : resolve())));
+    await startRuntime();
 
     await helper.load([configNode, commonSet], flow(sandbox.url, 'first'), { cfg: { appKey: 'sandbox-app', appSecret: 'sandbox-secret' } });
     const firstClient = (helper.getNode('cfg') as unknown as { getClient(): TopClient }).getClient();
@@ -99,8 +99,7 @@ describe('reliability: redeploy and stop under load', function () {
     for (let seq = 100; seq < 120; seq++) helper.getNode('m').receive({ seq, payload: { num_iids: String(seq) } });
     await waitFor(() => secondClient.inFlight === 4 && secondClient.queued > 0, 'calls in flight again');
     const stopping = Date.now();
-    await helper.unload();
-    await new Promise<void>((resolve) => helper.stopServer(() => resolve()));
+    await stopRuntime();
     assert.equal(endings.length, 20);
     assert.deepEqual([...new Set(endings.map((e) => e.kind))], ['aborted']);
     assert.ok(Math.max(...endings.map((e) => e.at - stopping)) < CLOSE_TIMEOUT_MS);

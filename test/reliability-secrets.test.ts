@@ -5,7 +5,7 @@
  */
 import { strict as assert } from 'node:assert';
 import { startSandbox, type Sandbox } from '../lib/sandbox';
-import { catchNode, delay, helper } from './support/node-red';
+import { catchNode, delay, helper, startRuntime } from './support/node-red';
 import { nodeRedPath } from './support/node-red';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 import configNode = require('../nodes/tbk-config');
@@ -50,7 +50,7 @@ describe('reliability: secret hygiene', function () {
 
   before(async function () {
     sandbox = await startSandbox({ apps: [{ appKey: APP_KEY, appSecret: SECRET }], recordLimit: 1000 });
-    await new Promise<void>((resolve, reject) => helper.startServer((err) => (err ? reject(err as Error) : resolve())));
+    await startRuntime();
   });
   after(async function () {
     await new Promise<void>((resolve) => helper.stopServer(() => resolve()));

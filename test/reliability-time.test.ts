@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { startSandbox, type Sandbox } from '../lib/sandbox';
 import { readSettings } from '../nodes/config-settings';
 import type { NodeAPI, NodeDef } from '../nodes/red-types';
-import { helper } from './support/node-red';
+import { helper, stopRuntime } from './support/node-red';
 import { REPO_ROOT } from './support/paths';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 import configNode = require('../nodes/tbk-config');
@@ -120,8 +120,7 @@ describe('reliability: time zones, GMT+8 midnight, clock offset', function () {
       helper.startServer(done);
     });
     afterEach(async function () {
-      await helper.unload();
-      await new Promise<void>((resolve) => helper.stopServer(() => resolve()));
+      await stopRuntime();
     });
 
     for (const [offset, accepted] of [[0, true], [-FIFTEEN_MINUTES, false], [FIFTEEN_MINUTES, false], [-300, true]] as const) {

@@ -1,5 +1,6 @@
 /** node-red-node-test-helper with the few typings the node tests need, and flow-building shortcuts. */
 import { strict as assert } from 'node:assert';
+import { startSandbox, type Sandbox, type SandboxOptions } from '../../lib/sandbox';
 
 export interface TestNode {
   id: string;
@@ -98,4 +99,37 @@ export const delay = (ms: number): Promise<void> => new Promise((resolve) => set
 export function assertNoSecrets(what: unknown, secrets: string[]): void {
   const text = JSON.stringify(what);
   for (const secret of secrets) assert.ok(!text.includes(secret), `a secret leaked into ${text.slice(0, 200)}`);
+}
+
+/** The test helper's Node-RED server started (its callback as a promise). */
+export function startRuntime(): Promise<void> {
+  return new Promise<void>((resolve, reject) => helper.startServer((err?: unknown) => (err ? reject(err as Error) : resolve())));
+}
+
+/** The test flow unloaded and the test helper's server stopped. */
+export async function stopRuntime(): Promise<void> {
+  await helper.unload();
+  await new Promise<void>((resolve) => helper.stopServer(() => resolve()));
+}
+
+/**
+ * The hooks of a node suite: one sandbox for the suite (handed to `started`), and for every test
+ * the sandbox's faults, answers and stats cleared and a fresh Node-RED test server.
+ */
+export function useSandboxAndRuntime(options: SandboxOptions, started: (sandbox: Sandbox) => void): void {
+  let sandbox: Sandbox | undefined;
+  before(async function () {
+    sandbox = await startSandbox(options);
+    started(sandbox);
+  });
+  after(async function () {
+    await sandbox?.close();
+  });
+  beforeEach(async function () {
+    sandbox!.clearFaults();
+    sandbox!.clearResponses();
+    sandbox!.resetStats();
+    await startRuntime();
+  });
+  afterEach(stopRuntime);
 }
