@@ -444,20 +444,8 @@ export interface EditorSpec {
   paging: boolean;
   docUrl?: string;
   label: { zh: string; en: string };
-  params: Array<{
-    name: string;
-    kind: ParamKind;
-    docType: string;
-    required: boolean;
-    example?: string;
-    default?: string;
-    zh: string;
-    en: string;
-    min?: number;
-    max?: number;
-    maxLength?: number;
-    enum?: Array<string | number>;
-  }>;
+  /** a parameter as the spec has it, its descriptions as zh and en */
+  params: Array<Pick<ParamSpec, 'name' | 'kind' | 'docType' | 'required' | 'example' | 'default' | 'min' | 'max' | 'maxLength' | 'enum'> & { zh: string; en: string }>;
 }
 
 export function editorSpecFor(spec: MethodSpec): EditorSpec {
