@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Agent, request } from 'undici';
 import { TopClient } from '../lib/client';
-import { encodeParams } from '../lib/encode';
+import { encodeParams, formEncode } from '../lib/encode';
 import { sign } from '../lib/sign';
 import { topTimestamp } from '../lib/time';
 import { post } from '../lib/transport';
@@ -32,15 +32,6 @@ export interface Contender {
 
 const RESPONSE_KEY = 'tbk_dg_material_optional_upgrade_response';
 
-/** Same as the client's form encoding (lib/client.ts formEncode, which is not exported). */
-export function formEncode(text: Record<string, string>): string {
-  let body = '';
-  for (const key in text) {
-    if (body) body += '&';
-    body += encodeURIComponent(key) + '=' + encodeURIComponent(text[key]!);
-  }
-  return body;
-}
 
 /** What a search answer must look like to count as a success. */
 function checkSearchAnswer(inner: unknown): Error | undefined {

@@ -1,10 +1,9 @@
 /** CPU cost of signing + encoding one call, lossless parsing against JSON.parse, and memory growth. */
 import { request } from 'undici';
 import { TopClient } from '../lib/client';
-import { encodeParams } from '../lib/encode';
+import { encodeParams, formEncode } from '../lib/encode';
 import { parseJsonBytes, parseJsonLossless } from '../lib/json';
 import { TPWD_METHOD, type BodyVariant } from './bodies';
-import { formEncode } from './contenders';
 import { APP_KEY, APP_SECRET, METHOD, closedLoopAsync, searchParams } from './workload';
 
 function median(values: number[]): number {

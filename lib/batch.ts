@@ -14,6 +14,7 @@
  * Unverified: the maximum number of calls per batch, how batches count against the quotas, and
  * whether eco.taobao.com serves /router/batch (the SDKs use gw.api.taobao.com).
  */
+import { formEncode } from './encode';
 import { TopError } from './errors';
 import type { BatchCallResult, BatchOptions, TopClient } from './client';
 
@@ -47,15 +48,6 @@ export function checkSeparator(separator: string): void {
   if (typeof separator !== 'string' || !/^[\x21-\x7e][\t\x20-\x7e]*\t[\t\x20-\x7e]*[\x21-\x7e]$/.test(separator)) {
     throw new TopError({ kind: 'validation', param: 'separator', message: 'A custom batch separator must hold a tab between printable ASCII characters, e.g. "-S-\\t-S-" (it goes in an HTTP header, and any other text may occur inside an answer)' });
   }
-}
-
-function formEncode(params: Readonly<Record<string, string>>): string {
-  let out = '';
-  for (const key of Object.keys(params)) {
-    if (out) out += '&';
-    out += encodeURIComponent(key) + '=' + encodeURIComponent(params[key]!);
-  }
-  return out;
 }
 
 /**

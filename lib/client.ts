@@ -3,7 +3,7 @@ import { brotliDecompress, gunzip, inflate } from 'node:zlib';
 import { Agent, FormData } from 'undici';
 import { BATCH_CONTENT_TYPE, BATCH_SEPARATOR_HEADER, DEFAULT_BATCH_SEPARATOR, batchUrlFor, checkSeparator, encodeBatchBody, splitBatchAnswer } from './batch';
 import { describeTopError, TopError } from './errors';
-import { encodeParams, type EncodedParams } from './encode';
+import { encodeParams, formEncode, type EncodedParams } from './encode';
 import { parseJsonBytes, parseJsonLossless } from './json';
 import { RateLimiter, type CallLimiter, type RateLimitOptions } from './ratelimit';
 import { detectBusinessFailure, unwrapBody, type BusinessRules } from './response';
@@ -108,15 +108,6 @@ interface Outgoing {
   url: string;
   body: string | FormData;
   headers: Record<string, string>;
-}
-
-function formEncode(text: Record<string, string>): string {
-  let body = '';
-  for (const key in text) {
-    if (body) body += '&';
-    body += encodeURIComponent(key) + '=' + encodeURIComponent(text[key]!);
-  }
-  return body;
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {

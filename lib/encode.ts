@@ -84,3 +84,13 @@ export function encodeParams(params: Readonly<Record<string, unknown>> | undefin
   }
   return { text, files };
 }
+
+/** Wire strings as an application/x-www-form-urlencoded body (UTF-8, in the object's key order). */
+export function formEncode(params: Readonly<Record<string, string>>): string {
+  let body = '';
+  for (const key in params) {
+    if (body) body += '&';
+    body += encodeURIComponent(key) + '=' + encodeURIComponent(params[key]!);
+  }
+  return body;
+}
