@@ -25,6 +25,12 @@ export interface TopErrorFields {
   ban_seconds?: number;
   retryable: boolean;
   attempts: number;
+  /**
+   * A stable id for the text of `message` (e.g. 'transport.tooLarge'), with the values it quotes, so the
+   * Node-RED layer can show the message in the user's language. `message` stays the English text.
+   */
+  messageKey?: string;
+  messageArgs?: Record<string, string | number>;
 }
 
 /** The only error type the client throws. Plain data fields, safe to copy into msg.error. */
@@ -41,6 +47,8 @@ export class TopError extends Error implements TopErrorFields {
   ban_seconds?: number;
   retryable: boolean;
   attempts: number;
+  messageKey?: string;
+  messageArgs?: Record<string, string | number>;
 
   constructor(fields: Omit<TopErrorFields, 'retryable' | 'attempts'> & { retryable?: boolean; attempts?: number }, options?: { cause?: unknown }) {
     super(fields.message, options);
@@ -51,6 +59,9 @@ export class TopError extends Error implements TopErrorFields {
     for (const key of ['method', 'code', 'msg', 'sub_code', 'sub_msg', 'request_id', 'param', 'status', 'ban_seconds'] as const) {
       if (fields[key] !== undefined) (this as Record<string, unknown>)[key] = fields[key];
     }
+    // not enumerable: translation data, kept out of msg.error and of JSON
+    if (fields.messageKey !== undefined) Object.defineProperty(this, 'messageKey', { value: fields.messageKey, writable: true, configurable: true });
+    if (fields.messageArgs !== undefined) Object.defineProperty(this, 'messageArgs', { value: fields.messageArgs, writable: true, configurable: true });
   }
 
   /** A plain, JSON-safe copy of the fields (what the nodes put in msg.error). */
