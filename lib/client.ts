@@ -3,6 +3,7 @@ import { brotliDecompress, gunzip, inflate } from 'node:zlib';
 import { Agent, FormData } from 'undici';
 import { BATCH_CONTENT_TYPE, BATCH_SEPARATOR_HEADER, DEFAULT_BATCH_SEPARATOR, batchUrlFor, checkSeparator, encodeBatchBody, splitBatchAnswer } from './batch';
 import { describeTopError, TopError } from './errors';
+import { GatewayClock } from './gateway-clock';
 import { encodeParams, formEncode, type EncodedParams } from './encode';
 import { parseJsonBytes, parseJsonLossless } from './json';
 import { RateLimiter, type CallLimiter, type RateLimitOptions } from './ratelimit';
@@ -154,6 +155,8 @@ export class TopClient {
   private readonly agent: Agent;
   private readonly controllers = new Set<AbortController>();
   private closed = false;
+  /** the gateway's clock, from the Date headers of its answers, against the host clock plus clockOffsetMs */
+  private readonly gatewayClock = new GatewayClock(() => Date.now() + this.clockOffsetMs);
 
   constructor(options: TopClientOptions) {
     if (!options || typeof options.appKey !== 'string' || options.appKey.trim() === '') throw new TopError({ kind: 'validation', param: 'appKey', message: 'TopClient needs an App Key (appKey)' });
@@ -203,6 +206,24 @@ export class TopClient {
   /** Calls waiting for the rate limit. */
   get queued(): number {
     return this.limiter.queued;
+  }
+
+  /**
+   * The gateway's time: `host` (default the host clock) plus clockOffsetMs plus the skew measured
+   * from the Date headers of the gateway's answers (none before the first answer).
+   */
+  gatewayNow(host: number = Date.now()): number {
+    return this.gatewayClock.now(host + this.clockOffsetMs);
+  }
+
+  /** Whether an answer has measured the gateway's clock yet. */
+  get clockCalibrated(): boolean {
+    return this.gatewayClock.calibrated;
+  }
+
+  /** The measured gateway clock minus (host clock + clockOffsetMs), in ms; 0 before the first answer. */
+  get gatewaySkewMs(): number {
+    return this.gatewayClock.skewMs;
   }
 
   /** Calls a method and resolves to the unwrapped response (the object inside <name>_response). */
@@ -456,8 +477,13 @@ export class TopClient {
     try {
       const { url, body, headers } = prepare();
       sent = true;
+      const sentAt = Date.now() + this.clockOffsetMs;
       const answer = await post(this.agent, url, body, headers, controller.signal);
-      return await handle(answer.status, answer.headers, answer.body);
+      this.gatewayClock.observe(answer.headers.date, sentAt, Date.now() + this.clockOffsetMs);
+      const outcome = await handle(answer.status, answer.headers, answer.body);
+      // a caller that gave up while the answer was being inflated or parsed must not get it
+      if (outer.aborted) return this.failure(method, outer.reason, controller.signal, true);
+      return outcome;
     } catch (err) {
       return this.failure(method, err, controller.signal, sent);
     } finally {

@@ -3,35 +3,47 @@
  * taobao.tbk.sc.order.details.get) window by window from a persisted checkpoint, and hands each
  * new or changed order to a callback exactly once, across runs and restarts.
  *
- * Window limit. The API takes start_time/end_time ('yyyy-MM-dd HH:mm:ss', GMT+8) of one query_type
- * time field (1 create, 2 pay, 3 settle, 4 modified); the span may not exceed 3 hours (sub_code
- * 2007), and 20 minutes during 618 / 双11 / 年货节. Default window: 20 minutes (valid all year);
- * windowMinutes accepts up to 180. Each window is paged with page_no, jump_type=1 and the
- * position_index of the previous page until has_next is false. page_no stops at 100 (its
- * documented range): a window still not exhausted at page 100 is split in halves and read again.
- * The start may not be older than 90 days (sub_code 2004): older ranges are reported as a gap.
- * The last lagSeconds (default 60) are never read: the newest data is not final yet.
+ * Windows. The API takes start_time/end_time ('yyyy-MM-dd HH:mm:ss', GMT+8) of one query_type
+ * time field (1 create, 2 pay, 3 settle, 4 modified); the span may not exceed 3 hours, and 20
+ * minutes during 618 / 双11 / 年货节 (both refused with sub_code 2007). Windows are 180 minutes by
+ * default; a 2007 halves the window length for the rest of the run. Each window is paged with
+ * page_no, jump_type=1 and the position_index of the previous page until has_next is false.
+ * page_no stops at 100 (its documented range): a window still not exhausted at page 100 is split
+ * in halves and read again. The start may not be older than 90 days (sub_code 2004): older ranges
+ * are reported as a gap.
  *
- * Checkpoint. `cursor` is the end of the last window read completely; the next run starts at
- * cursor - overlapMinutes (default 10), never before `origin` (where the sync began), so orders
- * that reach the API late (their time field already behind the cursor) are still read.
- * The checkpoint is saved after each complete window, and after each page that emitted orders, so
- * an abort or crash repeats at most the current window and the dedupe below prevents repeats.
- * A failing page ends the run at its window (the cursor stays before it): reported as a gap; the
- * next run reads it again. An abort (signal) ends the run the same way, without a gap.
+ * Several windows are read at once (`concurrency`, default 4); the pages of one window one after
+ * another. So a later window's orders may be handed on before an earlier window's; within a
+ * window, pages come in order.
+ *
+ * Time. "Now" is the gateway's clock (`now`, e.g. TopClient.gatewayNow: the host clock, the
+ * configured offset and the skew measured from the gateway's Date headers). Before that clock has
+ * been measured (`clockCalibrated`), the first window is read alone; its answers measure it. The
+ * last lagSeconds (default 60) are never taken as read: the cursor never passes now - lag.
+ *
+ * Checkpoint. `cursor` is the end of the contiguous run of windows read completely; the next run
+ * starts at cursor - overlapMinutes (default 10), never before `origin` (where the sync began), so
+ * orders that reach the API late (their time field already behind the cursor) are still read.
+ * A page counts only once its orders were handed on: it is then recorded in `seen` and saved
+ * before the next page of its window is asked for. A page not handed on (an abort, a failed
+ * callback, a lease lost) is neither recorded nor counted, and ends its window; a failing page
+ * ends the run's progress at its window, reported as a gap, and the next run reads it again.
+ * A stored checkpoint that is not valid in every field (see checkpointProblem) is reported once
+ * and replaced by a fresh one: the sync starts again from the lookback, it never stalls.
  *
  * Dedupe. An order's key is its trade_id (exact string; ids beyond 2^53 arrive as bare JSON
  * numbers and are parsed losslessly). Its fingerprint hashes tk_status, modified_time, refund_tag,
- * the pay/settle times and the money fields (see FINGERPRINT_FIELDS). An order is emitted when its
- * key is unknown or its fingerprint differs from the remembered one. The remembered map `seen`
- * is bounded: after each complete window it keeps only orders whose time field (the query_type's)
- * is within overlapMinutes before the cursor, the only ones a later run can read again; an older
- * order can only come back with a newer time field, i.e. as a change.
+ * the pay/settle times and the money fields (see FINGERPRINT_FIELDS). An order is handed on when
+ * its key is unknown or its fingerprint differs from the remembered one. The map `seen` is
+ * bounded: as the cursor moves it keeps only orders whose time field is within overlapMinutes
+ * before the cursor (or after it), the only ones a later run can read again; an older order can
+ * only come back with a newer time field, i.e. as a change.
  *
  * Backfill: run({ from }) reads from `from` whatever the checkpoint says (orders older than the
  * overlap are emitted again); the cursor never moves backwards.
  */
 import { createHash } from 'node:crypto';
+import { z } from 'zod';
 import { formatGmt8, parseGmt8 } from './time';
 
 export type OrderQueryType = 1 | 2 | 3 | 4;
@@ -65,10 +77,17 @@ export const FINGERPRINT_FIELDS: readonly string[] = [
 ];
 
 export const MAX_WINDOW_MINUTES = 180;
+export const DEFAULT_WINDOW_MINUTES = 180;
 export const MAX_PAGE_NO = 100;
+/** windows are not halved below this on sub_code 2007 */
+const MIN_WINDOW_MS = 60_000;
 const RETENTION_MS = 90 * 24 * 3600_000;
 /** keep clear of the 90-day edge: the gateway's clock is not ours */
 const RETENTION_MARGIN_MS = 3600_000;
+/** no checkpoint can be older than the order API (2010-01-01 GMT+8) */
+const EARLIEST_CURSOR = Date.UTC(2009, 11, 31, 16);
+/** a stored cursor may be this far ahead of the gateway's now (clock estimates move by a second or two) */
+const CURSOR_TOLERANCE_MS = 5 * 60_000;
 
 export interface OrderSyncClient {
   request(
@@ -83,17 +102,17 @@ export interface SyncState {
   v: 1;
   method: string;
   queryType: OrderQueryType;
-  /** epoch ms: the end of the last window read completely */
+  /** epoch ms: the end of the contiguous windows read completely */
   cursor: number;
   /** epoch ms: where the sync began (runs never read before it, except a backfill) */
   origin: number;
-  /** trade_id -> [fingerprint, time field in epoch seconds], for the overlap region only */
+  /** trade_id -> [fingerprint, time field in epoch seconds], for the overlap region (and beyond the cursor) only */
   seen: Record<string, [string, number]>;
 }
 
-/** Where the checkpoint lives (the Node-RED node implements it with its context). */
+/** Where the checkpoint lives (the Node-RED node: a file, Redis or a context store). */
 export interface CheckpointStore {
-  load(): Promise<SyncState | undefined> | SyncState | undefined;
+  load(): Promise<unknown> | unknown;
   save(state: SyncState): Promise<void> | void;
 }
 
@@ -138,19 +157,23 @@ export type SyncStatus =
   | { phase: 'page'; windowStart: number; windowEnd: number; page: number; emitted: number }
   | { phase: 'throttled'; delayMs: number; error: SyncErrorInfo }
   | { phase: 'gap'; gap: SyncGap }
+  | { phase: 'reset'; reason: 'invalid' | 'mismatch'; problem: string }
   | { phase: 'done'; report: RunReport };
 
 export interface RunReport {
   /** epoch ms: start of the first window read */
   from: number;
-  /** epoch ms: end of the last window read completely (from when none was) */
+  /** epoch ms: end of the contiguous windows read completely (from when none was) */
   to: number;
-  /** epoch ms: where the run meant to stop (now - lag, or the until asked for) */
+  /** epoch ms: where the run meant to stop (gateway now - lag, or the until asked for) */
   until: number;
   /** the checkpoint after the run */
   cursor: number;
+  /** windows read completely, in the contiguous run from `from` */
   windows: number;
   pages: number;
+  /** gateway calls made (pages, failed calls and client retries) */
+  calls: number;
   ordersSeen: number;
   emitted: { new: number; changed: number };
   gaps: SyncGap[];
@@ -158,11 +181,19 @@ export interface RunReport {
   throttled: number;
   /** windows split because page 100 was not enough */
   splits: number;
+  /** the window length the run ended with, in minutes (halved on sub_code 2007) */
+  windowMinutes: number;
+  /** times the window length was halved because the gateway refused it (sub_code 2007) */
+  windowHalvings: number;
   aborted: boolean;
   /** entries in the dedupe map after the run */
   seenSize: number;
   /** why a stored checkpoint was not used, if it was not */
   reset?: 'invalid' | 'mismatch';
+  /** what was wrong with it */
+  resetProblem?: string;
+  /** the run stopped because `mayEmit` said no (another instance took over) */
+  stoppedByLease?: boolean;
 }
 
 export interface OrderSyncOptions {
@@ -171,7 +202,7 @@ export interface OrderSyncOptions {
   /** for the sc method (服务商): the authorized user's session */
   session?: string;
   queryType: OrderQueryType;
-  /** default 20, at most 180 */
+  /** default 180, at most 180 */
   windowMinutes?: number;
   /** re-read this margin before the checkpoint for late data; default 10 */
   overlapMinutes?: number;
@@ -181,14 +212,23 @@ export interface OrderSyncOptions {
   initialLookbackMinutes?: number;
   /** 1-100, default 100 */
   pageSize?: number;
+  /** windows read at once; default 4 */
+  concurrency?: number;
   /** member_type, tk_status, order_scene, member_group_id ... (the sync's own params win) */
   extraParams?: Record<string, unknown>;
   store: CheckpointStore;
-  /** new and changed orders of one page; awaited; a throw makes the page a gap (emitted again next run) */
+  /**
+   * New and changed orders of one page; awaited. A throw means they were not handed on: the page
+   * is not recorded and its window ends as a gap (read again next run).
+   */
   onOrders?: (orders: PublisherOrder[], info: PageInfo) => void | Promise<void>;
   onStatus?: (status: SyncStatus) => void;
-  /** injectable clock (epoch ms) */
+  /** the gateway's clock (epoch ms); default Date.now */
   now?: () => number;
+  /** false while `now` has not been measured against the gateway yet; default: always measured */
+  clockCalibrated?: () => boolean;
+  /** asked right before orders are handed on; false stops the run there (a lease another instance took) */
+  mayEmit?: () => boolean;
   signal?: AbortSignal;
 }
 
@@ -216,6 +256,8 @@ function errorInfo(err: unknown): SyncErrorInfo {
   return info;
 }
 
+const subCodeOf = (err: unknown): string | undefined => (isRecord(err) && typeof err.sub_code === 'string' ? err.sub_code : undefined);
+
 /** The fingerprint of an order: a short hash of the fields whose change matters. */
 export function orderFingerprint(order: Record<string, unknown>): string {
   const values = FINGERPRINT_FIELDS.map((field) => {
@@ -233,9 +275,31 @@ export function pageOrders(data: Record<string, unknown> | undefined): Array<Rec
   return Array.isArray(list) ? list.filter(isRecord) : [];
 }
 
-function isSyncState(value: unknown): value is SyncState {
-  if (!isRecord(value)) return false;
-  return value.v === 1 && Number.isFinite(value.cursor) && Number.isFinite(value.origin) && isRecord(value.seen) && typeof value.method === 'string' && [1, 2, 3, 4].includes(value.queryType as number);
+const epochMs = z.number().int().min(EARLIEST_CURSOR).max(8.64e15);
+const syncStateSchema = z
+  .object({
+    v: z.literal(1),
+    method: z.enum(['taobao.tbk.order.details.get', 'taobao.tbk.sc.order.details.get']),
+    queryType: z.union([z.literal(1), z.literal(2), z.literal(3), z.literal(4)]),
+    cursor: epochMs,
+    origin: epochMs,
+    seen: z.record(z.string().min(1), z.tuple([z.string(), z.number().finite()])),
+  })
+  .refine((state) => state.origin <= state.cursor, { message: 'origin is after cursor', path: ['origin'] });
+
+/**
+ * What is wrong with a stored checkpoint, or undefined when it is valid in every field and its
+ * cursor is not beyond the gateway's now.
+ */
+export function checkpointProblem(value: unknown, gatewayNow: number): string | undefined {
+  const parsed = syncStateSchema.safeParse(value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const where = issue.path.length > 0 ? issue.path.map(String).join('.') : 'checkpoint';
+    return `${where}: ${issue.message}`;
+  }
+  if (parsed.data.cursor > gatewayNow + CURSOR_TOLERANCE_MS) return `cursor ${formatGmt8(parsed.data.cursor)} is after the gateway's now ${formatGmt8(gatewayNow)}`;
+  return undefined;
 }
 
 /** A store in memory (JSON-cloned, like a persisted one); for tests and one-process use. */
@@ -253,7 +317,14 @@ export class MemoryCheckpointStore implements CheckpointStore {
   }
 }
 
-type WindowOutcome = { done: true } | { split: true } | { error: unknown };
+interface Window {
+  start: number;
+  end: number;
+}
+
+type WindowOutcome = { done: true } | { split: true } | { halve: true } | { future: true } | { error: unknown; stoppedByLease?: boolean };
+
+class LeaseLost extends Error {}
 
 export class OrderSync {
   readonly method: OrderDetailsMethod;
@@ -264,6 +335,7 @@ export class OrderSync {
   private readonly lagMs: number;
   private readonly lookbackMs: number;
   private readonly pageSize: number;
+  private readonly concurrency: number;
   private readonly timeField: string;
   private readonly now: () => number;
   private running = false;
@@ -274,14 +346,16 @@ export class OrderSync {
     if (![1, 2, 3, 4].includes(options.queryType)) throw new RangeError('queryType must be 1 (create), 2 (pay), 3 (settle) or 4 (modified)');
     const method = options.method ?? 'taobao.tbk.order.details.get';
     if (method !== 'taobao.tbk.order.details.get' && method !== 'taobao.tbk.sc.order.details.get') throw new RangeError(`Unsupported method ${String(method)}`);
-    const windowMinutes = options.windowMinutes ?? 20;
+    const windowMinutes = options.windowMinutes ?? DEFAULT_WINDOW_MINUTES;
     if (!(windowMinutes > 0 && windowMinutes <= MAX_WINDOW_MINUTES)) throw new RangeError(`windowMinutes must be in (0, ${MAX_WINDOW_MINUTES}]: the API refuses windows over 3 hours`);
     const overlapMinutes = options.overlapMinutes ?? 10;
     const lagSeconds = options.lagSeconds ?? 60;
     const lookbackMinutes = options.initialLookbackMinutes ?? 60;
     const pageSize = options.pageSize ?? 100;
+    const concurrency = options.concurrency ?? 4;
     if (!(overlapMinutes >= 0) || !(lagSeconds >= 0) || !(lookbackMinutes >= 0)) throw new RangeError('overlapMinutes, lagSeconds and initialLookbackMinutes must be >= 0');
     if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 100) throw new RangeError('pageSize must be an integer in 1..100');
+    if (!Number.isInteger(concurrency) || concurrency < 1) throw new RangeError('concurrency must be an integer >= 1');
     this.options = options;
     this.method = method;
     this.queryType = options.queryType;
@@ -291,6 +365,7 @@ export class OrderSync {
     this.lagMs = lagSeconds * 1000;
     this.lookbackMs = floorSecond(lookbackMinutes * MINUTE);
     this.pageSize = pageSize;
+    this.concurrency = concurrency;
     this.now = options.now ?? Date.now;
   }
 
@@ -313,16 +388,19 @@ export class OrderSync {
   private async runOnce(options: RunOptions): Promise<RunReport> {
     const signal = anySignal(this.options.signal, options.signal);
     const now = this.now();
-    const latest = floorSecond(now - this.lagMs);
-    const until = options.until !== undefined ? Math.min(floorSecond(options.until), latest) : latest;
     const loaded = await this.options.store.load();
     let reset: RunReport['reset'];
+    let resetProblem: string | undefined;
     let state: SyncState | undefined;
     if (loaded !== undefined && loaded !== null) {
-      if (!isSyncState(loaded)) reset = 'invalid';
-      else if (loaded.method !== this.method || loaded.queryType !== this.queryType) reset = 'mismatch';
-      else state = loaded;
+      resetProblem = checkpointProblem(loaded, now);
+      if (resetProblem) reset = 'invalid';
+      else if ((loaded as SyncState).method !== this.method || (loaded as SyncState).queryType !== this.queryType) {
+        reset = 'mismatch';
+        resetProblem = `the checkpoint is for ${(loaded as SyncState).method} query_type ${(loaded as SyncState).queryType}`;
+      } else state = loaded as SyncState;
     }
+    const until = this.untilFor(options.until);
     let start: number;
     if (options.from !== undefined) start = floorSecond(options.from);
     else if (state) start = Math.max(state.cursor - this.overlapMs, state.origin);
@@ -334,7 +412,8 @@ export class OrderSync {
       if (start < end) gaps.push({ start, end, error: { kind: 'retention', message: 'The order API keeps 90 days: this range can no longer be read (sub_code 2004)' } });
       start = Math.max(start, oldest);
     }
-    if (!state) state = { v: 1, method: this.method, queryType: this.queryType, cursor: start, origin: start, seen: {} };
+    const fresh = !state;
+    if (!state) state = { v: 1, method: this.method, queryType: this.queryType, cursor: Math.min(start, until), origin: Math.min(start, until), seen: {} };
     else if (start < state.origin) state.origin = start;
 
     const report: RunReport = {
@@ -344,61 +423,182 @@ export class OrderSync {
       cursor: state.cursor,
       windows: 0,
       pages: 0,
+      calls: 0,
       ordersSeen: 0,
       emitted: { new: 0, changed: 0 },
       gaps,
       throttled: 0,
       splits: 0,
+      windowMinutes: this.windowMs / MINUTE,
+      windowHalvings: 0,
       aborted: false,
       seenSize: 0,
     };
-    if (reset) report.reset = reset;
-
-    let windowStart = start;
-    let windowMs = this.windowMs;
-    while (windowStart < until) {
-      if (signal?.aborted) {
-        report.aborted = true;
-        break;
-      }
-      const windowEnd = Math.min(windowStart + windowMs, until);
-      this.options.onStatus?.({ phase: 'window', windowStart, windowEnd, until, emitted: report.emitted.new + report.emitted.changed });
-      const outcome = await this.readWindow(state, windowStart, windowEnd, report, signal);
-      if ('split' in outcome) {
-        windowMs = Math.max(1000, floorSecond((windowEnd - windowStart) / 2));
-        report.splits++;
-        continue;
-      }
-      if ('error' in outcome) {
-        if (signal?.aborted) report.aborted = true;
-        else {
-          const gap = { start: windowStart, end: windowEnd, error: errorInfo(outcome.error) };
-          gaps.push(gap);
-          this.options.onStatus?.({ phase: 'gap', gap });
-        }
-        break;
-      }
-      state.cursor = Math.max(state.cursor, windowEnd);
-      this.prune(state, windowEnd - this.overlapMs);
-      await this.options.store.save(state);
-      report.windows++;
-      report.to = windowEnd;
-      windowStart = windowEnd;
-      windowMs = this.windowMs;
+    const saver = new SerialSaver(this.options.store, state);
+    if (reset) {
+      report.reset = reset;
+      report.resetProblem = resetProblem;
+      this.options.onStatus?.({ phase: 'reset', reason: reset, problem: resetProblem! });
     }
+    // a replaced checkpoint is written over at once, so that it is reported once
+    if (fresh) await saver.save();
+
+    const run = new WindowRun(this.runSettings(), state, report, saver, start, until, signal, options.until);
+    await run.execute();
+
     report.cursor = state.cursor;
     report.seenSize = Object.keys(state.seen).length;
+    if (signal?.aborted) report.aborted = true;
     this.options.onStatus?.({ phase: 'done', report });
     return report;
   }
 
-  /** Drops the entries no later run can read again: time field before `bound`. */
-  private prune(state: SyncState, bound: number): void {
-    const boundSeconds = bound / 1000;
-    for (const key of Object.keys(state.seen)) if (state.seen[key]![1] < boundSeconds) delete state.seen[key];
+  /** What a run of this engine needs to know. */
+  private runSettings(): RunSettings {
+    return {
+      method: this.method,
+      queryType: this.queryType,
+      timeField: this.timeField,
+      pageSize: this.pageSize,
+      windowMs: this.windowMs,
+      overlapMs: this.overlapMs,
+      concurrency: this.concurrency,
+      options: this.options,
+      untilFor: (requested) => this.untilFor(requested),
+    };
   }
 
-  private async readWindow(state: SyncState, windowStart: number, windowEnd: number, report: RunReport, signal: AbortSignal | undefined): Promise<WindowOutcome> {
+  /** Where a run stops: the gateway's now minus the lag, or the until asked for if earlier. */
+  private untilFor(requested: number | undefined): number {
+    const latest = floorSecond(this.now() - this.lagMs);
+    return requested !== undefined ? Math.min(floorSecond(requested), latest) : latest;
+  }
+}
+
+interface RunSettings {
+  method: OrderDetailsMethod;
+  queryType: OrderQueryType;
+  timeField: string;
+  pageSize: number;
+  windowMs: number;
+  overlapMs: number;
+  concurrency: number;
+  options: OrderSyncOptions;
+  untilFor(requested: number | undefined): number;
+}
+
+/**
+ * One run's windows: planned from `start` in steps of the window length, read up to
+ * `concurrency` at once, the checkpoint moved over the contiguous run of complete ones.
+ */
+class WindowRun {
+  private windowMs: number;
+  /** start of the next window to plan */
+  private next: number;
+  /** windows planned again (halves of a split, pieces of a halving), by start */
+  private readonly replanned: Window[] = [];
+  /** complete windows not yet joined to the frontier: start -> end */
+  private readonly complete = new Map<number, number>();
+  private frontier: number;
+  private stopPlanning = false;
+
+  constructor(
+    private readonly engine: RunSettings,
+    readonly state: SyncState,
+    readonly report: RunReport,
+    readonly saver: SerialSaver,
+    start: number,
+    private until: number,
+    readonly signal: AbortSignal | undefined,
+    private readonly requestedUntil: number | undefined,
+  ) {
+    this.windowMs = engine.windowMs;
+    this.next = start;
+    this.frontier = start;
+  }
+
+  async execute(): Promise<void> {
+    const { options, concurrency } = this.engine;
+    // before the gateway's clock is known, one window measures it; the rest is planned after
+    if (options.clockCalibrated && !options.clockCalibrated()) {
+      const first = this.plan();
+      if (first) await this.read(first);
+      this.until = this.engine.untilFor(this.requestedUntil);
+      this.report.until = this.until;
+    }
+    const running = new Set<Promise<void>>();
+    for (;;) {
+      while (running.size < concurrency && !this.stopPlanning && !this.signal?.aborted) {
+        const window = this.plan();
+        if (!window) break;
+        const reading: Promise<void> = this.read(window).finally(() => running.delete(reading));
+        running.add(reading);
+      }
+      if (running.size === 0) break;
+      await Promise.race(running);
+    }
+  }
+
+  private plan(): Window | undefined {
+    const replanned = this.replanned.shift();
+    if (replanned) return replanned;
+    if (this.next >= this.until) return undefined;
+    const window = { start: this.next, end: Math.min(this.next + this.windowMs, this.until) };
+    this.next = window.end;
+    return window;
+  }
+
+  /** Puts windows back into the plan, earliest first. */
+  private replan(windows: Window[]): void {
+    this.replanned.push(...windows);
+    this.replanned.sort((a, b) => a.start - b.start);
+  }
+
+  private async read(window: Window): Promise<void> {
+    const { options } = this.engine;
+    options.onStatus?.({ phase: 'window', windowStart: window.start, windowEnd: window.end, until: this.until, emitted: this.report.emitted.new + this.report.emitted.changed });
+    const outcome = await this.readWindow(window);
+    if ('split' in outcome) {
+      const middle = floorSecond(window.start + (window.end - window.start) / 2);
+      this.report.splits++;
+      this.replan([
+        { start: window.start, end: middle },
+        { start: middle, end: window.end },
+      ]);
+    } else if ('halve' in outcome) {
+      if (window.end - window.start <= this.windowMs) {
+        this.windowMs = Math.max(MIN_WINDOW_MS, floorSecond(this.windowMs / 2));
+        this.report.windowHalvings++;
+        this.report.windowMinutes = this.windowMs / MINUTE;
+      }
+      const pieces: Window[] = [];
+      for (const long of [window, ...this.replanned.splice(0)]) {
+        for (let t = long.start; t < long.end; t += this.windowMs) pieces.push({ start: t, end: Math.min(t + this.windowMs, long.end) });
+      }
+      this.replan(pieces);
+    } else if ('future' in outcome) {
+      // nothing to read from here on: the gateway's now is before this window
+      this.until = Math.min(this.until, window.start);
+      this.stopPlanning = true;
+    } else if ('error' in outcome) {
+      this.stopPlanning = true;
+      if (outcome.stoppedByLease) this.report.stoppedByLease = true;
+      else if (!this.signal?.aborted) {
+        const gap = { start: window.start, end: window.end, error: errorInfo(outcome.error) };
+        this.report.gaps.push(gap);
+        options.onStatus?.({ phase: 'gap', gap });
+      }
+    } else {
+      this.complete.set(window.start, window.end);
+      await this.advance();
+    }
+  }
+
+  /** Reads one window page by page. */
+  private async readWindow(window: Window): Promise<WindowOutcome> {
+    const { state, report, signal, engine } = this;
+    const { options } = engine;
+    const { start: windowStart, end: windowEnd } = window;
     let positionIndex: string | undefined;
     for (let pageNo = 1; ; pageNo++) {
       if (pageNo > MAX_PAGE_NO) {
@@ -407,30 +607,39 @@ export class OrderSync {
       }
       if (signal?.aborted) return { error: signal.reason };
       const params: Record<string, unknown> = {
-        ...this.options.extraParams,
-        query_type: this.queryType,
+        ...options.extraParams,
+        query_type: engine.queryType,
         start_time: formatGmt8(windowStart),
         end_time: formatGmt8(windowEnd),
-        page_size: this.pageSize,
+        page_size: engine.pageSize,
         page_no: pageNo,
         jump_type: 1,
         position_index: positionIndex,
       };
       let result: Awaited<ReturnType<OrderSyncClient['request']>>;
       try {
-        result = await this.options.client.request(this.method, params, {
-          session: this.options.session,
+        result = await options.client.request(engine.method, params, {
+          session: options.session,
           signal,
           onRetry: ({ delayMs, error }) => {
+            report.calls++;
             if (error.kind !== 'throttled') return;
             report.throttled++;
-            this.options.onStatus?.({ phase: 'throttled', delayMs, error: errorInfo(error) });
+            options.onStatus?.({ phase: 'throttled', delayMs, error: errorInfo(error) });
           },
         });
       } catch (err) {
+        report.calls++;
         if ((err as { kind?: string }).kind === 'throttled') report.throttled++;
+        const subCode = subCodeOf(err);
+        if (subCode === '2007' && windowEnd - windowStart > MIN_WINDOW_MS) return { halve: true };
+        // 2002: the start is not before the gateway's now (a host clock ahead, not yet measured)
+        if (subCode === '2002') return { future: true };
         return { error: err };
       }
+      report.calls++;
+      // the answer may have come in while the run was being stopped: it is not handed on then
+      if (signal?.aborted) return { error: signal.reason };
       report.pages++;
       const data = isRecord(result.response.data) ? result.response.data : undefined;
       const orders = pageOrders(data);
@@ -438,31 +647,45 @@ export class OrderSync {
 
       const fresh: PublisherOrder[] = [];
       const kinds: Array<'new' | 'changed'> = [];
-      const pending = new Map<string, [string, number]>();
+      const claims = new Map<string, [string, number]>();
       for (const raw of orders) {
         if (raw.trade_id === undefined || raw.trade_id === null) continue;
         const order = { ...raw, trade_id: String(raw.trade_id) } as PublisherOrder;
         if (raw.trade_parent_id !== undefined && raw.trade_parent_id !== null) order.trade_parent_id = String(raw.trade_parent_id);
         const key = order.trade_id;
         const fingerprint = orderFingerprint(order);
-        const known = pending.get(key) ?? state.seen[key];
+        const known = claims.get(key) ?? state.seen[key];
         if (known && known[0] === fingerprint) continue;
-        const time = parseGmt8(String(order[this.timeField] ?? ''));
-        pending.set(key, [fingerprint, Number.isNaN(time) ? windowEnd / 1000 : time / 1000]);
+        const time = parseGmt8(String(order[engine.timeField] ?? ''));
+        claims.set(key, [fingerprint, Number.isNaN(time) ? windowEnd / 1000 : time / 1000]);
         fresh.push(order);
         kinds.push(state.seen[key] ? 'changed' : 'new');
       }
       if (fresh.length > 0) {
+        if (options.mayEmit && !options.mayEmit()) return { error: new LeaseLost('the order sync lease was lost'), stoppedByLease: true };
+        // claimed before the callback, so that a window read alongside cannot hand the same order on
+        const previous = new Map<string, [string, number] | undefined>();
+        for (const [key, entry] of claims) {
+          previous.set(key, state.seen[key]);
+          state.seen[key] = entry;
+        }
         try {
-          await this.options.onOrders?.(fresh, { method: this.method, queryType: this.queryType, windowStart, windowEnd, page: pageNo, kinds, pageOrders: orders.length, request_id: result.request_id });
+          await options.onOrders?.(fresh, { method: engine.method, queryType: engine.queryType, windowStart, windowEnd, page: pageNo, kinds, pageOrders: orders.length, request_id: result.request_id });
+        } catch (err) {
+          for (const [key, entry] of previous) {
+            if (entry) state.seen[key] = entry;
+            else delete state.seen[key];
+          }
+          return { error: err };
+        }
+        for (const kind of kinds) report.emitted[kind]++;
+        try {
+          await this.saver.save();
         } catch (err) {
           return { error: err };
         }
-        for (const [key, entry] of pending) state.seen[key] = entry;
-        for (const kind of kinds) report.emitted[kind]++;
-        await this.options.store.save(state);
       }
-      this.options.onStatus?.({ phase: 'page', windowStart, windowEnd, page: pageNo, emitted: report.emitted.new + report.emitted.changed });
+      options.onStatus?.({ phase: 'page', windowStart, windowEnd, page: pageNo, emitted: report.emitted.new + report.emitted.changed });
       const hasNext = data?.has_next === true || data?.has_next === 'true';
       if (!hasNext) return { done: true };
       const nextIndex = typeof data?.position_index === 'string' && data.position_index !== '' ? data.position_index : undefined;
@@ -472,6 +695,72 @@ export class OrderSync {
       }
       if (nextIndex !== undefined) positionIndex = nextIndex;
     }
+  }
+
+  /** Moves the frontier over the complete windows that join it; the cursor follows, never past now - lag. */
+  private async advance(): Promise<void> {
+    let moved = false;
+    for (let end = this.complete.get(this.frontier); end !== undefined; end = this.complete.get(this.frontier)) {
+      this.complete.delete(this.frontier);
+      this.frontier = end;
+      this.report.windows++;
+      this.report.to = end;
+      moved = true;
+    }
+    if (!moved) return;
+    const { overlapMs } = this.engine;
+    const state = this.state;
+    state.cursor = Math.max(state.cursor, Math.min(this.frontier, this.engine.untilFor(undefined)));
+    prune(state, Math.min(this.frontier, state.cursor) - overlapMs);
+    try {
+      await this.saver.save();
+    } catch (err) {
+      this.stopPlanning = true;
+      const gap = { start: this.frontier, end: this.until, error: errorInfo(err) };
+      this.report.gaps.push(gap);
+    }
+  }
+}
+
+/** Drops the entries no later run can read again: time field before `bound`. */
+function prune(state: SyncState, bound: number): void {
+  const boundSeconds = bound / 1000;
+  for (const key of Object.keys(state.seen)) if (state.seen[key]![1] < boundSeconds) delete state.seen[key];
+}
+
+/**
+ * Saves the state one write at a time. A save asked for while one is being written is folded into
+ * the next write (which copies the state as it is then): every caller resolves once a write that
+ * includes its changes is stored.
+ */
+class SerialSaver {
+  private writing: Promise<void> | undefined;
+  private queued: Promise<void> | undefined;
+
+  constructor(
+    private readonly store: CheckpointStore,
+    private readonly state: SyncState,
+  ) {}
+
+  save(): Promise<void> {
+    if (!this.writing) return this.start();
+    this.queued ??= this.writing.then(
+      () => this.start(),
+      () => this.start(),
+    );
+    return this.queued;
+  }
+
+  private start(): Promise<void> {
+    this.queued = undefined;
+    const snapshot = JSON.parse(JSON.stringify(this.state)) as SyncState;
+    const writing = Promise.resolve()
+      .then(() => this.store.save(snapshot))
+      .finally(() => {
+        if (this.writing === writing) this.writing = undefined;
+      });
+    this.writing = writing;
+    return writing;
   }
 }
 

@@ -35,6 +35,8 @@ export interface TbkConfigNode extends Node {
   getClient(): TopClient;
   /** Calls `listener` with the current LimitMode and at every change; returns the function that stops it. */
   watchLimit?(listener: (mode: LimitMode) => void): () => void;
+  /** What an order sync keys its checkpoint by, and the Redis it may keep it in ('' for none). */
+  syncAccount?(): { appKey: string; redisUrl: string };
 }
 
 const ENV_REFERENCE = /\$\{[^}]+\}/;

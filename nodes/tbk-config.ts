@@ -95,6 +95,8 @@ export = function (RED: NodeAPI): void {
       return client;
     };
 
+    this.syncAccount = () => ({ appKey, redisUrl });
+
     this.watchLimit = (listener: (mode: LimitMode) => void): (() => void) => {
       limitWatchers.add(listener);
       listener(limitMode);

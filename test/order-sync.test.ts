@@ -248,7 +248,7 @@ describe('order sync (taobao.tbk.order.details.get over the sandbox order book)'
     const first = await h.run(h.sync({ signal: controller.signal }), { from: BOOK_START });
     assert.equal(first.aborted, true);
     assert.deepEqual(first.gaps, []);
-    assert.ok(first.windows >= 1 && first.to < first.until, 'stopped inside the range');
+    assert.ok(first.to < first.until, 'stopped inside the range');
     const emittedBefore = h.emitted.length;
     assert.ok(h.state().cursor < first.until);
     h.onOrders = undefined;
@@ -302,14 +302,22 @@ describe('order sync (taobao.tbk.order.details.get over the sandbox order book)'
     h.assertExact();
   });
 
-  it('refuses windows over 3 hours; a 大促 20-minute limit shows up as a gap (2007)', async function () {
+  it('refuses windows over 3 hours; halves the window on a 大促 20-minute limit (2007) for the rest of the run', async function () {
     assert.throws(() => new OrderSync({ client, queryType: 4, store: new MemoryCheckpointStore(), windowMinutes: 181 }), /3 hours/);
     assert.throws(() => new OrderSync({ client, queryType: 5 as never, store: new MemoryCheckpointStore() }), /queryType/);
-    const b = book({ maxWindowMs: 20 * MINUTE });
-    b.advance(2 * HOUR);
-    const h = new Harness(b, client, { windowMinutes: 30 });
+    const b = book({ maxWindowMs: 20 * MINUTE, lateChance: 0, minDwellMs: 6 * HOUR, maxDwellMs: 12 * HOUR });
+    b.advance(5 * HOUR);
+    const h = new Harness(b, client, { pageSize: 20 });
+    sandbox.resetStats();
     const report = await h.run(undefined, { from: BOOK_START });
-    assert.equal(report.gaps[0]?.error.sub_code, '2007');
+    assert.deepEqual(report.gaps, []);
+    assert.equal(report.windowHalvings, 4, '180 -> 90 -> 45 -> 22.5 -> 11.25 minutes');
+    assert.equal(report.windowMinutes, 11.25);
+    assert.equal(report.cursor, b.now - 60_000);
+    h.assertExact();
+    // refused only while windows of a refused length were in flight (4 at once): never once per window
+    const refused = sandbox.stats().errorsByCode['15'] ?? 0;
+    assert.ok(refused >= 4 && refused <= 4 * 4, `${refused} windows refused`);
   });
 
   it('works with the 服务商 method and a session; query_type 1 emits every created order at least once', async function () {

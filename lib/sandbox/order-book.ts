@@ -461,6 +461,8 @@ export interface LiveOrderBookOptions {
   ordersPerHour?: number;
   /** how much order history exists when the sandbox starts (default 24 h) */
   historyHours?: number;
+  /** the clock the book follows (default Date.now: the sandbox passes its own) */
+  clock?: () => number;
 }
 
 /**
@@ -468,9 +470,10 @@ export interface LiveOrderBookOptions {
  * flow (npm start, the examples) sees new orders and changes arrive as time passes.
  */
 export function installLiveOrderBook(sandbox: { setResponse(method: string, body: (params: Record<string, string>) => unknown): void }, options: LiveOrderBookOptions = {}): OrderBook {
-  const book = new OrderBook({ seed: options.seed ?? 1, start: Date.now() - (options.historyHours ?? 24) * HOUR, ordersPerHour: options.ordersPerHour ?? 30 });
+  const clock = options.clock ?? Date.now;
+  const book = new OrderBook({ seed: options.seed ?? 1, start: clock() - (options.historyHours ?? 24) * HOUR, ordersPerHour: options.ordersPerHour ?? 30 });
   const catchUp = (): void => {
-    const behind = Date.now() - book.now;
+    const behind = clock() - book.now;
     if (behind >= 1000) book.advance(behind);
   };
   catchUp();

@@ -63,6 +63,12 @@ export interface SandboxOptions {
    * clock (new orders, status changes, late updates), instead of the documented example page
    */
   liveOrders?: boolean | LiveOrderBookOptions;
+  /**
+   * The gateway's clock (epoch ms; default Date.now): timestamps are checked against it, every
+   * answer carries it in its `Date` header, and the live order book follows it. A clock other than
+   * the host's simulates a host whose clock is off.
+   */
+  clock?: () => number;
 }
 
 export interface SandboxStats {
@@ -234,6 +240,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     timestampWindowMs: options.timestampWindowMs ?? 10 * 60 * 1000,
     sessions: options.sessions ? new Set(options.sessions) : undefined,
   };
+  const clock = options.clock ?? Date.now;
   const useGzip = options.gzip ?? true;
   const recordLimit = options.recordLimit ?? 200;
   const log = options.log;
@@ -419,7 +426,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       sendError(req, res, topError(47, undefined, undefined, 'send UTF-8'));
       outcome = 'code 47';
     } else {
-      outcome = await answerCall(req, res, { params, files: parsed.files, now: started });
+      outcome = await answerCall(req, res, { params, files: parsed.files, now: clock() });
     }
     // app keys are not secrets; sessions, signatures and secrets never reach the log
     log?.(`${req.method} ${url.pathname} ${method ?? '-'} app=${params.app_key ?? '-'} -> ${outcome} (${Date.now() - started} ms)`);
@@ -527,7 +534,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         else delete callParams[key];
       }
       for (const key of ['session', 'target_app_key'] as const) if (isBlank(callParams[key]) && params[key] !== undefined) callParams[key] = params[key];
-      const answer = await answerBatchCall({ params: callParams, files: [], now: started }, envelope.app);
+      const answer = await answerBatchCall({ params: callParams, files: [], now: clock() }, envelope.app);
       if (!answer.ok) failed++;
       pieces.push(serializeBody(answer.body));
     }
@@ -583,6 +590,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   }
 
   const server: Server = createServer((req, res) => {
+    // the real gateway's Date header is its own clock; a client measures the skew from it
+    res.setHeader('Date', new Date(clock()).toUTCString());
     const url = new URL(req.url ?? '/', `http://${host}`);
     const handle = url.pathname === '/router/rest' ? handleGateway : url.pathname === '/router/batch' ? handleBatch : url.pathname.startsWith('/__sandbox/') ? handleControl : undefined;
     if (!handle) {
@@ -631,7 +640,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         server.closeAllConnections();
       }),
   };
-  if (options.liveOrders) installLiveOrderBook(sandbox, options.liveOrders === true ? {} : options.liveOrders);
+  if (options.liveOrders) installLiveOrderBook(sandbox, { ...(options.liveOrders === true ? {} : options.liveOrders), clock });
 
   return new Promise((resolve, reject) => {
     server.once('error', reject);
