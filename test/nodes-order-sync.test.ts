@@ -6,7 +6,7 @@ import { orderFingerprint, type SyncState } from '../lib/order-sync';
 import { startSandbox, type Sandbox } from '../lib/sandbox';
 import { OrderBook, installOrderBook, type OrderBookOptions } from '../lib/sandbox/order-book';
 import { formatGmt8, parseGmt8 } from '../lib/time';
-import { SANDBOX_SECRET, catchNode, configFlow, countDone, credentials, delay, helper, type TestNode, stopRuntime } from './support/node-red';
+import { SANDBOX_SECRET, TEST_USER_DIR, catchNode, configFlow, countDone, credentials, delay, helper, type TestNode, stopRuntime } from './support/node-red';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 import configNode = require('../nodes/tbk-config');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -142,13 +142,14 @@ describe('tbk-order-sync node (Node-RED runtime, sandbox order book)', function 
     sandbox = await startSandbox({ apps: [{ appKey: 'sandbox-app', appSecret: SANDBOX_SECRET }], recordLimit: 20 });
     dir = mkdtempSync(join(tmpdir(), 'tbk-order-sync-'));
     internals.settings({
+      userDir: TEST_USER_DIR,
       tbkOrderSyncNow: () => book.now,
       // a persistent store beside the default memory one: the node's `store` property picks it
       contextStorage: { default: { module: 'memory' }, file: { module: 'localfilesystem', config: { dir, cache: false } } },
     });
   });
   after(async function () {
-    internals.settings({});
+    internals.settings({ userDir: TEST_USER_DIR });
     await sandbox.close();
     rmSync(dir, { recursive: true, force: true });
   });

@@ -270,6 +270,52 @@ describe('order sync (taobao.tbk.order.details.get over the sandbox order book)'
     h.assertExact();
   });
 
+  it('an answer that arrives after the run was stopped is not handed on and not recorded', async function () {
+    const b = book({ ordersPerHour: 60, lateChance: 0 });
+    b.advance(HOUR);
+    const h = new Harness(b, client);
+    const controller = new AbortController();
+    const stopping: typeof client = Object.create(client) as typeof client;
+    stopping.request = async (method, params, options) => {
+      const result = await client.request(method, params, options);
+      controller.abort(); // the stop came while the page was being decoded
+      return result;
+    };
+    const stopped = await h.run(h.sync({ client: stopping, signal: controller.signal }));
+    assert.equal(stopped.aborted, true);
+    assert.equal(h.emitted.length, 0);
+    assert.equal(stopped.pages, 0, 'the page does not count');
+    assert.equal(h.state().cursor, stopped.from, 'no progress saved');
+    await h.run();
+    h.assertExact();
+  });
+
+  it('reads windows side by side; the cursor moves only over the contiguous complete ones, and what was emitted beyond a gap is not emitted again', async function () {
+    const b = book({ ordersPerHour: 60, lateChance: 0, minDwellMs: 8 * HOUR, maxDwellMs: 12 * HOUR });
+    b.advance(6 * HOUR);
+    const h = new Harness(b, client, { windowMinutes: 30, pageSize: 5, concurrency: 4 });
+    sandbox.resetStats();
+    // every call takes 40 ms; the third window's first page fails
+    sandbox.addFault({ kind: 'latency', method: METHOD, latencyMs: 40 });
+    let calls = 0;
+    const failing: typeof client = Object.create(client) as typeof client;
+    failing.request = async (method, params, options) => {
+      if (params?.start_time === formatGmt8(BOOK_START + 60 * MINUTE) && ++calls === 1) throw new TopError({ kind: 'top', code: 15, sub_code: '3001', message: '系统繁忙' });
+      return client.request(method, params, options);
+    };
+    const first = await h.run(h.sync({ client: failing }), { from: BOOK_START });
+    assert.ok(sandbox.stats().maxConcurrent >= 3, `${sandbox.stats().maxConcurrent} windows at once`);
+    assert.deepEqual(first.gaps.map((g) => [g.start, g.end]), [[BOOK_START + 60 * MINUTE, BOOK_START + 90 * MINUTE]]);
+    assert.equal(first.windows, 2);
+    assert.equal(h.state().cursor, BOOK_START + 60 * MINUTE, 'the cursor stops at the gap');
+    const beyond = h.orders.filter((o) => parseGmt8(o.modified_time as string) > BOOK_START + 90 * MINUTE);
+    assert.ok(beyond.length > 0, 'windows after the gap were read and emitted in the same run');
+    sandbox.clearFaults();
+    const second = await h.run(h.sync({ client: failing }));
+    assert.deepEqual(second.gaps, []);
+    h.assertExact();
+  });
+
   it('a failing page becomes a gap; the next run fills it', async function () {
     const b = book({ ordersPerHour: 60 });
     b.advance(3 * HOUR);
@@ -341,7 +387,7 @@ describe('order sync (taobao.tbk.order.details.get over the sandbox order book)'
       const pick = (min: number, max: number) => min + Math.floor(random() * (max - min + 1));
       const overlapMinutes = pick(6, 15);
       const b = book({ seed, ordersPerHour: pick(5, 60), lateChance: random() * 0.5, maxDelayMs: 5 * MINUTE, minDwellMs: 2 * HOUR, maxDwellMs: pick(3, 12) * HOUR });
-      const h = new Harness(b, client, { windowMinutes: pick(5, 90), pageSize: pick(2, 25), overlapMinutes, lagSeconds: pick(0, 120) });
+      const h = new Harness(b, client, { windowMinutes: pick(5, 90), pageSize: pick(2, 25), overlapMinutes, lagSeconds: pick(0, 120), concurrency: pick(1, 6) });
       // no step (the first one included) may be so long that an order changes twice unread: minDwell > step + delay + lag
       b.advance(pick(0, 90) * MINUTE);
       let sync = h.sync();

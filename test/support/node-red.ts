@@ -1,5 +1,8 @@
 /** node-red-node-test-helper with the few typings the node tests need, and flow-building shortcuts. */
 import { strict as assert } from 'node:assert';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { startSandbox, type Sandbox, type SandboxOptions } from '../../lib/sandbox';
 
 export interface TestNode {
@@ -34,6 +37,15 @@ export const requireFromNodeRed = (id: string): unknown => require(require.resol
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 export const helper: TestHelper = require('node-red-node-test-helper');
 helper.init(nodeRedPath);
+
+/**
+ * The Node-RED user directory of the in-process runtimes (files the nodes keep, such as order sync
+ * checkpoints, go there instead of ~/.node-red); removed when the test process exits. Suites that
+ * replace the settings pass it on.
+ */
+export const TEST_USER_DIR = mkdtempSync(join(tmpdir(), 'tbk-userdir-'));
+process.once('exit', () => rmSync(TEST_USER_DIR, { recursive: true, force: true }));
+(helper as unknown as { settings(settings: Record<string, unknown>): unknown }).settings({ userDir: TEST_USER_DIR });
 
 export const catchNode: unknown = requireFromNodeRed('@node-red/nodes/core/common/25-catch.js');
 export const completeNode: unknown = requireFromNodeRed('@node-red/nodes/core/common/24-complete.js');
