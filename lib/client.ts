@@ -244,7 +244,7 @@ export class TopClient {
       throw err;
     }
     const session = options.session?.trim() || this.session;
-    const { value, attempts } = await this.retrying(method, options, (signal) => this.attempt(method, encoded, session, options, signal));
+    const { value, attempts } = await this.retrying(method, options, (signal, onSent) => this.attempt(method, encoded, session, options, signal, onSent));
     value.attempts = attempts;
     value.duration_ms = Math.round(performance.now() - started);
     return value;
@@ -290,9 +290,9 @@ export class TopClient {
         const sending = pending;
         let answers: Array<CallResult | AttemptFailure>;
         try {
-          ({ value: answers } = await this.retrying(method, roundOptions, (signal) => {
+          ({ value: answers } = await this.retrying(method, roundOptions, (signal, onSent) => {
             requests++;
-            return this.batchAttempt(method, url, sending.map((i) => texts[i]!), separator, session, roundOptions, signal);
+            return this.batchAttempt(method, url, sending.map((i) => texts[i]!), separator, session, roundOptions, signal, onSent);
           }));
         } catch (err) {
           // the first request failing is the batch failing; later ones only retried some calls
@@ -388,7 +388,7 @@ export class TopClient {
   }
 
   /** Retries `run` (one attempt) within the rate limit until it succeeds or may not be repeated. */
-  private async retrying<T extends object>(method: string, options: CallOptions, run: (signal: AbortSignal) => Promise<T | AttemptFailure>): Promise<{ value: T; attempts: number }> {
+  private async retrying<T extends object>(method: string, options: CallOptions, run: (signal: AbortSignal, onSent: () => void) => Promise<T | AttemptFailure>): Promise<{ value: T; attempts: number }> {
     const { controller, untrack } = this.track(method, options.signal);
     let ispRetries = 0;
     try {
@@ -397,10 +397,11 @@ export class TopClient {
           throw err instanceof TopError ? Object.assign(err, { method, attempts: attempt - 1 }) : err;
         });
         let outcome: T | AttemptFailure;
+        let sentAt: number | undefined;
         try {
-          outcome = await run(controller.signal);
+          outcome = await run(controller.signal, () => (sentAt ??= Date.now()));
         } finally {
-          release();
+          release(sentAt);
         }
         if (!isAttemptFailure(outcome)) return { value: outcome, attempts: attempt };
         const { error } = outcome;
@@ -421,7 +422,7 @@ export class TopClient {
     }
   }
 
-  private attempt(method: string, encoded: EncodedParams, session: string | undefined, options: CallOptions, outer: AbortSignal): Promise<CallResult | AttemptFailure> {
+  private attempt(method: string, encoded: EncodedParams, session: string | undefined, options: CallOptions, outer: AbortSignal, onSent: () => void): Promise<CallResult | AttemptFailure> {
     const prepare = (): Outgoing => {
       const all = this.signedParams(method, encoded.text, session);
       const headers: Record<string, string> = { 'accept-encoding': 'gzip, deflate', 'user-agent': 'node-red-taobaoke' };
@@ -438,11 +439,11 @@ export class TopClient {
       }
       return { url: this.endpoint, body: form, headers };
     };
-    return this.exchange(method, prepare, options, outer, (status, headers, raw) => this.interpret(method, status, headers, raw, options));
+    return this.exchange(method, prepare, options, outer, onSent, (status, headers, raw) => this.interpret(method, status, headers, raw, options));
   }
 
   /** One /router/batch request: an outcome per call, or the failure of the whole batch. */
-  private batchAttempt(method: string, url: string, calls: Array<Record<string, string>>, separator: string, session: string | undefined, options: CallOptions, outer: AbortSignal): Promise<Array<CallResult | AttemptFailure> | AttemptFailure> {
+  private batchAttempt(method: string, url: string, calls: Array<Record<string, string>>, separator: string, session: string | undefined, options: CallOptions, outer: AbortSignal, onSent: () => void): Promise<Array<CallResult | AttemptFailure> | AttemptFailure> {
     const prepare = (): Outgoing => {
       const body = encodeBatchBody(method, calls, separator);
       const target = new URL(url);
@@ -452,7 +453,7 @@ export class TopClient {
       if (separator !== DEFAULT_BATCH_SEPARATOR) headers[BATCH_SEPARATOR_HEADER] = separator;
       return { url: target.toString(), body, headers };
     };
-    return this.exchange(method, prepare, options, outer, async (status, headers, raw) => {
+    return this.exchange(method, prepare, options, outer, onSent, async (status, headers, raw) => {
       const bytes = await this.decode(method, status, headers, raw);
       if (isAttemptFailure(bytes)) return bytes;
       const text = bytes.toString('utf8');
@@ -466,7 +467,14 @@ export class TopClient {
   }
 
   /** Sends one prepared request within the attempt's time limit and hands the answer to `handle`. */
-  private async exchange<T>(method: string, prepare: () => Outgoing, options: CallOptions, outer: AbortSignal, handle: (status: number, headers: Record<string, string | string[] | undefined>, raw: Buffer) => Promise<T | AttemptFailure>): Promise<T | AttemptFailure> {
+  private async exchange<T>(
+    method: string,
+    prepare: () => Outgoing,
+    options: CallOptions,
+    outer: AbortSignal,
+    onSent: () => void,
+    handle: (status: number, headers: Record<string, string | string[] | undefined>, raw: Buffer) => Promise<T | AttemptFailure>,
+  ): Promise<T | AttemptFailure> {
     const timeoutMs = options.timeoutMs && options.timeoutMs > 0 ? options.timeoutMs : this.timeoutMs;
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(new TopError({ kind: 'timeout', method, retryable: true, message: `No answer from the gateway within ${timeoutMs} ms` })), timeoutMs);
@@ -478,7 +486,7 @@ export class TopClient {
       const { url, body, headers } = prepare();
       sent = true;
       const sentAt = Date.now() + this.clockOffsetMs;
-      const answer = await post(this.agent, url, body, headers, controller.signal);
+      const answer = await post(this.agent, url, body, headers, controller.signal, onSent);
       this.gatewayClock.observe(answer.headers.date, sentAt, Date.now() + this.clockOffsetMs);
       const outcome = await handle(answer.status, answer.headers, answer.body);
       // a caller that gave up while the answer was being inflated or parsed must not get it

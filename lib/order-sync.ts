@@ -110,7 +110,10 @@ export interface SyncState {
   seen: Record<string, [string, number]>;
 }
 
-/** Where the checkpoint lives (the Node-RED node: a file, Redis or a context store). */
+/**
+ * Where the checkpoint lives (the Node-RED node: a file, Redis or a context store). save() must
+ * take its copy of the state before it first yields (the sync goes on changing it).
+ */
 export interface CheckpointStore {
   load(): Promise<unknown> | unknown;
   save(state: SyncState): Promise<void> | void;
@@ -729,13 +732,18 @@ function prune(state: SyncState, bound: number): void {
 }
 
 /**
- * Saves the state one write at a time. A save asked for while one is being written is folded into
- * the next write (which copies the state as it is then): every caller resolves once a write that
- * includes its changes is stored.
+ * Saves the state one write at a time, and as few times as it can: a save asked for before the
+ * next write starts is folded into it. A write starts one event-loop turn after it is asked for,
+ * and no sooner than nine times the last write's duration after it ended (at most a second): a
+ * backfill remembers thousands of orders, and writing them after every page would take most of
+ * the sync's time; this way writing takes at most a tenth of it. Every caller resolves once a write
+ * that includes its changes is stored. The store takes its copy synchronously (CheckpointStore).
  */
 class SerialSaver {
   private writing: Promise<void> | undefined;
-  private queued: Promise<void> | undefined;
+  private next: Promise<void> | undefined;
+  private lastEnd = 0;
+  private lastDuration = 0;
 
   constructor(
     private readonly store: CheckpointStore,
@@ -743,20 +751,23 @@ class SerialSaver {
   ) {}
 
   save(): Promise<void> {
-    if (!this.writing) return this.start();
-    this.queued ??= this.writing.then(
-      () => this.start(),
-      () => this.start(),
+    this.next ??= (this.writing ?? Promise.resolve()).then(
+      () => this.write(),
+      () => this.write(),
     );
-    return this.queued;
+    return this.next;
   }
 
-  private start(): Promise<void> {
-    this.queued = undefined;
-    const snapshot = JSON.parse(JSON.stringify(this.state)) as SyncState;
+  private async write(): Promise<void> {
+    const wait = Math.min(1000, this.lastEnd + 9 * this.lastDuration - Date.now());
+    await new Promise<void>((resolve) => (wait > 0 ? setTimeout(resolve, wait) : setImmediate(resolve)));
+    this.next = undefined;
+    const started = Date.now();
     const writing = Promise.resolve()
-      .then(() => this.store.save(snapshot))
+      .then(() => this.store.save(this.state))
       .finally(() => {
+        this.lastEnd = Date.now();
+        this.lastDuration = this.lastEnd - started;
         if (this.writing === writing) this.writing = undefined;
       });
     this.writing = writing;

@@ -1,6 +1,6 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import { TopError } from './errors';
-import { DEFAULT_WINDOW_MS, RateLimiter, type CallLimiter, type Release } from './ratelimit';
+import { ARRIVAL_MARGIN_MS, DEFAULT_WINDOW_MS, RateLimiter, type CallLimiter, type Release } from './ratelimit';
 
 export type SharedLimitState = 'shared' | 'local-fallback';
 
@@ -46,13 +46,14 @@ const QUIT_GRACE_MS = 500;
 /**
  * The shared limit is a sorted set per App Key, one entry per call, scored on the Redis server clock
  * (every process reads the same one). It has the semantics of the in-process RateLimiter: an entry
- * counts while its call is in flight and for one window after the call FINISHED. A call reaches the
- * gateway before its answer comes back, so whatever the latency, connection set-up or jitter of each
- * process, no one-second window at the gateway holds more than `limit` calls: the last call to be
- * admitted among any `limit + 1` found the other `limit` in flight or finished less than a window ago.
+ * counts while its call is in flight, and until one window after its request was SENT (plus
+ * ARRIVAL_MARGIN_MS; a call never sent counts from its end). Requests reach the gateway at the pace
+ * they were written, so whatever the connection set-up of each process, no one-second window at the
+ * gateway holds more than `limit` calls: the last call to be admitted among any `limit + 1` found
+ * the other `limit` in flight or sent less than a window ago.
  *
  * While in flight an entry is scored with a provisional expiry (acquire time + maxCallMs); the
- * release rewrites the score to the finish time (ZADD XX: an entry that expired meanwhile is not
+ * release rewrites the score to its send time (ZADD XX: an entry that expired meanwhile is not
  * brought back). So a process that dies with calls in flight blocks their slots for maxCallMs plus a
  * window, not forever.
  *
@@ -89,7 +90,10 @@ if redis.call('PTTL', key) < maxCallMs + windowMs then redis.call('PEXPIRE', key
 return {1, entry}
 `;
 
-/** RELEASE KEYS: [1] the set; ARGV: [1] window ms, [2...] entries. The entries finish now. */
+/**
+ * RELEASE KEYS: [1] the set; ARGV: [1] window ms, then pairs of an entry and how many ms before now
+ * it counts as sent (its send plus the arrival margin; 0 for a call never sent). The entries finish.
+ */
 export const RELEASE_SCRIPT = `
 if redis.replicate_commands then redis.replicate_commands() end
 local key = KEYS[1]
@@ -97,14 +101,14 @@ local windowMs = tonumber(ARGV[1])
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local finished = 0
-for i = 2, #ARGV do finished = finished + redis.call('ZADD', key, 'XX', 'CH', now, ARGV[i]) end
+for i = 2, #ARGV, 2 do finished = finished + redis.call('ZADD', key, 'XX', 'CH', now - tonumber(ARGV[i + 1]), ARGV[i]) end
 if finished > 0 and redis.call('PTTL', key) < windowMs then redis.call('PEXPIRE', key, windowMs) end
 return finished
 `;
 
 interface LimitCommands {
   tbkLimitAcquire(key: string, limit: number, windowMs: number, maxCallMs: number): Promise<[number, string | number]>;
-  tbkLimitRelease(key: string, windowMs: number, ...entries: string[]): Promise<number>;
+  tbkLimitRelease(key: string, windowMs: number, entry: string, sentMsAgo: number): Promise<number>;
 }
 
 /** How a call was admitted: an entry in the shared set, or a slot of the local fallback limiter. */
@@ -282,11 +286,11 @@ export class RedisCallLimiter implements CallLimiter {
       this.waitingForStart--;
     }
     let released = false;
-    return () => {
+    return (sentAt?: number) => {
       if (released) return;
       released = true;
-      if ('local' in admission) admission.local();
-      else this.finish(admission.entry);
+      if ('local' in admission) admission.local(sentAt);
+      else this.finish(admission.entry, sentAt);
       releaseGate();
     };
   }
@@ -324,11 +328,12 @@ export class RedisCallLimiter implements CallLimiter {
     });
   }
 
-  /** The call of `entry` is over: its entry now counts for one window from now (Redis time). */
-  private finish(entry: string): void {
+  /** The call of `entry` is over: its entry counts for one window from its send (Redis time, less the local time since). */
+  private finish(entry: string, sentAt?: number): void {
     if (!this.held.delete(entry)) return;
+    const sentMsAgo = sentAt === undefined ? 0 : Math.max(0, Date.now() - sentAt - ARRIVAL_MARGIN_MS);
     // fire and forget: if Redis does not take it, the entry keeps its provisional expiry (counted longer, never less)
-    this.commands.tbkLimitRelease(this.key, this.windowMs, entry).catch(() => undefined);
+    this.commands.tbkLimitRelease(this.key, this.windowMs, entry, sentMsAgo).catch(() => undefined);
     if (this.held.size === 0 && this.onHeldEmpty) {
       const done = this.onHeldEmpty;
       this.onHeldEmpty = undefined;

@@ -116,6 +116,7 @@ export class OrderBook {
   private readonly usedIds = new Set<string>();
   private clock: number;
   private nextArrival: number;
+  private rowCache: { clock: number; size: number; queryType: OrderQueryType; rows: BookRow[] } | undefined;
 
   constructor(options: OrderBookOptions) {
     this.random = seededRandom(options.seed);
@@ -251,20 +252,16 @@ export class OrderBook {
       if (!position) return tbkError('1008', 'positionIndex非法');
     }
 
-    const field = ORDER_TIME_FIELDS[queryType as OrderQueryType];
-    const rows: Array<{ key: SortKey; entry: OrderEntry; record: PublisherOrderRecord }> = [];
-    for (const entry of this.orders.values()) {
-      const record = this.visibleVersion(entry)?.record;
-      if (!record) continue;
-      const t = fieldTime(record, field);
-      if (Number.isNaN(t) || t < start || t > end) continue;
-      if (tkStatus !== undefined && record.tk_status !== tkStatus) continue;
-      if (memberType !== undefined && record.tk_order_role !== memberType) continue;
-      if (orderScene === 2 && record.relation_id === undefined) continue;
-      if (orderScene === 3 && record.special_id === undefined) continue;
-      rows.push({ key: { time: t, tradeId: entry.tradeId }, entry, record });
-    }
-    rows.sort((a, b) => compareKeys(a.key, b.key));
+    const sorted = this.sortedRows(queryType as OrderQueryType);
+    const first = countWhile(sorted, (row) => row.key.time < start);
+    const last = countWhile(sorted, (row) => row.key.time <= end);
+    const rows = sorted.slice(first, last).filter(({ record }) => {
+      if (tkStatus !== undefined && record.tk_status !== tkStatus) return false;
+      if (memberType !== undefined && record.tk_order_role !== memberType) return false;
+      if (orderScene === 2 && record.relation_id === undefined) return false;
+      if (orderScene === 3 && record.special_id === undefined) return false;
+      return true;
+    });
 
     let from: number;
     if (!position) from = (pageNo - 1) * pageSize;
@@ -291,6 +288,25 @@ export class OrderBook {
     if (page.length > 0) data.position_index = `${positionToken(page[0]!.key)}|${positionToken(page[page.length - 1]!.key)}`;
     else if (positionText !== undefined) data.position_index = positionText;
     return { data };
+  }
+
+  /**
+   * The versions the API shows at the book's now, sorted by the query type's time field and trade
+   * id; kept until the clock moves (an answer is then a binary search, not a pass over the book).
+   */
+  private sortedRows(queryType: OrderQueryType): BookRow[] {
+    if (this.rowCache?.clock === this.clock && this.rowCache.size === this.orders.size && this.rowCache.queryType === queryType) return this.rowCache.rows;
+    const field = ORDER_TIME_FIELDS[queryType];
+    const rows: BookRow[] = [];
+    for (const entry of this.orders.values()) {
+      const record = this.visibleVersion(entry)?.record;
+      if (!record) continue;
+      const t = fieldTime(record, field);
+      if (!Number.isNaN(t)) rows.push({ key: { time: t, tradeId: entry.tradeId }, entry, record });
+    }
+    rows.sort((a, b) => compareKeys(a.key, b.key));
+    this.rowCache = { clock: this.clock, size: this.orders.size, queryType, rows };
+    return rows;
   }
 
   private visibleVersion(entry: OrderEntry): OrderVersion | undefined {
@@ -414,6 +430,12 @@ export class OrderBook {
 interface SortKey {
   time: number;
   tradeId: string;
+}
+
+interface BookRow {
+  key: SortKey;
+  entry: OrderEntry;
+  record: PublisherOrderRecord;
 }
 
 function compareKeys(a: SortKey, b: SortKey): number {

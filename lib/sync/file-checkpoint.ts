@@ -39,11 +39,12 @@ export class FileCheckpointStore implements CheckpointStore {
   }
 
   async save(state: SyncState): Promise<void> {
+    const text = JSON.stringify(state); // before anything yields: the caller goes on changing the state
     await mkdir(this.dir, { recursive: true });
     const temporary = `${this.path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
     const file = await open(temporary, 'w', 0o600);
     try {
-      await file.writeFile(JSON.stringify(state), 'utf8');
+      await file.writeFile(text, 'utf8');
       await file.sync();
     } finally {
       await file.close();
