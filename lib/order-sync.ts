@@ -415,7 +415,6 @@ export class OrderSync {
       if (start < end) gaps.push({ start, end, error: { kind: 'retention', message: 'The order API keeps 90 days: this range can no longer be read (sub_code 2004)' } });
       start = Math.max(start, oldest);
     }
-    const fresh = !state;
     if (!state) state = { v: 1, method: this.method, queryType: this.queryType, cursor: Math.min(start, until), origin: Math.min(start, until), seen: {} };
     else if (start < state.origin) state.origin = start;
 
@@ -443,8 +442,8 @@ export class OrderSync {
       report.resetProblem = resetProblem;
       this.options.onStatus?.({ phase: 'reset', reason: reset, problem: resetProblem! });
     }
-    // a replaced checkpoint is written over at once, so that it is reported once
-    if (fresh) await saver.save();
+    // an invalid checkpoint is written over at once, so that it is reported once
+    if (reset) await saver.save();
 
     const run = new WindowRun(this.runSettings(), state, report, saver, start, until, signal, options.until);
     await run.execute();

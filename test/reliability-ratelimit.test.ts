@@ -1,10 +1,10 @@
 /** Rate limiting through a method node: a burst of 1 000 messages, 40 calls/s at the gateway at most, none dropped. */
 import { strict as assert } from 'node:assert';
-import { startSandbox, type Sandbox } from '../lib/sandbox';
 import { helper, stopRuntime, startRuntime } from './support/node-red';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 import configNode = require('../nodes/tbk-config');
 import { maxInAnyWindow as maxInAnySecond } from './support/assertions';
+import { SandboxProcess } from './support/sandbox-process';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 import commonSet = require('../nodes/tbk-common');
 
@@ -13,10 +13,11 @@ const LIMIT = 40;
 
 describe('reliability: rate limit under a burst', function () {
   this.timeout(90_000);
-  let sandbox: Sandbox;
+  // in a process of its own: it stamps each call's arrival as a remote gateway would (see SandboxProcess)
+  let sandbox: SandboxProcess;
 
   before(async function () {
-    sandbox = await startSandbox({ recordLimit: 5000 });
+    sandbox = await SandboxProcess.start({ recordLimit: 5000 });
     await startRuntime();
   });
   after(async function () {
@@ -50,16 +51,17 @@ describe('reliability: rate limit under a burst', function () {
     };
     helper.getNode('ok').on('input', onOutput('ok'));
     helper.getNode('err').on('input', onOutput('err'));
-    sandbox.resetStats();
+    await sandbox.resetStats();
     const node = helper.getNode('m');
     for (let seq = 0; seq < BURST; seq++) node.receive({ seq, payload: { num_iids: String(5_000_000 + seq) } });
     await finished;
 
     assert.deepEqual(failures, []);
     assert.ok(answered.every((n) => n === 1), 'every message answered exactly once');
-    const stats = sandbox.stats();
+    const stats = await sandbox.stats();
     assert.equal(stats.totalCalls, BURST, 'one gateway call per message, none dropped or repeated');
-    const seen = new Set(sandbox.requests().map((r) => r.params.num_iids));
+    assert.deepEqual(Object.keys(stats.errorsByCode), [], 'no call refused');
+    const seen = new Set((await sandbox.requests()).map((r) => r.params.num_iids));
     assert.equal(seen.size, BURST);
     const peak = maxInAnySecond(stats.callStarts);
     console.log(`      peak ${peak} calls in a sliding 1 s window (limit ${LIMIT}); peak in a calendar second ${stats.maxCallsPerSecond}; ${stats.maxConcurrent} at once at most`);
