@@ -1,6 +1,7 @@
 /** The benchmark's figures: medians, ratios, targets, the printed table and the SVG chart. */
 import { CONTENDERS, CONTENDER_LABELS, type ContenderName } from './contenders';
 import type { MemoryResult, ParseResult, SignResult } from './micro';
+import { formatBackfill, type BackfillResult } from './backfill';
 
 export const CONCURRENCIES = [1, 16, 64] as const;
 
@@ -49,6 +50,8 @@ export interface BenchResults {
   signing: SignResult;
   parsing: ParseResult[];
   memory: MemoryResult;
+  /** the order sync's 2-day backfill against the rate limit (bench/backfill.ts) */
+  backfill?: BackfillResult;
   targets: Target[];
 }
 
@@ -104,6 +107,7 @@ export function targets(results: Omit<BenchResults, 'targets'>): Target[] {
     check('lossless parse vs JSON.parse, 20-item body (CPU time)', items20?.ratio ?? Number.NaN, 'x', '<=', 1.3),
     check('sign + encode one search call (CPU)', results.signing.micros, 'µs', '<', 20),
     check(`RSS growth over ${results.memory.calls.toLocaleString('en')} TopClient calls`, results.memory.rssGrowthMb, 'MB', '<', 20),
+    ...(results.backfill ? [check(`order sync backfill, ${results.backfill.days} days at ${results.backfill.latencyMs} ms: share of the ${results.backfill.rateLimit}/s limit used`, results.backfill.cells[0]!.utilisation, 'x', '>=', 0.9)] : []),
   ];
 }
 
@@ -149,6 +153,7 @@ export function formatTable(results: BenchResults): string {
   }
   const m = results.memory;
   lines.push(`memory: RSS ${fixed(m.rssBeforeMb, 1)} MB -> ${fixed(m.rssAfterMb, 1)} MB (${m.rssGrowthMb >= 0 ? '+' : ''}${fixed(m.rssGrowthMb, 1)} MB, heap ${m.heapGrowthMb >= 0 ? '+' : ''}${fixed(m.heapGrowthMb, 1)} MB) over ${m.calls.toLocaleString('en')} calls after ${m.warmupCalls.toLocaleString('en')} warm-up, ${m.errors} errors`);
+  if (results.backfill) lines.push('', formatBackfill(results.backfill));
   lines.push('');
   lines.push('targets');
   for (const t of results.targets) lines.push(`  ${t.pass ? 'PASS' : 'FAIL'}  ${pad(t.name, 62)} ${fixed(t.value, 2)} ${t.unit} (${t.comparison} ${t.threshold} ${t.unit})`);

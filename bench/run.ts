@@ -4,6 +4,8 @@
  * gateway running in its own process. Prints a table, writes bench/results/latest.json,
  * docs/bench.json and docs/bench.svg.
  *
+ * Then the order sync's 2-day backfill against the rate limit (backfill.ts).
+ *
  * Environment: BENCH_ROUNDS (default 5), BENCH_SCALE (multiplies every call count, default 1),
  * BENCH_CPU_PROF=1 (workers write .cpuprofile files to bench/results/profiles).
  */
@@ -11,6 +13,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
+import { runBackfillBench } from './backfill';
 import { CONTENDERS, CONTENDER_LABELS, type ContenderName } from './contenders';
 import type { MemoryResult, ParseResult, SignResult } from './micro';
 import type { CellResult, RunResult, SandboxCount, SandboxReady, WorkerFailure } from './protocol';
@@ -145,6 +148,9 @@ async function main(): Promise<void> {
     children.push(memoryChild);
     const memory = (await memoryChild.next<RunResult<MemoryResult>>()).result;
 
+    log('order sync backfill against the rate limit (gateway in its own process) ...');
+    const backfill = await runBackfillBench(log);
+
     const throughput = {} as Throughput;
     for (const name of CONTENDERS) {
       throughput[name] = {};
@@ -186,6 +192,7 @@ async function main(): Promise<void> {
       signing,
       parsing,
       memory,
+      backfill,
     };
     const results: BenchResults = { ...partial, targets: targets(partial) };
     const json = JSON.stringify(results, null, 2) + '\n';
