@@ -6,7 +6,7 @@ import { orderFingerprint, type SyncState } from '../lib/order-sync';
 import { startSandbox, type Sandbox } from '../lib/sandbox';
 import { OrderBook, installOrderBook, type OrderBookOptions } from '../lib/sandbox/order-book';
 import { formatGmt8, parseGmt8 } from '../lib/time';
-import { SANDBOX_SECRET, TEST_USER_DIR, catchNode, configFlow, countDone, credentials, delay, helper, type TestNode, stopRuntime } from './support/node-red';
+import { SANDBOX_SECRET, TEST_USER_DIR, catchNode, configFlow, countDone, credentials, delay, helper, until, type TestNode, stopRuntime } from './support/node-red';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 import configNode = require('../nodes/tbk-config');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -26,13 +26,6 @@ interface ContextModule {
 }
 const internals = helper as unknown as { settings(settings: Record<string, unknown>): unknown; _context: ContextModule; _settings: Record<string, unknown>; _redNodes: { stopFlows(): Promise<void>; startFlows(): Promise<void> } };
 
-async function until(condition: () => boolean, what: string, limitMs = 20_000): Promise<void> {
-  const deadline = Date.now() + limitMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await delay(5);
-  }
-}
 
 /** One installation of the node: everything it emitted, across restarts and reloads. */
 class Rig {

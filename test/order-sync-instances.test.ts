@@ -13,7 +13,7 @@ import { orderFingerprint, type SyncState } from '../lib/order-sync';
 import { DEFAULT_APP, startSandbox, type Sandbox } from '../lib/sandbox';
 import { installLiveOrderBook, type OrderBook } from '../lib/sandbox/order-book';
 import { checkpointKey } from '../lib/sync/checkpoint-key';
-import { delay } from './support/node-red';
+import { until } from './support/node-red';
 import type { SyncRuntimeJob, SyncRuntimeMessage } from './support/order-sync-runtime';
 import { RedisServer, requireRedisServer } from './support/redis';
 
@@ -51,13 +51,6 @@ function startSyncRuntime(name: string, job: Omit<SyncRuntimeJob, 'ordersFile'>,
   };
 }
 
-async function until(condition: () => boolean, what: string, limitMs = 30_000): Promise<void> {
-  const deadline = Date.now() + limitMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await delay(10);
-  }
-}
 
 describe('tbk-order-sync on two Node-RED runtimes sharing one Redis (lease)', function () {
   this.timeout(120_000);
@@ -88,9 +81,9 @@ describe('tbk-order-sync on two Node-RED runtimes sharing one Redis (lease)', fu
     const first = startSyncRuntime('a', job, dir);
     const second = startSyncRuntime('b', job, dir);
     runtimes.push(first, second);
-    await until(() => first.messages.some((m) => m.type === 'ready') && second.messages.some((m) => m.type === 'ready'), 'both runtimes');
+    await until(() => first.messages.some((m) => m.type === 'ready') && second.messages.some((m) => m.type === 'ready'), 'both runtimes', 30_000);
 
-    await until(() => first.orders().length + second.orders().length >= 40, 'the holder emitting');
+    await until(() => first.orders().length + second.orders().length >= 40, 'the holder emitting', 30_000);
     const [holder, standby] = first.orders().length > 0 ? [first, second] : [second, first];
     assert.equal(standby.orders().length, 0, 'the other instance waits');
     // killed while it waits for an answer: the same as a crash at any moment it is not handing a page on
@@ -103,7 +96,7 @@ describe('tbk-order-sync on two Node-RED runtimes sharing one Redis (lease)', fu
     await until(() => standby.orders().length > 0, 'the takeover', 15_000);
     const tookOverAfter = Date.now() - killedAt;
     assert.ok(tookOverAfter < LEASE_SECONDS * 1000 + 3000, `took over after ${tookOverAfter} ms (lease ${LEASE_SECONDS} s)`);
-    await until(() => standby.messages.filter((m) => m.type === 'report' && !m.standby && m.gaps === 0).length >= 3, 'three runs of the new holder');
+    await until(() => standby.messages.filter((m) => m.type === 'report' && !m.standby && m.gaps === 0).length >= 3, 'three runs of the new holder', 30_000);
     standby.stop();
     assert.equal(await standby.exited, 0);
 

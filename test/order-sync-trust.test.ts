@@ -13,7 +13,7 @@ import { checkpointKey } from '../lib/sync/checkpoint-key';
 import { FileCheckpointStore } from '../lib/sync/file-checkpoint';
 import { parseGmt8 } from '../lib/time';
 import { checkpointDirectory } from '../nodes/order-sync-checkpoint';
-import { SANDBOX_SECRET, TEST_USER_DIR, catchNode, delay, helper, startRuntime, stopRuntime, type TestNode } from './support/node-red';
+import { SANDBOX_SECRET, TEST_USER_DIR, catchNode, helper, startRuntime, stopRuntime, until, type TestNode } from './support/node-red';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 import configNode = require('../nodes/tbk-config');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -35,13 +35,6 @@ interface Internals {
 }
 const internals = helper as unknown as Internals;
 
-async function until(condition: () => boolean, what: string, limitMs = 20_000): Promise<void> {
-  const deadline = Date.now() + limitMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await delay(5);
-  }
-}
 
 /** The file a node with these settings keeps its checkpoint in (no Redis, memory context). */
 function checkpointFile(queryType: 1 | 2 | 3 | 4 = 4): FileCheckpointStore {

@@ -5,7 +5,7 @@
 import { strict as assert } from 'node:assert';
 import { startSandbox, type Sandbox } from '../lib/sandbox';
 import type { TopClient } from '../lib/index';
-import { delay, helper, type TestNode, stopRuntime, startRuntime } from './support/node-red';
+import { delay, helper, type TestNode, stopRuntime, startRuntime, until } from './support/node-red';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 import configNode = require('../nodes/tbk-config');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -48,13 +48,6 @@ function recordEndings(node: TestNode): Ending[] {
   return endings;
 }
 
-async function waitFor(condition: () => boolean, what: string, limitMs = 10_000): Promise<void> {
-  const until = Date.now() + limitMs;
-  while (!condition()) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await delay(20);
-  }
-}
 
 describe('reliability: redeploy and stop under load', function () {
   this.timeout(60_000);
@@ -76,7 +69,7 @@ describe('reliability: redeploy and stop under load', function () {
     const firstClient = (helper.getNode('cfg') as unknown as { getClient(): TopClient }).getClient();
     let endings = recordEndings(helper.getNode('m'));
     for (let seq = 0; seq < 30; seq++) helper.getNode('m').receive({ seq, payload: { num_iids: String(seq + 1) } });
-    await waitFor(() => sandbox.stats().inFlight >= 4 && firstClient.queued > 0, 'calls in flight and queued');
+    await until(() => sandbox.stats().inFlight >= 4 && firstClient.queued > 0, 'calls in flight and queued');
     assert.equal(firstClient.inFlight, 4);
 
     // deploy a changed flow while 4 calls wait at the gateway and the rest in the queue
@@ -92,12 +85,12 @@ describe('reliability: redeploy and stop under load', function () {
     assert.equal(firstClient.queued, 0);
 
     // the new flow runs; stop the runtime with calls in flight again
-    await waitFor(() => helper.getNode('m')?.name === 'second', 'the new flow');
+    await until(() => helper.getNode('m')?.name === 'second', 'the new flow');
     const secondClient = (helper.getNode('cfg') as unknown as { getClient(): TopClient }).getClient();
     assert.notEqual(secondClient, firstClient);
     endings = recordEndings(helper.getNode('m'));
     for (let seq = 100; seq < 120; seq++) helper.getNode('m').receive({ seq, payload: { num_iids: String(seq) } });
-    await waitFor(() => secondClient.inFlight === 4 && secondClient.queued > 0, 'calls in flight again');
+    await until(() => secondClient.inFlight === 4 && secondClient.queued > 0, 'calls in flight again');
     const stopping = Date.now();
     await stopRuntime();
     assert.equal(endings.length, 20);
@@ -106,7 +99,7 @@ describe('reliability: redeploy and stop under load', function () {
     assert.equal(secondClient.inFlight + secondClient.queued, 0);
 
     // the sandbox answers nobody: its connections are closed by the client; its own latency timers run out
-    await waitFor(() => sandbox.stats().inFlight === 0, 'the sandbox to see every connection closed', 5000);
+    await until(() => sandbox.stats().inFlight === 0, 'the sandbox to see every connection closed', 5000);
     await delay(LATENCY_MS + 200);
     const after = resources();
     assert.deepEqual(after, baseline, `left running: ${JSON.stringify(after)} vs ${JSON.stringify(baseline)}`);

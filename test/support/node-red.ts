@@ -107,6 +107,15 @@ export function countDone(node: TestNode): { count: number; errors: unknown[] } 
 
 export const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Resolves once `condition` holds (polled every 5 ms); fails naming `what` after `limitMs`. */
+export async function until(condition: () => boolean, what: string, limitMs = 20_000): Promise<void> {
+  const deadline = Date.now() + limitMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await delay(5);
+  }
+}
+
 /** Everything a node emitted or showed, as text, must not carry a secret. */
 export function assertNoSecrets(what: unknown, secrets: string[]): void {
   const text = JSON.stringify(what);
