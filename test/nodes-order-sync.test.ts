@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { orderFingerprint, type SyncState } from '../lib/order-sync';
@@ -153,6 +153,9 @@ describe('tbk-order-sync node (Node-RED runtime, sandbox order book)', function 
     sandbox.clearFaults();
     sandbox.clearResponses();
     await stopRuntime();
+    // helper.unload() starts cleaning the flow's context files without waiting for it: let it finish,
+    // or the next test's first read of its context races the deletion (ENOENT)
+    await until(() => !existsSync(join(dir, 'context', 'f1')), 'the context clean-up');
   });
 
   function newBook(options: Partial<OrderBookOptions>): OrderBook {
