@@ -1,16 +1,14 @@
-import { promisify } from 'node:util';
-import { brotliDecompress, gunzip, inflate } from 'node:zlib';
 import { Agent, FormData } from 'undici';
 import { BATCH_CONTENT_TYPE, BATCH_SEPARATOR_HEADER, DEFAULT_BATCH_SEPARATOR, batchUrlFor, checkSeparator, encodeBatchBody, splitBatchAnswer } from './batch';
 import { describeTopError, TopError } from './errors';
-import { encodeParams, formEncode, type EncodedParams } from './encode';
+import { checkEncodable, encodeParams, formEncode, type EncodedParams } from './encode';
 import { parseJsonBytes, parseJsonLossless } from './json';
 import { RateLimiter, type CallLimiter, type RateLimitOptions } from './ratelimit';
 import { detectBusinessFailure, unwrapBody, type BusinessRules } from './response';
 import { DEFAULT_RETRY, isRetryableTopError, parseBanSeconds, retryDelayMs, shouldRetry, THROTTLE_SUB_CODES, type RetryOptions } from './retry';
 import { sign, SIGN_METHODS, type SignMethod } from './sign';
 import { topTimestamp } from './time';
-import { post } from './transport';
+import { DEFAULT_MAX_RESPONSE_BYTES, post } from './transport';
 
 export const DEFAULT_ENDPOINT = 'https://eco.taobao.com/router/rest';
 export const DEFAULT_TIMEOUT_MS = 15_000;
@@ -39,6 +37,11 @@ export interface TopClientOptions {
   limiter?: CallLimiter;
   /** URL of batch calls; default: the endpoint with /router/rest replaced by /router/batch */
   batchEndpoint?: string;
+  /**
+   * the largest answer read, raw and inflated; default 16 MiB. A larger one fails at once (a
+   * transport error, not retried), and a call in flight holds at most about twice this much.
+   */
+  maxResponseBytes?: number;
 }
 
 export interface CallOptions {
@@ -80,10 +83,6 @@ export interface BatchResult {
 }
 
 const CONNECT_ERROR_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
-
-const gunzipAsync = promisify(gunzip);
-const inflateAsync = promisify(inflate);
-const brotliAsync = promisify(brotliDecompress);
 
 /** A failed attempt, with whether the request may have run on the server. */
 interface AttemptFailure {
@@ -148,6 +147,7 @@ export class TopClient {
   private readonly targetAppKey?: string;
   private readonly simplify: boolean;
   private readonly timeoutMs: number;
+  private readonly maxResponseBytes: number;
   private readonly clockOffsetMs: number;
   private readonly retry: RetryOptions;
   private readonly limiter: CallLimiter;
@@ -179,6 +179,14 @@ export class TopClient {
       this.batchEndpoint = new URL(batchEndpoint).toString();
     } else {
       this.batchEndpoint = batchUrlFor(this.endpoint);
+    }
+    const maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+    if (typeof maxResponseBytes !== 'number' || !Number.isFinite(maxResponseBytes) || maxResponseBytes < 1) {
+      throw new TopError({ kind: 'validation', param: 'maxResponseBytes', message: `maxResponseBytes must be a number of bytes of at least 1, got ${String(maxResponseBytes)}`, messageKey: 'validation.maxResponseBytes', messageArgs: { value: String(maxResponseBytes) } });
+    }
+    this.maxResponseBytes = Math.floor(maxResponseBytes);
+    for (const [name, value] of [['appKey', options.appKey], ['appSecret', options.appSecret], ['session', options.session], ['partnerId', options.partnerId], ['targetAppKey', options.targetAppKey]] as const) {
+      if (typeof value === 'string') checkEncodable(name, value);
     }
     this.appKey = options.appKey.trim();
     this.appSecret = options.appSecret;
@@ -222,7 +230,7 @@ export class TopClient {
       if (err instanceof TopError) err.method = method;
       throw err;
     }
-    const session = options.session?.trim() || this.session;
+    const session = this.sessionFor(method, options);
     const { value, attempts } = await this.retrying(method, options, (signal) => this.attempt(method, encoded, session, options, signal));
     value.attempts = attempts;
     value.duration_ms = Math.round(performance.now() - started);
@@ -259,7 +267,7 @@ export class TopClient {
         results[i] = { ok: false, error };
       }
     });
-    const session = options.session?.trim() || this.session;
+    const session = this.sessionFor(method, options);
     const { controller, untrack } = this.track(method, options.signal);
     const roundOptions: BatchOptions = { ...options, signal: controller.signal };
     const ispRetries = new Array<number>(paramsList.length).fill(0);
@@ -309,6 +317,19 @@ export class TopClient {
       untrack();
     }
     return { results, requests, duration_ms: Math.round(performance.now() - started) };
+  }
+
+  /** The session of a call: its own, else the client's; a validation error when it cannot be sent. */
+  private sessionFor(method: string, options: CallOptions): string | undefined {
+    const session = options.session?.trim() || this.session;
+    if (session) {
+      try {
+        checkEncodable('session', session);
+      } catch (err) {
+        throw Object.assign(err as TopError, { method });
+      }
+    }
+    return session;
   }
 
   /** A controller for one call, aborted by the caller's signal or by close(); untrack() when done. */
@@ -417,7 +438,7 @@ export class TopClient {
       }
       return { url: this.endpoint, body: form, headers };
     };
-    return this.exchange(method, prepare, options, outer, (status, headers, raw) => this.interpret(method, status, headers, raw, options));
+    return this.exchange(method, prepare, options, outer, (status, bytes) => this.interpret(method, status, bytes, options));
   }
 
   /** One /router/batch request: an outcome per call, or the failure of the whole batch. */
@@ -431,9 +452,9 @@ export class TopClient {
       if (separator !== DEFAULT_BATCH_SEPARATOR) headers[BATCH_SEPARATOR_HEADER] = separator;
       return { url: target.toString(), body, headers };
     };
-    return this.exchange(method, prepare, options, outer, async (status, headers, raw) => {
-      const bytes = await this.decode(method, status, headers, raw);
-      if (isAttemptFailure(bytes)) return bytes;
+    return this.exchange(method, prepare, options, outer, (status, bytes) => {
+      const failed = httpFailure(method, status, bytes);
+      if (failed) return failed;
       const text = bytes.toString('utf8');
       const split = splitBatchAnswer(text, calls.length, separator);
       if (!split.whole) return split.pieces.map((piece) => this.interpretText(method, status, piece, options));
@@ -445,7 +466,7 @@ export class TopClient {
   }
 
   /** Sends one prepared request within the attempt's time limit and hands the answer to `handle`. */
-  private async exchange<T>(method: string, prepare: () => Outgoing, options: CallOptions, outer: AbortSignal, handle: (status: number, headers: Record<string, string | string[] | undefined>, raw: Buffer) => Promise<T | AttemptFailure>): Promise<T | AttemptFailure> {
+  private async exchange<T>(method: string, prepare: () => Outgoing, options: CallOptions, outer: AbortSignal, handle: (status: number, body: Buffer) => T | AttemptFailure): Promise<T | AttemptFailure> {
     const timeoutMs = options.timeoutMs && options.timeoutMs > 0 ? options.timeoutMs : this.timeoutMs;
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(new TopError({ kind: 'timeout', method, retryable: true, message: `No answer from the gateway within ${timeoutMs} ms` })), timeoutMs);
@@ -456,8 +477,8 @@ export class TopClient {
     try {
       const { url, body, headers } = prepare();
       sent = true;
-      const answer = await post(this.agent, url, body, headers, controller.signal);
-      return await handle(answer.status, answer.headers, answer.body);
+      const answer = await post(this.agent, url, body, headers, { signal: controller.signal, maxBytes: this.maxResponseBytes });
+      return handle(answer.status, answer.body);
     } catch (err) {
       return this.failure(method, err, controller.signal, sent);
     } finally {
@@ -472,35 +493,17 @@ export class TopClient {
       const error = reason instanceof TopError ? new TopError(reason.toJSON(), { cause: err }) : new TopError({ kind: 'aborted', method, message: `Call to ${method} aborted` });
       return { error, mayHaveRun: sent };
     }
-    if (err instanceof TopError) return { error: err, mayHaveRun: true };
+    if (err instanceof TopError) return { error: Object.assign(err, { method }), mayHaveRun: true };
     const code = (err as { code?: string }).code;
     const connectFailed = code !== undefined && CONNECT_ERROR_CODES.has(code);
     const message = connectFailed ? `Cannot connect to the gateway ${new URL(this.endpoint).host} (${code})` : `Connection to the gateway failed: ${(err as Error).message ?? String(err)}${code ? ` (${code})` : ''}`;
     return { error: new TopError({ kind: 'transport', method, retryable: true, message }, { cause: err }), mayHaveRun: sent && !connectFailed };
   }
 
-  private async interpret(method: string, status: number, headers: Record<string, string | string[] | undefined>, raw: Buffer, options: CallOptions): Promise<CallResult | AttemptFailure> {
-    const bytes = await this.decode(method, status, headers, raw);
-    if (isAttemptFailure(bytes)) return bytes;
+  private interpret(method: string, status: number, bytes: Buffer, options: CallOptions): CallResult | AttemptFailure {
+    const failed = httpFailure(method, status, bytes);
+    if (failed) return failed;
     return this.interpretAnswer(method, status, firstSignificantCode(bytes, (i) => bytes[i]!), () => parseJsonBytes(bytes), options);
-  }
-
-  /** The body's bytes inflated, or the failure of a compressed body that does not inflate or an HTTP error. */
-  private async decode(method: string, status: number, headers: Record<string, string | string[] | undefined>, raw: Buffer): Promise<Buffer | AttemptFailure> {
-    const encoding = String(headers['content-encoding'] ?? '').toLowerCase();
-    let bytes = raw;
-    try {
-      if (encoding.includes('gzip')) bytes = await gunzipAsync(raw);
-      else if (encoding.includes('deflate')) bytes = await inflateAsync(raw);
-      else if (encoding.includes('br')) bytes = await brotliAsync(raw);
-    } catch (err) {
-      return { error: new TopError({ kind: 'transport', method, status, retryable: true, message: `Corrupt ${encoding} body from the gateway` }, { cause: err }), mayHaveRun: true };
-    }
-    if (status < 200 || status >= 300) {
-      const page = /<title>([^<]{0,80})<\/title>/i.exec(bytes.toString('utf8'))?.[1]?.trim();
-      return { error: new TopError({ kind: 'transport', method, status, retryable: status >= 500 || status === 429, message: `HTTP ${status} from the gateway${page ? ` (${page})` : ''}` }), mayHaveRun: true };
-    }
-    return bytes;
   }
 
   /** One call's piece of a batch answer, classified. */
@@ -523,11 +526,11 @@ export class TopClient {
       return { error: new TopError({ kind: 'transport', method, status, message: `Unexpected answer: no ${method} response or error_response in the body` }), mayHaveRun: true };
     }
     if (unwrapped.ok === false) {
-      const { code, msg, sub_code, sub_msg, request_id } = unwrapped.error;
+      const { code, code_text, msg, sub_code, sub_msg, request_id } = unwrapped.error;
       const banSeconds = code === 7 ? parseBanSeconds(sub_msg) : undefined;
       const throttled = code === 7 || (sub_code !== undefined && THROTTLE_SUB_CODES.has(sub_code));
       const retryable = isRetryableTopError(code, sub_code, banSeconds, this.retry);
-      const error = new TopError({ kind: throttled ? 'throttled' : 'top', method, code, msg, sub_code, sub_msg, request_id, ban_seconds: banSeconds, retryable, message: describeTopError(code, msg, sub_code, sub_msg) });
+      const error = new TopError({ kind: throttled ? 'throttled' : 'top', method, code, msg, sub_code, sub_msg, request_id, ban_seconds: banSeconds, retryable, message: describeTopError(code, msg, sub_code, sub_msg, code_text) });
       // a throttling answer is a refusal: the call did not run
       return { error, mayHaveRun: !throttled };
     }
@@ -539,6 +542,13 @@ export class TopClient {
     }
     return { response: unwrapped.response, request_id: unwrapped.request_id, attempts: 0, duration_ms: 0 };
   }
+}
+
+/** The failure of an answer with an HTTP status other than 2xx (its page title quoted), else undefined. */
+function httpFailure(method: string, status: number, bytes: Buffer): AttemptFailure | undefined {
+  if (status >= 200 && status < 300) return undefined;
+  const page = /<title>([^<]{0,80})<\/title>/i.exec(bytes.subarray(0, 64 * 1024).toString('utf8'))?.[1]?.trim();
+  return { error: new TopError({ kind: 'transport', method, status, retryable: status >= 500 || status === 429, message: `HTTP ${status} from the gateway${page ? ` (${page})` : ''}` }), mayHaveRun: true };
 }
 
 /** The code of the first char (or byte) of a body that is not whitespace, -1 when there is none. */
