@@ -139,7 +139,7 @@ describe('example flows', function () {
   const files = exampleFiles();
 
   describe('files', function () {
-    it('are valid JSON flows, each with a comment node and config nodes without credentials (other than ${ENV} references)', function () {
+    it('are valid JSON flows, each with a comment node and config nodes without credentials', function () {
       assert.ok(files.length >= TASK_FILES.length + ROLES.length, `found ${files.length} example files`);
       for (const path of files) {
         const name = relative(EXAMPLES_DIR, path);
@@ -153,8 +153,7 @@ describe('example flows', function () {
           ids.add(node.id);
         }
         for (const node of flow.filter((n) => n.type === 'tbk-config')) {
-          // a credential may only refer to the environment: an example never carries a secret
-          for (const [key, value] of Object.entries(node.credentials ?? {})) assert.match(String(value), /^\$\{[A-Z_]+\}$/, `${name}: config node ${node.id} carries the credential ${key}`);
+          assert.equal(node.credentials, undefined, `${name}: config node ${node.id} carries credentials`);
           for (const key of ['appKey', 'appSecret', 'session']) assert.equal(node[key], undefined, `${name}: config node ${node.id} has ${key}`);
           assert.equal(node.endpoint, SANDBOX_ENDPOINT, `${name}: config node points at the sandbox`);
         }
@@ -247,13 +246,10 @@ describe('example flows', function () {
       await stopRuntime();
     });
 
-    async function load(flow: FlowNode[]): Promise<void> {
+    async function load(flow: FlowNode[], credentials: Record<string, Record<string, string>> = {}): Promise<void> {
       const types = new Set(flow.map((n) => n.type));
       const coreModules = Object.entries(CORE_NODES).filter(([type]) => types.has(type)).map(([, module]) => module);
       if (types.has('http in') || types.has('http response')) coreModules.push(httpIn);
-      // what importing the example in the editor and deploying does with a node's credentials
-      const credentials: Record<string, Record<string, string>> = {};
-      for (const n of flow) if (n.credentials) credentials[n.id] = n.credentials as Record<string, string>;
       await helper.load([...TBK_NODES, ...coreModules], flow, credentials);
     }
 
@@ -449,28 +445,41 @@ describe('example flows', function () {
       assert.equal(sandbox.stats().batchRequests, 2);
     });
 
-    it('10: 100 messages through the rate limit set up from TBK_REDIS_URL (here a Redis nobody answers: the local fallback), none dropped', async function () {
+    it('10: 100 messages through the rate limit (local, as imported), none dropped', async function () {
       this.timeout(30_000);
-      process.env.TBK_REDIS_URL = `redis://127.0.0.1:${await freePort()}/0`;
+      delete process.env.TBK_REDIS_URL;
+      const flow = forSandbox(readFlow('10-shared-rate-limit.json'), sandbox, workDir);
+      const shown = probeDebug(flow, byName(flow, 'debug', '100 条完成 all 100 done'));
+      await load(flow);
+      const done = new Collector(node(shown));
+      fire(byName(flow, 'inject', '100 条消息 100 messages').id);
+      const [msg] = await done.waitFor(1, 20_000);
+      assert.deepEqual({ ...msg!.payload }, { messages: 100, failed: 0 });
+      assert.ok(maxInAnyWindow(sandbox.stats().callStarts) <= 20, 'at most 20 calls in any second');
+    });
+
+    it('10, with ${TBK_REDIS_URL} entered as its info says: the limit is set up from the variable (here a Redis nobody answers: the local fallback); without the variable every call fails', async function () {
+      this.timeout(30_000);
+      const flow = forSandbox(readFlow('10-shared-rate-limit.json'), sandbox, workDir);
+      const config = flow.find((n) => n.type === 'tbk-config')!;
+      const shown = probeDebug(flow, byName(flow, 'debug', '100 条完成 all 100 done'));
+      const redisPort = await freePort();
+      process.env.TBK_REDIS_URL = `redis://127.0.0.1:${redisPort}/0`;
       try {
-        const flow = forSandbox(readFlow('10-shared-rate-limit.json'), sandbox, workDir);
-        const shown = probeDebug(flow, byName(flow, 'debug', '100 条完成 all 100 done'));
-        await load(flow);
+        await load(flow, { [config.id]: { redisUrl: '${TBK_REDIS_URL}' } });
         const done = new Collector(node(shown));
         fire(byName(flow, 'inject', '100 条消息 100 messages').id);
         const [msg] = await done.waitFor(1, 20_000);
         assert.deepEqual({ ...msg!.payload }, { messages: 100, failed: 0 });
         assert.ok(maxInAnyWindow(sandbox.stats().callStarts) <= 20, 'at most 20 calls in any second');
+        const logged = ((helper as any).log().args as unknown[][]).map((a) => String((a[0] as { msg?: unknown }).msg));
+        assert.ok(logged.some((line) => new RegExp(`rate limit is local .*Redis 127\\.0\\.0\\.1:${redisPort}`).test(line)), 'the config node tried that Redis');
       } finally {
         delete process.env.TBK_REDIS_URL;
       }
-    });
-
-    it('10: without TBK_REDIS_URL every call fails with "TBK_REDIS_URL is not set" (no quiet local limit)', async function () {
-      delete process.env.TBK_REDIS_URL;
-      const flow = forSandbox(readFlow('10-shared-rate-limit.json'), sandbox, workDir);
-      const shown = probeDebug(flow, byName(flow, 'debug', '100 条完成 all 100 done'));
-      await load(flow);
+      await helper.unload();
+      sandbox.resetStats();
+      await load(flow, { [config.id]: { redisUrl: '${TBK_REDIS_URL}' } });
       const done = new Collector(node(shown));
       fire(byName(flow, 'inject', '100 条消息 100 messages').id);
       const [msg] = await done.waitFor(1, 20_000);
