@@ -123,7 +123,8 @@ export = function (RED: NodeAPI): void {
     // (their getClient fails), the runtime and a Status node see it here
     let status: NodeStatus = {};
     if (problem) {
-      this.error(problem.message);
+      // one line, naming every variable that is not set: fixing one does not reveal the next
+      this.error(problems.length > 1 ? problems.map((p) => p.message).join('; ') : problem.message);
       const unset = problem.messageKey === 'config.envNotSet' ? String(problem.messageArgs?.name) : undefined;
       const text = unset !== undefined ? configText(RED, 'status.envNotSet', `${unset} is not set`, { name: unset }) : problem.message;
       status = { fill: 'red', shape: 'ring', text: text.length > MAX_STATUS_TEXT ? text.slice(0, MAX_STATUS_TEXT - 1) + '…' : text };

@@ -197,6 +197,14 @@ describe('tbk-config node', function () {
     });
   }
 
+  it('names every variable that is not set in its one log line', async function () {
+    for (const name of ['TBK_GATEWAY', 'NOPE_KEY', 'NOPE_SECRET']) delete process.env[name];
+    await helper.load([configNode, apiNode], flow({ endpoint: '${TBK_GATEWAY}' }), { cfg: { appKey: '${NOPE_KEY}', appSecret: '${NOPE_SECRET}' } });
+    const errors = configLog().filter((entry) => entry.level === 20);
+    assert.equal(errors.length, 1);
+    assert.match(String(errors[0]!.msg), /^TBK_GATEWAY is not set .*; NOPE_KEY is not set .*; NOPE_SECRET is not set/);
+  });
+
   it('takes a variable from the flow environment as Node-RED does (not only process.env)', async function () {
     delete process.env.TBK_GATEWAY;
     const nodes = flow({ endpoint: '${TBK_GATEWAY}' });
