@@ -119,8 +119,8 @@ export = function (RED: NodeAPI): void {
         limitMode = 'local';
       }
     }
-    // a config node's status is not drawn in the editor's workspace: the nodes using it show a problem
-    // (their getClient fails), the runtime and a Status node see it here
+    // the editor draws no status for a config node: the runtime still publishes it, configStatus() reads
+    // it, and the nodes using it show a problem as every call fails with it
     let status: NodeStatus = {};
     if (problem) {
       // one line, naming every variable that is not set: fixing one does not reveal the next
