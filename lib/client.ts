@@ -1,17 +1,15 @@
-import { promisify } from 'node:util';
-import { brotliDecompress, gunzip, inflate } from 'node:zlib';
 import { Agent, FormData } from 'undici';
 import { BATCH_CONTENT_TYPE, BATCH_SEPARATOR_HEADER, DEFAULT_BATCH_SEPARATOR, batchUrlFor, checkSeparator, encodeBatchBody, splitBatchAnswer } from './batch';
 import { describeTopError, TopError } from './errors';
 import { GatewayClock } from './gateway-clock';
-import { encodeParams, formEncode, type EncodedParams } from './encode';
+import { checkEncodable, encodeParams, formEncode, type EncodedParams } from './encode';
 import { parseJsonBytes, parseJsonLossless } from './json';
 import { RateLimiter, type CallLimiter, type RateLimitOptions } from './ratelimit';
 import { detectBusinessFailure, unwrapBody, type BusinessRules } from './response';
 import { DEFAULT_RETRY, isRetryableTopError, parseBanSeconds, retryDelayMs, shouldRetry, THROTTLE_SUB_CODES, type RetryOptions } from './retry';
 import { sign, SIGN_METHODS, type SignMethod } from './sign';
 import { topTimestamp } from './time';
-import { post } from './transport';
+import { DEFAULT_MAX_RESPONSE_BYTES, post } from './transport';
 
 export const DEFAULT_ENDPOINT = 'https://eco.taobao.com/router/rest';
 export const DEFAULT_TIMEOUT_MS = 15_000;
@@ -40,6 +38,11 @@ export interface TopClientOptions {
   limiter?: CallLimiter;
   /** URL of batch calls; default: the endpoint with /router/rest replaced by /router/batch */
   batchEndpoint?: string;
+  /**
+   * the largest answer read, raw and inflated; default 16 MiB. A larger one fails at once (a
+   * transport error, not retried), and a call in flight holds at most about twice this much.
+   */
+  maxResponseBytes?: number;
 }
 
 export interface CallOptions {
@@ -81,10 +84,6 @@ export interface BatchResult {
 }
 
 const CONNECT_ERROR_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
-
-const gunzipAsync = promisify(gunzip);
-const inflateAsync = promisify(inflate);
-const brotliAsync = promisify(brotliDecompress);
 
 /** A failed attempt, with whether the request may have run on the server. */
 interface AttemptFailure {
@@ -149,6 +148,7 @@ export class TopClient {
   private readonly targetAppKey?: string;
   private readonly simplify: boolean;
   private readonly timeoutMs: number;
+  private readonly maxResponseBytes: number;
   private readonly clockOffsetMs: number;
   private readonly retry: RetryOptions;
   private readonly limiter: CallLimiter;
@@ -182,6 +182,14 @@ export class TopClient {
       this.batchEndpoint = new URL(batchEndpoint).toString();
     } else {
       this.batchEndpoint = batchUrlFor(this.endpoint);
+    }
+    const maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+    if (typeof maxResponseBytes !== 'number' || !Number.isFinite(maxResponseBytes) || maxResponseBytes < 1) {
+      throw new TopError({ kind: 'validation', param: 'maxResponseBytes', message: `maxResponseBytes must be a number of bytes of at least 1, got ${String(maxResponseBytes)}`, messageKey: 'validation.maxResponseBytes', messageArgs: { value: String(maxResponseBytes) } });
+    }
+    this.maxResponseBytes = Math.floor(maxResponseBytes);
+    for (const [name, value] of [['appKey', options.appKey], ['appSecret', options.appSecret], ['session', options.session], ['partnerId', options.partnerId], ['targetAppKey', options.targetAppKey]] as const) {
+      if (typeof value === 'string') checkEncodable(name, value);
     }
     this.appKey = options.appKey.trim();
     this.appSecret = options.appSecret;
@@ -243,7 +251,7 @@ export class TopClient {
       if (err instanceof TopError) err.method = method;
       throw err;
     }
-    const session = options.session?.trim() || this.session;
+    const session = this.sessionFor(method, options);
     const { value, attempts } = await this.retrying(method, options, (signal, onSent) => this.attempt(method, encoded, session, options, signal, onSent));
     value.attempts = attempts;
     value.duration_ms = Math.round(performance.now() - started);
@@ -280,7 +288,7 @@ export class TopClient {
         results[i] = { ok: false, error };
       }
     });
-    const session = options.session?.trim() || this.session;
+    const session = this.sessionFor(method, options);
     const { controller, untrack } = this.track(method, options.signal);
     const roundOptions: BatchOptions = { ...options, signal: controller.signal };
     const ispRetries = new Array<number>(paramsList.length).fill(0);
@@ -330,6 +338,19 @@ export class TopClient {
       untrack();
     }
     return { results, requests, duration_ms: Math.round(performance.now() - started) };
+  }
+
+  /** The session of a call: its own, else the client's; a validation error when it cannot be sent. */
+  private sessionFor(method: string, options: CallOptions): string | undefined {
+    const session = options.session?.trim() || this.session;
+    if (session) {
+      try {
+        checkEncodable('session', session);
+      } catch (err) {
+        throw Object.assign(err as TopError, { method });
+      }
+    }
+    return session;
   }
 
   /** A controller for one call, aborted by the caller's signal or by close(); untrack() when done. */
@@ -439,7 +460,7 @@ export class TopClient {
       }
       return { url: this.endpoint, body: form, headers };
     };
-    return this.exchange(method, prepare, options, outer, onSent, (status, headers, raw) => this.interpret(method, status, headers, raw, options));
+    return this.exchange(method, prepare, options, outer, onSent, (status, bytes) => this.interpret(method, status, bytes, options));
   }
 
   /** One /router/batch request: an outcome per call, or the failure of the whole batch. */
@@ -453,9 +474,9 @@ export class TopClient {
       if (separator !== DEFAULT_BATCH_SEPARATOR) headers[BATCH_SEPARATOR_HEADER] = separator;
       return { url: target.toString(), body, headers };
     };
-    return this.exchange(method, prepare, options, outer, onSent, async (status, headers, raw) => {
-      const bytes = await this.decode(method, status, headers, raw);
-      if (isAttemptFailure(bytes)) return bytes;
+    return this.exchange(method, prepare, options, outer, onSent, (status, bytes) => {
+      const failed = httpFailure(method, status, bytes);
+      if (failed) return failed;
       const text = bytes.toString('utf8');
       const split = splitBatchAnswer(text, calls.length, separator);
       if (!split.whole) return split.pieces.map((piece) => this.interpretText(method, status, piece, options));
@@ -473,7 +494,7 @@ export class TopClient {
     options: CallOptions,
     outer: AbortSignal,
     onSent: () => void,
-    handle: (status: number, headers: Record<string, string | string[] | undefined>, raw: Buffer) => Promise<T | AttemptFailure>,
+    handle: (status: number, body: Buffer) => T | AttemptFailure,
   ): Promise<T | AttemptFailure> {
     const timeoutMs = options.timeoutMs && options.timeoutMs > 0 ? options.timeoutMs : this.timeoutMs;
     const controller = new AbortController();
@@ -486,9 +507,9 @@ export class TopClient {
       const { url, body, headers } = prepare();
       sent = true;
       const sentAt = Date.now() + this.clockOffsetMs;
-      const answer = await post(this.agent, url, body, headers, controller.signal, onSent);
+      const answer = await post(this.agent, url, body, headers, { signal: controller.signal, maxBytes: this.maxResponseBytes, onSent });
       this.gatewayClock.observe(answer.headers.date, sentAt, Date.now() + this.clockOffsetMs);
-      const outcome = await handle(answer.status, answer.headers, answer.body);
+      const outcome = handle(answer.status, answer.body);
       // a caller that gave up while the answer was being inflated or parsed must not get it
       if (outer.aborted) return this.failure(method, outer.reason, controller.signal, true);
       return outcome;
@@ -506,35 +527,17 @@ export class TopClient {
       const error = reason instanceof TopError ? new TopError(reason.toJSON(), { cause: err }) : new TopError({ kind: 'aborted', method, message: `Call to ${method} aborted` });
       return { error, mayHaveRun: sent };
     }
-    if (err instanceof TopError) return { error: err, mayHaveRun: true };
+    if (err instanceof TopError) return { error: Object.assign(err, { method }), mayHaveRun: true };
     const code = (err as { code?: string }).code;
     const connectFailed = code !== undefined && CONNECT_ERROR_CODES.has(code);
     const message = connectFailed ? `Cannot connect to the gateway ${new URL(this.endpoint).host} (${code})` : `Connection to the gateway failed: ${(err as Error).message ?? String(err)}${code ? ` (${code})` : ''}`;
     return { error: new TopError({ kind: 'transport', method, retryable: true, message }, { cause: err }), mayHaveRun: sent && !connectFailed };
   }
 
-  private async interpret(method: string, status: number, headers: Record<string, string | string[] | undefined>, raw: Buffer, options: CallOptions): Promise<CallResult | AttemptFailure> {
-    const bytes = await this.decode(method, status, headers, raw);
-    if (isAttemptFailure(bytes)) return bytes;
+  private interpret(method: string, status: number, bytes: Buffer, options: CallOptions): CallResult | AttemptFailure {
+    const failed = httpFailure(method, status, bytes);
+    if (failed) return failed;
     return this.interpretAnswer(method, status, firstSignificantCode(bytes, (i) => bytes[i]!), () => parseJsonBytes(bytes), options);
-  }
-
-  /** The body's bytes inflated, or the failure of a compressed body that does not inflate or an HTTP error. */
-  private async decode(method: string, status: number, headers: Record<string, string | string[] | undefined>, raw: Buffer): Promise<Buffer | AttemptFailure> {
-    const encoding = String(headers['content-encoding'] ?? '').toLowerCase();
-    let bytes = raw;
-    try {
-      if (encoding.includes('gzip')) bytes = await gunzipAsync(raw);
-      else if (encoding.includes('deflate')) bytes = await inflateAsync(raw);
-      else if (encoding.includes('br')) bytes = await brotliAsync(raw);
-    } catch (err) {
-      return { error: new TopError({ kind: 'transport', method, status, retryable: true, message: `Corrupt ${encoding} body from the gateway` }, { cause: err }), mayHaveRun: true };
-    }
-    if (status < 200 || status >= 300) {
-      const page = /<title>([^<]{0,80})<\/title>/i.exec(bytes.toString('utf8'))?.[1]?.trim();
-      return { error: new TopError({ kind: 'transport', method, status, retryable: status >= 500 || status === 429, message: `HTTP ${status} from the gateway${page ? ` (${page})` : ''}` }), mayHaveRun: true };
-    }
-    return bytes;
   }
 
   /** One call's piece of a batch answer, classified. */
@@ -557,11 +560,11 @@ export class TopClient {
       return { error: new TopError({ kind: 'transport', method, status, message: `Unexpected answer: no ${method} response or error_response in the body` }), mayHaveRun: true };
     }
     if (unwrapped.ok === false) {
-      const { code, msg, sub_code, sub_msg, request_id } = unwrapped.error;
+      const { code, code_text, msg, sub_code, sub_msg, request_id } = unwrapped.error;
       const banSeconds = code === 7 ? parseBanSeconds(sub_msg) : undefined;
       const throttled = code === 7 || (sub_code !== undefined && THROTTLE_SUB_CODES.has(sub_code));
       const retryable = isRetryableTopError(code, sub_code, banSeconds, this.retry);
-      const error = new TopError({ kind: throttled ? 'throttled' : 'top', method, code, msg, sub_code, sub_msg, request_id, ban_seconds: banSeconds, retryable, message: describeTopError(code, msg, sub_code, sub_msg) });
+      const error = new TopError({ kind: throttled ? 'throttled' : 'top', method, code, msg, sub_code, sub_msg, request_id, ban_seconds: banSeconds, retryable, message: describeTopError(code, msg, sub_code, sub_msg, code_text) });
       // a throttling answer is a refusal: the call did not run
       return { error, mayHaveRun: !throttled };
     }
@@ -573,6 +576,13 @@ export class TopClient {
     }
     return { response: unwrapped.response, request_id: unwrapped.request_id, attempts: 0, duration_ms: 0 };
   }
+}
+
+/** The failure of an answer with an HTTP status other than 2xx (its page title quoted), else undefined. */
+function httpFailure(method: string, status: number, bytes: Buffer): AttemptFailure | undefined {
+  if (status >= 200 && status < 300) return undefined;
+  const page = /<title>([^<]{0,80})<\/title>/i.exec(bytes.subarray(0, 64 * 1024).toString('utf8'))?.[1]?.trim();
+  return { error: new TopError({ kind: 'transport', method, status, retryable: status >= 500 || status === 429, message: `HTTP ${status} from the gateway${page ? ` (${page})` : ''}` }), mayHaveRun: true };
 }
 
 /** The code of the first char (or byte) of a body that is not whitespace, -1 when there is none. */

@@ -1,5 +1,5 @@
 import { TopError } from './errors';
-import { formatGmt8 } from './time';
+import { dateTime, formatGmt8 } from './time';
 
 /** A file parameter (byte[] in the TOP docs): sent as a multipart part, never signed. */
 export interface FileParam {
@@ -18,8 +18,37 @@ export function isFileParam(value: unknown): value is FileParam | Buffer | Uint8
   return typeof value === 'object' && value !== null && (value as FileParam).data instanceof Uint8Array && Object.keys(value).every((k) => k === 'data' || k === 'filename' || k === 'contentType');
 }
 
-function bigintSafeReplacer(_key: string, value: unknown): unknown {
-  return typeof value === 'bigint' ? value.toString() : value;
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** A name as a message quotes it: JSON escapes show a lone surrogate as \udxxx instead of carrying it. */
+function quoted(name: string): string {
+  return JSON.stringify(name);
+}
+
+/**
+ * Refuses text that cannot be sent as UTF-8 (a lone UTF-16 surrogate, which encodeURIComponent
+ * rejects with "URI malformed"): a validation error naming the parameter, before anything is sent.
+ */
+export function checkEncodable(name: string, text: string): void {
+  const found = LONE_SURROGATE.exec(text);
+  if (!found) return;
+  const codeUnit = `U+${found[0].charCodeAt(0).toString(16).toUpperCase()}`;
+  throw new TopError({
+    kind: 'validation',
+    param: name,
+    message: `Parameter ${quoted(name)} cannot be sent: it has a lone surrogate (${codeUnit}) at index ${found.index}, which is not Unicode text`,
+    messageKey: 'validation.loneSurrogate',
+    messageArgs: { param: quoted(name), codeUnit, index: found.index },
+  });
+}
+
+/** JSON.stringify's replacer for a parameter's object value: bigints as digits, no lone surrogate in a key or a text. */
+function jsonReplacer(name: string): (key: string, value: unknown) => unknown {
+  return (key, value) => {
+    checkEncodable(name, key);
+    if (typeof value === 'string') checkEncodable(name, value);
+    return typeof value === 'bigint' ? value.toString() : value;
+  };
 }
 
 function isScalar(value: unknown): value is string | number | bigint | boolean {
@@ -48,24 +77,29 @@ export function encodeValue(name: string, value: unknown): string | undefined {
     case 'bigint':
       text = value.toString();
       break;
-    case 'object':
-      if (value instanceof Date) {
-        if (Number.isNaN(value.getTime())) throw new TopError({ kind: 'validation', param: name, message: `Parameter "${name}" is an invalid date` });
-        text = formatGmt8(value);
+    case 'object': {
+      const time = dateTime(value);
+      if (time !== undefined) {
+        if (Number.isNaN(time)) throw new TopError({ kind: 'validation', param: name, message: `Parameter "${name}" is an invalid date` });
+        text = formatGmt8(time);
       } else if (Array.isArray(value) && value.every(isScalar)) {
         text = value.map((v) => (typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean' ? String(v) : v)).join(',');
       } else {
         try {
-          text = JSON.stringify(value, bigintSafeReplacer);
+          text = JSON.stringify(value, jsonReplacer(name));
         } catch (err) {
+          if (err instanceof TopError) throw err;
           throw new TopError({ kind: 'validation', param: name, message: `Parameter "${name}" cannot be encoded as JSON: ${(err as Error).message}` });
         }
       }
       break;
+    }
     default:
       throw new TopError({ kind: 'validation', param: name, message: `Parameter "${name}" has an unsupported type (${typeof value})` });
   }
-  return text.trim() === '' ? undefined : text;
+  if (text.trim() === '') return undefined;
+  checkEncodable(name, text);
+  return text;
 }
 
 /** Splits parameters into the text ones (signed and sent) and the files (sent, not signed). */
@@ -74,6 +108,7 @@ export function encodeParams(params: Readonly<Record<string, unknown>> | undefin
   const files: Record<string, FileParam> = {};
   if (!params) return { text, files };
   for (const name of Object.keys(params)) {
+    checkEncodable(name, name);
     const value = params[name];
     if (isFileParam(value)) {
       files[name] = value instanceof Uint8Array ? { data: value } : value;

@@ -119,12 +119,17 @@ const CODE_TITLE: Record<number, string> = {
   31: 'Invalid timestamp',
 };
 
-/** "Invalid signature (25): check the App Secret and sign method" */
-export function describeTopError(code: number | undefined, msg: string | undefined, subCode?: string, subMsg?: string): string {
-  const title = (code !== undefined && CODE_TITLE[code]) || msg || 'TOP error';
-  let text = code !== undefined ? `${title} (${code})` : title;
+/**
+ * "Invalid signature (25): check the App Secret and sign method". `codeText` is a code the gateway
+ * sent that is not a number (shown as sent, without advice).
+ */
+export function describeTopError(code: number | undefined, msg: string | undefined, subCode?: string, subMsg?: string, codeText?: string): string {
+  const title = (code !== undefined && CODE_TITLE[code]) || msg?.trim() || 'TOP error';
+  const shownCode = code !== undefined ? String(code) : codeText?.trim();
+  let text = shownCode ? `${title} (${shownCode})` : title;
   const advice = code !== undefined ? CODE_ADVICE[code] : undefined;
-  if (advice && !(code === 15 || code === 50) ) text += `: ${advice}`;
-  if (subCode || subMsg) text += ` [${[subCode, subMsg].filter(Boolean).join(': ')}]`;
+  if (advice && !(code === 15 || code === 50)) text += `: ${advice}`;
+  const detail = [subCode, subMsg].filter((part) => part !== undefined && part.trim() !== '');
+  if (detail.length > 0) text += ` [${detail.join(': ')}]`;
   return text;
 }

@@ -6,6 +6,8 @@ export function responseKey(method: string): string {
 
 export interface TopErrorBody {
   code?: number;
+  /** the code as the gateway sent it, when it is not an integer (kept for the message only) */
+  code_text?: string;
   msg?: string;
   sub_code?: string;
   sub_msg?: string;
@@ -21,6 +23,34 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+const MAX_SHOWN_CHARS = 200;
+
+/**
+ * A value the gateway sent, as text for a message or a field: strings as they are, numbers and
+ * booleans written out, objects and arrays as (shortened) JSON, nothing for null and undefined.
+ * A gateway may send any JSON type where the protocol says string; String() would say "[object Object]".
+ */
+export function gatewayText(value: unknown): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(value);
+  } catch {
+    text = undefined;
+  }
+  if (text === undefined) return undefined;
+  return text.length > MAX_SHOWN_CHARS ? text.slice(0, MAX_SHOWN_CHARS - 1) + '…' : text;
+}
+
+/** An error code the gateway sent as an integer or as the digits of one; undefined otherwise. */
+export function gatewayCode(value: unknown): number | undefined {
+  if (typeof value === 'number') return Number.isSafeInteger(value) ? value : undefined;
+  if (typeof value === 'string' && /^\s*-?\d{1,15}\s*$/.test(value)) return Number(value);
+  return undefined;
+}
+
 /**
  * Takes apart a parsed TOP body. Default shape: `{"<name>_response": {...}}`; with
  * simplify=true the root itself is the response. Errors are `{"error_response": {...}}` in both.
@@ -30,11 +60,13 @@ export function unwrapBody(method: string, body: unknown, simplify: boolean): Un
   const error = body.error_response;
   if (isRecord(error)) {
     const out: TopErrorBody = {};
-    if (error.code !== undefined) out.code = Number(error.code);
-    if (error.msg !== undefined) out.msg = String(error.msg);
-    if (error.sub_code !== undefined) out.sub_code = String(error.sub_code);
-    if (error.sub_msg !== undefined) out.sub_msg = String(error.sub_msg);
-    if (error.request_id !== undefined) out.request_id = String(error.request_id);
+    const code = gatewayCode(error.code);
+    if (code !== undefined) out.code = code;
+    else if (gatewayText(error.code)?.trim()) out.code_text = gatewayText(error.code)!.trim();
+    for (const key of ['msg', 'sub_code', 'sub_msg', 'request_id'] as const) {
+      const text = gatewayText(error[key]);
+      if (text !== undefined) out[key] = text;
+    }
     return { ok: false, error: out, request_id: out.request_id };
   }
   const wrapped = body[responseKey(method)];
@@ -76,20 +108,23 @@ function pickMessage(...values: unknown[]): string | undefined {
 function checkLevel(level: Record<string, unknown>, rules: BusinessRules | undefined): BusinessFailure | undefined {
   const message = pickMessage(level.biz_error_desc, level.result_msg, level.msg_info, level.message, level.msg, level.error_msg);
   const bizCode = level.biz_error_code;
-  const codeText = (v: unknown): string | undefined => (v === undefined || v === null || v === '' ? undefined : String(v));
+  const codeText = (v: unknown): string | undefined => (v === '' ? undefined : gatewayText(v));
   if (isFalse(level.is_success) || isFalse(level.success)) {
     return { code: codeText(bizCode) ?? codeText(level.msg_code) ?? codeText(level.result_code), message: message ?? 'The call reported failure' };
   }
   const resultCode = level.result_code;
-  if (resultCode !== undefined && resultCode !== null && resultCode !== '' && !['0', '200'].includes(String(resultCode))) {
-    return { code: String(resultCode), message: message ?? `result_code ${String(resultCode)}` };
+  const resultText = codeText(resultCode);
+  if (resultText !== undefined && !['0', '200'].includes(resultText)) {
+    return { code: resultText, message: message ?? `result_code ${resultText}` };
   }
-  if (rules?.bizErrorCodes && bizCode !== undefined && bizCode !== null && bizCode !== '') {
-    const failed = rules.bizErrorCodes === 'nonzero' ? String(bizCode) !== '0' : rules.bizErrorCodes.map(String).includes(String(bizCode));
-    if (failed) return { code: String(bizCode), message: message ?? `biz_error_code ${String(bizCode)}` };
+  const bizText = codeText(bizCode);
+  if (rules?.bizErrorCodes && bizText !== undefined) {
+    const failed = rules.bizErrorCodes === 'nonzero' ? bizText !== '0' : rules.bizErrorCodes.map(String).includes(bizText);
+    if (failed) return { code: bizText, message: message ?? `biz_error_code ${bizText}` };
   }
-  if (rules?.msgCodeSuccess && level.msg_code !== undefined && level.msg_code !== null) {
-    if (!rules.msgCodeSuccess.map(String).includes(String(level.msg_code))) return { code: String(level.msg_code), message: message ?? `msg_code ${String(level.msg_code)}` };
+  const msgCodeText = gatewayText(level.msg_code);
+  if (rules?.msgCodeSuccess && msgCodeText !== undefined) {
+    if (!rules.msgCodeSuccess.map(String).includes(msgCodeText)) return { code: msgCodeText, message: message ?? `msg_code ${msgCodeText}` };
   }
   return undefined;
 }

@@ -5,11 +5,33 @@ function pad2(n: number): string {
 }
 
 /**
+ * The epoch milliseconds of a Date from any realm (NaN for an invalid one), undefined for anything
+ * else. A Date made in a Node-RED Function node comes from its vm context, where `instanceof Date`
+ * is false; Object.prototype.toString still says "[object Date]", and Date.prototype.getTime reads
+ * the time of a Date of any realm. An object that only claims to be a Date (Symbol.toStringTag)
+ * has its own getTime asked, and is NaN without one.
+ */
+export function dateTime(value: unknown): number | undefined {
+  if (value instanceof Date) return value.getTime();
+  if (typeof value !== 'object' || value === null || Object.prototype.toString.call(value) !== '[object Date]') return undefined;
+  try {
+    return Date.prototype.getTime.call(value);
+  } catch {
+    try {
+      const time: unknown = (value as { getTime?: () => unknown }).getTime?.();
+      return typeof time === 'number' ? time : Number.NaN;
+    } catch {
+      return Number.NaN;
+    }
+  }
+}
+
+/**
  * `yyyy-MM-dd HH:mm:ss` in GMT+8 whatever the host's time zone: shift the instant by
  * eight hours and read it with the UTC getters (the local getters are the peers' bug).
  */
 export function formatGmt8(date: Date | number): string {
-  const d = new Date((typeof date === 'number' ? date : date.getTime()) + GMT8_OFFSET_MS);
+  const d = new Date((typeof date === 'number' ? date : (dateTime(date) ?? Number.NaN)) + GMT8_OFFSET_MS);
   if (Number.isNaN(d.getTime())) throw new RangeError('Invalid date');
   return `${d.getUTCFullYear()}-${pad2(d.getUTCMonth() + 1)}-${pad2(d.getUTCDate())} ${pad2(d.getUTCHours())}:${pad2(d.getUTCMinutes())}:${pad2(d.getUTCSeconds())}`;
 }

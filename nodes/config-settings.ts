@@ -1,7 +1,9 @@
 /** Settings of the tbk-config node: reading, `${ENV}` expansion, defaults, checks. */
 import { TopError } from '../lib/errors';
 import type { TopClient } from '../lib/index';
-import type { Node, NodeAPI, NodeDef } from './red-types';
+import { DEFAULT_MAX_RESPONSE_BYTES } from '../lib/transport';
+import type { Node, NodeAPI, NodeDef, NodeStatus } from './red-types';
+import { packageName } from './shared';
 
 export const DEFAULT_ENDPOINT = 'https://eco.taobao.com/router/rest';
 const SIGN_METHODS = ['md5', 'hmac', 'hmac-sha256'] as const;
@@ -21,6 +23,8 @@ export interface TbkSettings {
   targetAppKey?: string;
   simplify: boolean;
   clockOffsetMs: number;
+  /** the largest gateway answer read, raw and inflated (default 16 MiB) */
+  maxResponseBytes: number;
 }
 
 /**
@@ -37,25 +41,78 @@ export interface TbkConfigNode extends Node {
   watchLimit?(listener: (mode: LimitMode) => void): () => void;
   /** What an order sync keys its checkpoint by, and the Redis it may keep it in ('' for none). */
   syncAccount?(): { appKey: string; redisUrl: string };
+  /** The status the config node set: red with its error, blue when credentials come from TBK_* variables, else empty. */
+  configStatus?(): NodeStatus;
 }
 
-const ENV_REFERENCE = /\$\{[^}]+\}/;
+const ENV_REFERENCE = /\$\{([^}]+)\}/g;
 
 /**
- * `${VAR}` references in a string. Node-RED has already replaced a property that is exactly one
- * defined `${VAR}`; what is left (a reference inside a longer string, an undefined variable,
- * and every credential, which it never touches) is expanded here, once.
+ * The value of an environment variable as Node-RED sees it for this node: the node's group and flow
+ * env first, then the global env and the process (RED.util.getSetting, the lookup behind Node-RED's
+ * own `${VAR}` substitution); undefined when it is not set anywhere.
  */
-export function expandEnv(RED: NodeAPI, node: object, value: unknown): string {
+export function lookupEnv(RED: NodeAPI, node: object, name: string): string | undefined {
+  let value: unknown;
+  try {
+    if (typeof RED.util.getSetting === 'function') {
+      value = RED.util.getSetting(node, name);
+    } else {
+      // a runtime without getSetting: evaluateNodeProperty gives '' for a variable that is not set
+      value = RED.util.evaluateNodeProperty(`\${${name}}`, 'env', node, undefined);
+      if (value === '' && process.env[name] === undefined) value = undefined;
+    }
+  } catch {
+    value = process.env[name];
+  }
+  if (value === undefined || value === null) return undefined;
+  return typeof value === 'string' ? value : typeof value === 'object' ? JSON.stringify(value) : String(value as number | boolean);
+}
+
+/** A config field that refers to an environment variable that is not set: the config node's error. */
+export function unsetVariableError(name: string, field: string): TopError {
+  return new TopError({
+    kind: 'validation',
+    param: field,
+    message: `${name} is not set (the config node's ${field} refers to \${${name}})`,
+    messageKey: 'config.envNotSet',
+    messageArgs: { name, field },
+  });
+}
+
+/**
+ * `${VAR}` references in a string, expanded once. Node-RED has already replaced a property that is
+ * exactly one set `${VAR}`; what is left (a reference inside a longer string, a variable that is not
+ * set, and every credential, which it never touches) is expanded here. A variable that is not set
+ * is an error naming it (a validation TopError whose param is `field`), never an empty string:
+ * an endpoint `${TBK_GATEWAY}` must not quietly become the default production gateway.
+ */
+export function expandEnv(RED: NodeAPI, node: object, value: unknown, field = 'setting'): string {
   if (value === undefined || value === null) return '';
   const text = String(value);
-  if (!ENV_REFERENCE.test(text)) return text;
+  if (!text.includes('${')) return text;
+  return text.replace(ENV_REFERENCE, (_match, name: string) => {
+    const found = lookupEnv(RED, node, name);
+    if (found === undefined) throw unsetVariableError(name, field);
+    return found;
+  });
+}
+
+let configNamespace: string | undefined;
+
+/**
+ * A text of the config node in the runtime's language (its tbk-config catalogue, `__name__`
+ * placeholders filled by Node-RED's i18n), else the English `fallback`.
+ */
+export function configText(RED: NodeAPI, key: string, fallback: string, substitutions: Record<string, string | number> = {}): string {
+  configNamespace ??= `${packageName()}/tbk-config`;
   try {
-    const expanded = RED.util.evaluateNodeProperty(text, 'env', node, undefined);
-    return expanded === undefined || expanded === null ? '' : String(expanded);
+    const text = RED._?.(`${configNamespace}:tbk-config.${key}`, substitutions);
+    if (typeof text === 'string' && text !== '' && !text.endsWith(key)) return text;
   } catch {
-    return text.replace(/\$\{([^}]+)\}/g, (_match, name: string) => process.env[name] ?? '');
+    // no catalogue: English
   }
+  return fallback;
 }
 
 function numberSetting(value: unknown, fallback: number, min: number): number {
@@ -70,14 +127,33 @@ function boolSetting(value: unknown, fallback: boolean): boolean {
   return fallback;
 }
 
-/** Reads and defaults the editor properties of a tbk-config node. Pure, exported for tests. */
-export function readSettings(RED: NodeAPI, node: object, def: NodeDef): TbkSettings {
-  const str = (key: string): string => expandEnv(RED, node, def[key]).trim();
+/**
+ * Reads and defaults the editor properties of a tbk-config node. Pure, exported for tests. A
+ * `${VAR}` that is not set throws its error; given `problems`, the error is added there instead
+ * and the setting takes its default (the node then makes no calls at all).
+ */
+export function readSettings(RED: NodeAPI, node: object, def: NodeDef, problems?: TopError[]): TbkSettings {
+  const str = (key: string): string => {
+    try {
+      return expandEnv(RED, node, def[key], key).trim();
+    } catch (err) {
+      if (!problems || !(err instanceof TopError)) throw err;
+      problems.push(err);
+      return '';
+    }
+  };
   const signMethod = str('signMethod');
   const partnerId = str('partnerId');
   const targetAppKey = str('targetAppKey');
+  const endpoint = str('endpoint');
+  // an endpoint made only of variables that are set but empty would otherwise fall back to production
+  if (endpoint === '' && String(def.endpoint ?? '').trim() !== '' && !problems?.some((p) => p.param === 'endpoint')) {
+    const error = new TopError({ kind: 'validation', param: 'endpoint', message: `The config node's endpoint ${String(def.endpoint).trim()} is empty once its variables are expanded`, messageKey: 'config.endpointEmpty', messageArgs: { endpoint: String(def.endpoint).trim() } });
+    if (!problems) throw error;
+    problems.push(error);
+  }
   return {
-    endpoint: str('endpoint') || DEFAULT_ENDPOINT,
+    endpoint: endpoint || DEFAULT_ENDPOINT,
     signMethod: (SIGN_METHODS as readonly string[]).includes(signMethod) ? (signMethod as SignMethod) : 'md5',
     timeoutMs: numberSetting(str('timeout'), 15000, 1),
     retries: Math.floor(numberSetting(str('retries'), 2, 0)),
@@ -89,15 +165,19 @@ export function readSettings(RED: NodeAPI, node: object, def: NodeDef): TbkSetti
     ...(targetAppKey ? { targetAppKey } : {}),
     simplify: boolSetting(def.simplify, false),
     clockOffsetMs: numberSetting(str('clockOffset'), 0, Number.NEGATIVE_INFINITY) * 1000,
+    maxResponseBytes: Math.floor(numberSetting(str('maxResponseBytes'), DEFAULT_MAX_RESPONSE_BYTES, 1)),
   };
 }
 
 /**
- * The Redis URL of the shared rate limit (property `redisUrl`, `${ENV}` expanded), '' for none. Kept
- * out of TbkSettings: it may carry a password.
+ * The Redis URL of the shared rate limit, '' for none: the credential `redisUrl`, else (flows saved
+ * before it became a credential) the property `redisUrl`; `${ENV}` expanded. Kept out of TbkSettings:
+ * it may carry a password. `fromProperty` says the URL still sits in the flow (in plain text).
  */
-export function readRedisUrl(RED: NodeAPI, node: object, def: NodeDef): string {
-  return expandEnv(RED, node, def.redisUrl).trim();
+export function readRedisUrl(RED: NodeAPI, node: object, def: NodeDef, credential?: string): { url: string; fromProperty: boolean } {
+  if (typeof credential === 'string' && credential.trim() !== '') return { url: expandEnv(RED, node, credential, 'redisUrl').trim(), fromProperty: false };
+  const legacy = typeof def.redisUrl === 'string' ? def.redisUrl.trim() : '';
+  return { url: legacy === '' ? '' : expandEnv(RED, node, legacy, 'redisUrl').trim(), fromProperty: legacy !== '' };
 }
 
 /** host:port of a Redis URL, for status and logs (never the user or password). */

@@ -88,7 +88,7 @@ function shorten(text: string): string {
   return text.length > MAX_STATUS_TEXT ? text.slice(0, MAX_STATUS_TEXT - 1) + '…' : text;
 }
 
-function packageName(): string {
+export function packageName(): string {
   try {
     const pkg = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { name?: unknown };
     if (typeof pkg.name === 'string') return pkg.name;

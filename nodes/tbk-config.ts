@@ -2,14 +2,22 @@ import { TopError } from '../lib/errors';
 import { TopClient } from '../lib/index';
 import { DEFAULT_WINDOW_MS } from '../lib/ratelimit';
 import { createLimiterFromConfig, type RedisCallLimiter, type SharedLimitState } from '../lib/redis-limiter';
-import { expandEnv, problemWith, readRedisUrl, readSettings, redisHostPort, withoutRedisCredentials, type LimitMode, type TbkConfigNode, type TbkSettings } from './config-settings';
-import type { NodeAPI, NodeDef } from './red-types';
+import { configText, expandEnv, lookupEnv, problemWith, readRedisUrl, readSettings, redisHostPort, withoutRedisCredentials, type LimitMode, type TbkConfigNode, type TbkSettings } from './config-settings';
+import type { NodeAPI, NodeDef, NodeStatus } from './red-types';
 
 interface Credentials {
   appKey?: string;
   appSecret?: string;
   session?: string;
+  redisUrl?: string;
 }
+
+/** A copy for one caller: the config's error is thrown to every call, which may add its method. */
+function copyOf(error: TopError): TopError {
+  return new TopError({ ...error.toJSON(), ...(error.messageKey ? { messageKey: error.messageKey } : {}), ...(error.messageArgs ? { messageArgs: error.messageArgs } : {}) });
+}
+
+const MAX_STATUS_TEXT = 40;
 
 /**
  * How long a call may hold its entry in the shared limit before it stops counting (what a runtime
@@ -23,14 +31,37 @@ export = function (RED: NodeAPI): void {
   function TbkConfig(this: TbkConfigNode, def: NodeDef): void {
     RED.nodes.createNode(this, def);
     const credentials: Credentials = this.credentials ?? {};
-    const settings = readSettings(RED, this, def);
-    // an empty credential falls back to TBK_APP_KEY / TBK_APP_SECRET / TBK_SESSION, so that
-    // example flows (which never carry credentials) run as imported
-    const credential = (value: string | undefined, envName: string): string => expandEnv(RED, this, value).trim() || (process.env[envName] ?? '').trim();
-    const appKey = credential(credentials.appKey, 'TBK_APP_KEY');
-    const appSecret = credential(credentials.appSecret, 'TBK_APP_SECRET');
-    const session = credential(credentials.session, 'TBK_SESSION');
-    const redisUrl = readRedisUrl(RED, this, def);
+    // a ${VAR} that is not set is an error of this node: every call fails with it, nothing falls back
+    const problems: TopError[] = [];
+    const settings = readSettings(RED, this, def, problems);
+    // a credential left empty falls back to TBK_APP_KEY / TBK_APP_SECRET / TBK_SESSION, so that
+    // example flows (which never carry credentials) run as imported; a filled one never does
+    const fromEnvironment: string[] = [];
+    const credential = (value: string | undefined, field: string, envName: string): string => {
+      const raw = typeof value === 'string' ? value : '';
+      if (raw.trim() !== '') {
+        try {
+          return expandEnv(RED, this, raw, field).trim();
+        } catch (err) {
+          problems.push(err as TopError);
+          return '';
+        }
+      }
+      const fallback = (lookupEnv(RED, this, envName) ?? '').trim();
+      if (fallback !== '') fromEnvironment.push(envName);
+      return fallback;
+    };
+    const appKey = credential(credentials.appKey, 'appKey', 'TBK_APP_KEY');
+    const appSecret = credential(credentials.appSecret, 'appSecret', 'TBK_APP_SECRET');
+    const session = credential(credentials.session, 'session', 'TBK_SESSION');
+    let redisUrl = '';
+    try {
+      const found = readRedisUrl(RED, this, def, credentials.redisUrl);
+      redisUrl = found.url;
+      if (found.fromProperty) this.warn(configText(RED, 'log.redisUrlInFlow', 'the Redis URL is stored in the flow (flows.json) in plain text: open this config node and save it to move it into its encrypted credentials'));
+    } catch (err) {
+      problems.push(err as TopError);
+    }
     this.settings = settings;
 
     let limitMode: LimitMode = 'local';
@@ -54,7 +85,7 @@ export = function (RED: NodeAPI): void {
 
     let client: TopClient | undefined;
     let limiter: RedisCallLimiter | undefined;
-    let problem: TopError | undefined = problemWith(appKey, appSecret);
+    let problem: TopError | undefined = problems[0] ?? problemWith(appKey, appSecret);
     if (!problem) {
       try {
         if (redisUrl && Math.floor(settings.rateLimit) < 1) {
@@ -77,6 +108,7 @@ export = function (RED: NodeAPI): void {
           ...(settings.targetAppKey ? { targetAppKey: settings.targetAppKey } : {}),
           simplify: settings.simplify,
           clockOffsetMs: settings.clockOffsetMs,
+          maxResponseBytes: settings.maxResponseBytes,
           ...(session ? { session } : {}),
         });
       } catch (err) {
@@ -87,11 +119,26 @@ export = function (RED: NodeAPI): void {
         limitMode = 'local';
       }
     }
-    if (problem) this.error(problem.message);
+    // the editor draws no status for a config node: the runtime still publishes it, configStatus() reads
+    // it, and the nodes using it show a problem as every call fails with it
+    let status: NodeStatus = {};
+    if (problem) {
+      // one line, naming every variable that is not set: fixing one does not reveal the next
+      this.error(problems.length > 1 ? problems.map((p) => p.message).join('; ') : problem.message);
+      const unset = problem.messageKey === 'config.envNotSet' ? String(problem.messageArgs?.name) : undefined;
+      const text = unset !== undefined ? configText(RED, 'status.envNotSet', `${unset} is not set`, { name: unset }) : problem.message;
+      status = { fill: 'red', shape: 'ring', text: text.length > MAX_STATUS_TEXT ? text.slice(0, MAX_STATUS_TEXT - 1) + '…' : text };
+    } else if (fromEnvironment.length > 0) {
+      const names = fromEnvironment.join(', ');
+      this.log(configText(RED, 'log.envFallback', `empty credential fields: using the environment variables ${names}`, { names }));
+      status = { fill: 'blue', shape: 'ring', text: configText(RED, 'status.envFallback', `from env: ${names}`, { names }) };
+    }
+    this.status(status);
+    this.configStatus = (): NodeStatus => ({ ...status });
 
     this.getClient = (): TopClient => {
       if (closed) throw new TopError({ kind: 'aborted', message: 'config node closed' });
-      if (!client) throw problem ?? new TopError({ kind: 'validation', param: 'config', message: 'config node has no client' });
+      if (!client) throw problem ? copyOf(problem) : new TopError({ kind: 'validation', param: 'config', message: 'config node has no client' });
       return client;
     };
 
@@ -118,6 +165,6 @@ export = function (RED: NodeAPI): void {
     });
   }
   RED.nodes.registerType('tbk-config', TbkConfig, {
-    credentials: { appKey: { type: 'text' }, appSecret: { type: 'password' }, session: { type: 'password' } },
+    credentials: { appKey: { type: 'text' }, appSecret: { type: 'password' }, session: { type: 'password' }, redisUrl: { type: 'password' } },
   });
 };

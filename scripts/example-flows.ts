@@ -546,15 +546,16 @@ function batchConvert(): TaskExample {
 function sharedLimit(): TaskExample {
   const file = '10-shared-rate-limit.json';
   const b = new FlowBuilder(file, '10 多实例共享限流 Shared rate limit', '');
-  b.config('cfg', 'tbk-config', { ...sandboxConfig(CONFIG_NAME), rateLimit: 20, redisUrl: '${TBK_REDIS_URL}' });
+  // no Redis URL as imported: it is a credential, and a ${TBK_REDIS_URL} without the variable would be an error
+  b.config('cfg', 'tbk-config', { ...sandboxConfig(CONFIG_NAME), rateLimit: 20 });
   b.add(
     'about',
     'comment',
     comment(
       '10 多个 Node-RED 实例共享一个限流 / One rate limit shared by several Node-RED instances (Redis)',
       info(
-        `同一个阿里妈妈账号约 40 次/秒，多个 Node-RED 实例（或多个配置节点）使用同一个 App Key 时，每个实例各自限流是不够的。配置节点的 redisUrl 设为 \${TBK_REDIS_URL}：在每个实例的环境中设置 TBK_REDIS_URL=redis://127.0.0.1:6379/0（同一个 Redis），它们就共同遵守配置节点的每秒次数（本例 20 次/秒，按 App Key 计数）。\n\n不设置 TBK_REDIS_URL 时使用本地限流。Redis 不可达时自动回退到本地限流，使用该配置的节点状态显示“local limit: Redis unreachable”，Redis 恢复后回到共享限流。\n\n点击 inject：function 节点一次发出 100 条消息，商品详情节点排队发送，不会丢弃任何消息；调试侧栏显示全部完成时的统计。`,
-        `An Alimama account gets about 40 calls/s; when several Node-RED instances (or config nodes) use the same App Key, a per-instance limit is not enough. The config node's redisUrl is \${TBK_REDIS_URL}: give every instance TBK_REDIS_URL=redis://127.0.0.1:6379/0 (the same Redis) and together they keep the config node's calls per second (20 here, counted per App Key).\n\nWithout TBK_REDIS_URL the limit is local. If Redis is unreachable the config falls back to the local limit, the nodes using it show "local limit: Redis unreachable", and the shared limit returns with Redis.\n\nClick the inject: a function node sends 100 messages at once, the item details node queues them and drops none; the Debug sidebar shows the count when all are done.`,
+        `同一个阿里妈妈账号约 40 次/秒，多个 Node-RED 实例（或多个配置节点）使用同一个 App Key 时，每个实例各自限流是不够的。在配置节点的“共享限速（Redis）”（一项凭据）中填写 \${TBK_REDIS_URL}，并在每个实例的环境中设置 TBK_REDIS_URL=redis://127.0.0.1:6379/0（同一个 Redis），它们就共同遵守配置节点的每秒次数（本例 20 次/秒，按 App Key 计数）。\n\n导入时该字段为空：限流只在本 Node-RED 内（20 次/秒）。填写 \${TBK_REDIS_URL} 而未设置该变量时，配置节点报错“TBK_REDIS_URL is not set”，每次调用都失败，不会悄悄改用本地限流。Redis 不可达时自动回退到本地限流，使用该配置的节点状态显示“local limit: Redis unreachable”，Redis 恢复后回到共享限流。\n\n点击 inject：function 节点一次发出 100 条消息，商品详情节点排队发送，不会丢弃任何消息；调试侧栏显示全部完成时的统计。`,
+        `An Alimama account gets about 40 calls/s; when several Node-RED instances (or config nodes) use the same App Key, a per-instance limit is not enough. Enter \${TBK_REDIS_URL} in the config node's "Shared limit (Redis)" (a credential) and give every instance TBK_REDIS_URL=redis://127.0.0.1:6379/0 (the same Redis): together they keep the config node's calls per second (20 here, counted per App Key).\n\nAs imported the field is empty: the limit is this Node-RED's own (20 calls/s). With \${TBK_REDIS_URL} entered and the variable not set, the config node reports "TBK_REDIS_URL is not set" and every call fails, rather than quietly limiting locally. If Redis is unreachable the config falls back to the local limit, the nodes using it show "local limit: Redis unreachable", and the shared limit returns with Redis.\n\nClick the inject: a function node sends 100 messages at once, the item details node queues them and drops none; the Debug sidebar shows the count when all are done.`,
       ),
     ),
     260,

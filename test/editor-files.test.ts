@@ -57,7 +57,7 @@ function i18nKeys(html: string): string[] {
 }
 
 /** Runs a node set's definition scripts against a stub RED; returns the registered definitions. */
-function loadDefinitions(html: string, window: Record<string, unknown> = {}): { defs: Record<string, any>; order: string[] } {
+function loadDefinitions(html: string, window: Record<string, unknown> = {}, globals: Record<string, unknown> = {}): { defs: Record<string, any>; order: string[] } {
   const defs: Record<string, any> = {};
   const order: string[] = [];
   const RED = {
@@ -69,7 +69,7 @@ function loadDefinitions(html: string, window: Record<string, unknown> = {}): { 
       },
     },
   };
-  const context = vm.createContext({ RED, window, console: { warn() {}, log() {} } });
+  const context = vm.createContext({ RED, window, console: { warn() {}, log() {} }, ...globals });
   for (const tag of scripts(html)) {
     if (attr(tag, 'type') === 'text/javascript' && attr(tag, 'src') === undefined) vm.runInContext(tag.body, context, { timeout: 2000 });
   }
@@ -417,9 +417,14 @@ describe('hand-written editors (tbk-config, tbk-api)', function () {
       targetAppKey: '',
       simplify: false,
       clockOffset: 0,
+      maxResponseBytes: 16777216,
       redisUrl: '',
     });
-    assert.deepEqual(plain(def.credentials), { appKey: { type: 'text' }, appSecret: { type: 'password' }, session: { type: 'password' } });
+    assert.deepEqual(plain(def.credentials), { appKey: { type: 'text' }, appSecret: { type: 'password' }, session: { type: 'password' }, redisUrl: { type: 'password' } });
+    assert.equal(def.defaults.maxResponseBytes.validate('1048576'), true);
+    assert.equal(def.defaults.maxResponseBytes.validate('${TBK_MAX_ANSWER}'), true);
+    assert.equal(def.defaults.maxResponseBytes.validate('16 MiB'), false);
+    assert.equal(def.defaults.maxResponseBytes.validate('0'), false);
     const timeout = def.defaults.timeout.validate;
     assert.equal(timeout('15000'), true);
     assert.equal(timeout('${TBK_TIMEOUT}'), true);
@@ -435,6 +440,62 @@ describe('hand-written editors (tbk-config, tbk-api)', function () {
     const html = readFileSync(join(nodesDir, 'tbk-config.html'), 'utf8');
     assert.match(html, /<input type="password" id="node-config-input-appSecret"/);
     assert.match(html, /<input type="password" id="node-config-input-session"/);
+    // the Redis URL's field is bound to the credential by oneditprepare/oneditsave, never to the legacy property
+    assert.match(html, /<input type="password" id="tbk-config-input-redis"/);
+    assert.doesNotMatch(html, /id="node-config-input-redisUrl"/);
+  });
+
+  it('tbk-config: the Redis URL field edits the credential, and saving moves a URL left in the flow into it', function () {
+    /** A jQuery of one field per id: val, on, toggleClass; whatever else oneditprepare asks is inert. */
+    const fields = new Map<string, { value: string; error: boolean }>();
+    const $ = (selector: string): unknown => {
+      const field = fields.get(selector) ?? { value: '', error: false };
+      fields.set(selector, field);
+      const el: Record<string, unknown> = {
+        val: (value?: string) => (value === undefined ? field.value : ((field.value = value), el)),
+        on: () => el,
+        toggleClass: (_name: string, on: boolean) => ((field.error = on), el),
+        find: () => ({ filter: () => ({ length: 0 }) }),
+        trigger: () => el,
+      };
+      return el;
+    };
+    const { defs } = loadDefinitions(readFileSync(join(nodesDir, 'tbk-config.html'), 'utf8'), {}, { $ });
+    const def = defs['tbk-config'];
+    const redis = (): { value: string; error: boolean } => fields.get('#tbk-config-input-redis')!;
+
+    // a flow of an earlier version: the URL is a property; the dialog shows it, saving moves it
+    const legacy: Record<string, any> = { redisUrl: 'redis://u:pw-1@10.0.0.5:6379/0', credentials: { has_appSecret: true } };
+    def.oneditprepare.call(legacy);
+    assert.equal(redis().value, 'redis://u:pw-1@10.0.0.5:6379/0');
+    def.oneditsave.call(legacy);
+    assert.equal(legacy.redisUrl, '', 'nothing of it stays in the flow');
+    assert.equal(legacy.credentials.redisUrl, 'redis://u:pw-1@10.0.0.5:6379/0');
+    assert.equal(legacy.credentials.has_redisUrl, true);
+
+    // a stored credential is shown as Node-RED shows a password it keeps, and left alone on save
+    const stored: Record<string, any> = { redisUrl: '', credentials: { has_redisUrl: true } };
+    def.oneditprepare.call(stored);
+    assert.equal(redis().value, '__PWRD__');
+    assert.equal(redis().error, false);
+    def.oneditsave.call(stored);
+    assert.deepEqual(stored.credentials, { has_redisUrl: true });
+
+    // the credential wins over a leftover property, and clearing the field removes it
+    const both: Record<string, any> = { redisUrl: 'redis://old:6379', credentials: { has_redisUrl: true } };
+    def.oneditprepare.call(both);
+    assert.equal(redis().value, '__PWRD__');
+    redis().value = '';
+    def.oneditsave.call(both);
+    assert.deepEqual([both.redisUrl, both.credentials.redisUrl, both.credentials.has_redisUrl], ['', '', false]);
+
+    // ${ENV} works; nonsense is flagged
+    const fresh: Record<string, any> = { credentials: {} };
+    def.oneditprepare.call(fresh);
+    assert.equal(redis().value, '');
+    for (const [value, valid] of [['${TBK_REDIS_URL}', true], ['rediss://:${PW}@host:6380/1', true], ['http://host', false]] as const) {
+      assert.equal(def.defaults.redisUrl.validate(value), valid, value);
+    }
   });
 
   it('tbk-api: defaults, two outputs, method check', function () {

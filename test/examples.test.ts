@@ -25,6 +25,7 @@ import providerSet = require('../nodes/tbk-provider');
 import commonSet = require('../nodes/tbk-common');
 import { maxInAnyWindow } from './support/assertions';
 import { SandboxProcess } from './support/sandbox-process';
+import { freePort } from './support/redis';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 import otherSet = require('../nodes/tbk-other');
 
@@ -246,11 +247,11 @@ describe('example flows', function () {
       await stopRuntime();
     });
 
-    async function load(flow: FlowNode[]): Promise<void> {
+    async function load(flow: FlowNode[], credentials: Record<string, Record<string, string>> = {}): Promise<void> {
       const types = new Set(flow.map((n) => n.type));
       const coreModules = Object.entries(CORE_NODES).filter(([type]) => types.has(type)).map(([, module]) => module);
       if (types.has('http in') || types.has('http response')) coreModules.push(httpIn);
-      await helper.load([...TBK_NODES, ...coreModules], flow);
+      await helper.load([...TBK_NODES, ...coreModules], flow, credentials);
     }
 
     const node = (id: string): TestNode => helper.getNode(id);
@@ -445,7 +446,7 @@ describe('example flows', function () {
       assert.equal(sandbox.stats().batchRequests, 2);
     });
 
-    it('10: 100 messages through the rate limit (local when TBK_REDIS_URL is unset), none dropped', async function () {
+    it('10: 100 messages through the rate limit (local, as imported), none dropped', async function () {
       this.timeout(30_000);
       delete process.env.TBK_REDIS_URL;
       // the gateway in a process of its own stamps arrivals as a remote one would (see SandboxProcess)
@@ -461,6 +462,35 @@ describe('example flows', function () {
       assert.equal(stats.totalCalls, 100);
       assert.ok(maxInAnyWindow(stats.callStarts) <= 20, `at most 20 calls in any second (${maxInAnyWindow(stats.callStarts)})`);
       await gateway.close();
+    });
+
+    it('10, with ${TBK_REDIS_URL} entered as its info says: the limit is set up from the variable (here a Redis nobody answers: the local fallback); without the variable every call fails', async function () {
+      this.timeout(30_000);
+      const flow = forSandbox(readFlow('10-shared-rate-limit.json'), sandbox, workDir);
+      const config = flow.find((n) => n.type === 'tbk-config')!;
+      const shown = probeDebug(flow, byName(flow, 'debug', '100 条完成 all 100 done'));
+      const redisPort = await freePort();
+      process.env.TBK_REDIS_URL = `redis://127.0.0.1:${redisPort}/0`;
+      try {
+        await load(flow, { [config.id]: { redisUrl: '${TBK_REDIS_URL}' } });
+        const done = new Collector(node(shown));
+        fire(byName(flow, 'inject', '100 条消息 100 messages').id);
+        const [msg] = await done.waitFor(1, 20_000);
+        assert.deepEqual({ ...msg!.payload }, { messages: 100, failed: 0 });
+        assert.ok(maxInAnyWindow(sandbox.stats().callStarts) <= 20, 'at most 20 calls in any second');
+        const logged = ((helper as any).log().args as unknown[][]).map((a) => String((a[0] as { msg?: unknown }).msg));
+        assert.ok(logged.some((line) => new RegExp(`rate limit is local .*Redis 127\\.0\\.0\\.1:${redisPort}`).test(line)), 'the config node tried that Redis');
+      } finally {
+        delete process.env.TBK_REDIS_URL;
+      }
+      await helper.unload();
+      sandbox.resetStats();
+      await load(flow, { [config.id]: { redisUrl: '${TBK_REDIS_URL}' } });
+      const done = new Collector(node(shown));
+      fire(byName(flow, 'inject', '100 条消息 100 messages').id);
+      const [msg] = await done.waitFor(1, 20_000);
+      assert.deepEqual({ ...msg!.payload }, { messages: 100, failed: 100 });
+      assert.equal(sandbox.stats().totalCalls, 0);
     });
 
     it('a msg.payload object built in a Function node is taken as parameters', async function () {

@@ -104,14 +104,14 @@ describe('tbk-config shared rate limit (Redis)', function () {
       const redisUrl = `redis://tbkuser:${PASSWORD}@127.0.0.1:${port}/0`;
       const flow = [
         { id: 'f1', type: 'tab' },
-        { id: 'cfg', type: 'tbk-config', z: 'f1', endpoint: sandbox.url, timeout: 5000, retries: 0, rateLimit: 5, concurrency: 2, redisUrl },
+        { id: 'cfg', type: 'tbk-config', z: 'f1', endpoint: sandbox.url, timeout: 5000, retries: 0, rateLimit: 5, concurrency: 2 },
         { id: 'm', type: 'tbk-item-info-get', z: 'f1', x: 0, y: 0, config: 'cfg', version: 1, params: {}, errorMode: 'output', wires: [['ok'], ['err']] },
         { id: 'sync', type: 'tbk-order-sync', z: 'f1', x: 0, y: 0, config: 'cfg', interval: 0, wires: [[], []] },
         { id: 'ok', type: 'helper', z: 'f1', x: 0, y: 0 },
         { id: 'err', type: 'helper', z: 'f1', x: 0, y: 0 },
       ];
       sandbox.resetStats();
-      await helper.load([configNode, commonSet, orderSyncNode], flow, { cfg: { appKey: DEFAULT_APP.appKey, appSecret: DEFAULT_APP.appSecret } });
+      await helper.load([configNode, commonSet, orderSyncNode], flow, { cfg: { appKey: DEFAULT_APP.appKey, appSecret: DEFAULT_APP.appSecret, redisUrl } });
       const syncStatuses: NodeStatus[] = [];
       const syncNode = helper.getNode('sync');
       const showSyncStatus = syncNode.status as (status: NodeStatus) => void;

@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { Agent, FormData } from 'undici';
-import { post } from '../lib/transport';
+import { TopError } from '../lib/errors';
+import { formatByteSize, post } from '../lib/transport';
 
 describe('transport (undici dispatch)', function () {
   let server: Server;
@@ -79,5 +81,55 @@ describe('transport (undici dispatch)', function () {
     await new Promise<void>((resolve) => closed.close(() => resolve()));
     await assert.rejects(post(agent, `http://127.0.0.1:${port}/router/rest`, 'k=v', {}), (err: { code?: string }) => err.code === 'ECONNREFUSED');
     await assert.rejects(post(agent, url, 'k=v', { 'bad header\n': 'x' }));
+  });
+
+  it('inflates gzip, x-gzip, deflate, br and stacked codings as the chunks arrive; passes unknown codings through', async function () {
+    const text = JSON.stringify({ ok: '女装'.repeat(5000) });
+    const cases: Array<[string, Buffer]> = [
+      ['gzip', gzipSync(text)],
+      ['x-gzip', gzipSync(text)],
+      ['deflate', deflateSync(text)],
+      ['br', brotliCompressSync(text)],
+      ['deflate, gzip', gzipSync(deflateSync(text))],
+      ['identity', Buffer.from(text)],
+      ['utf-8', Buffer.from(text)],
+    ];
+    for (const [encoding, body] of cases) {
+      handle = (_req, res) => {
+        res.writeHead(200, { 'content-encoding': encoding });
+        res.write(body.subarray(0, 10));
+        setTimeout(() => res.end(body.subarray(10)), 5);
+      };
+      const answer = await post(agent, url, 'k=v', {});
+      assert.equal(answer.body.toString('utf8'), text, encoding);
+    }
+  });
+
+  it('rejects an answer over maxBytes, raw or inflated, with a non-retryable transport TopError', async function () {
+    handle = (_req, res) => res.end(Buffer.alloc(5000, 0x20));
+    await assert.rejects(post(agent, url, 'k=v', {}, { maxBytes: 4999 }), (err: TopError) => err instanceof TopError && err.kind === 'transport' && !err.retryable && /answer larger than 4999 bytes from/.test(err.message));
+    assert.equal((await post(agent, url, 'k=v', {}, { maxBytes: 5000 })).body.length, 5000);
+    handle = (_req, res) => {
+      res.writeHead(200, { 'content-encoding': 'gzip' });
+      res.end(gzipSync(Buffer.alloc(3 * 1024 * 1024)));
+    };
+    await assert.rejects(post(agent, url, 'k=v', {}, { maxBytes: 2 * 1024 * 1024 }), /answer larger than 2 MiB once inflated \(gzip\)/);
+  });
+
+  it('stops inflating when the signal aborts', async function () {
+    handle = (_req, res) => {
+      res.writeHead(200, { 'content-encoding': 'gzip' });
+      res.write(gzipSync('{"a":1}').subarray(0, 12)); // and the rest never comes
+    };
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(new Error('time is up')), 30);
+    await assert.rejects(post(agent, url, 'k=v', {}, { signal: controller.signal }), /time is up/);
+  });
+
+  it('formats byte sizes as a user sets them', function () {
+    assert.equal(formatByteSize(16 * 1024 * 1024), '16 MiB');
+    assert.equal(formatByteSize(64 * 1024), '64 KiB');
+    assert.equal(formatByteSize(1000), '1000 bytes');
+    assert.equal(formatByteSize(1536 * 1024 + 1), '1.5 MiB');
   });
 });

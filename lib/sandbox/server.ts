@@ -3,6 +3,7 @@
  * and injected faults. Used by the tests, the examples, `npm start` and the benchmarks.
  */
 import { installLiveOrderBook, type LiveOrderBookOptions } from './order-book';
+import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { gzipSync } from 'node:zlib';
@@ -69,6 +70,12 @@ export interface SandboxOptions {
    * the host's simulates a host whose clock is off.
    */
   clock?: () => number;
+  /**
+   * a token the control endpoints (/__sandbox/...) require, as `Authorization: Bearer <token>` or
+   * `X-Sandbox-Token: <token>`; default none (they still answer only loopback requests whose Host
+   * is a loopback name and that carry no foreign Origin)
+   */
+  controlToken?: string;
 }
 
 export interface SandboxStats {
@@ -227,8 +234,52 @@ function isLoopback(address: string | undefined): boolean {
   return address === '127.0.0.1' || address === '::1' || address === '::ffff:127.0.0.1';
 }
 
+/** localhost, 127.x.x.x or [::1], with or without a port: what a Host header names when no DNS answer was involved. */
+function isLoopbackHostHeader(host: string | undefined): boolean {
+  if (!host) return false;
+  const match = /^(\[[^\]]+\]|[^:]+)(?::(\d{1,5}))?$/.exec(host.trim().toLowerCase());
+  if (!match) return false;
+  const name = match[1]!;
+  return name === 'localhost' || name === '[::1]' || /^127(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/.test(name);
+}
+
+/**
+ * Why a control request is refused, or undefined. A page a browser shows can make the browser
+ * send requests to 127.0.0.1: through a DNS name rebound to 127.0.0.1 its Host header is that
+ * name; as a cross-origin form or fetch it carries the page's Origin. Either reads recorded
+ * signatures and parameters or changes faults. Only the sandbox's own origin is not foreign.
+ */
+function controlRefusal(req: IncomingMessage, ownPort: number, token: string | undefined): { status: number; error: string } | undefined {
+  if (!isLoopback(req.socket.remoteAddress)) return { status: 403, error: 'loopback only' };
+  if (!isLoopbackHostHeader(req.headers.host)) return { status: 403, error: 'the Host header must name a loopback address (localhost, 127.0.0.1, [::1])' };
+  const origin = req.headers.origin;
+  if (origin !== undefined) {
+    let own: boolean;
+    try {
+      const url = new URL(origin);
+      own = url.protocol === 'http:' && isLoopbackHostHeader(url.host) && Number(url.port || 80) === ownPort;
+    } catch {
+      own = false;
+    }
+    if (!own) return { status: 403, error: 'cross-origin requests are refused' };
+  }
+  if (token !== undefined && !carriesToken(req, token)) return { status: 401, error: 'this sandbox requires its control token (Authorization: Bearer <token> or X-Sandbox-Token)' };
+  return undefined;
+}
+
+function carriesToken(req: IncomingMessage, token: string): boolean {
+  const header = req.headers['x-sandbox-token'];
+  const bearer = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '')?.[1];
+  const given = bearer ?? (typeof header === 'string' ? header : undefined);
+  if (given === undefined) return false;
+  const a = Buffer.from(given);
+  const b = Buffer.from(token);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
   const host = loopbackHost(options.host);
+  const controlToken = options.controlToken === undefined || options.controlToken === '' ? undefined : options.controlToken;
   const appList = options.apps ?? [DEFAULT_APP];
   const apps = new Map<string, SandboxApp>();
   for (const app of appList) apps.set(app.appKey, { ...app, faults: app.faults?.map(checkFaultRule) });
@@ -555,7 +606,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
 
   async function handleControl(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     const reply = (status: number, body: unknown): void => send(req, res, status, 'application/json;charset=UTF-8', JSON.stringify(body));
-    if (!isLoopback(req.socket.remoteAddress)) return reply(403, { error: 'loopback only' });
+    const refusal = controlRefusal(req, sandbox.port, controlToken);
+    if (refusal) {
+      req.resume();
+      return reply(refusal.status, { error: refusal.error });
+    }
     const route = `${req.method} ${url.pathname}`;
     try {
       switch (route) {

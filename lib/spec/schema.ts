@@ -2,7 +2,7 @@ import { isPlainObject } from '../objects';
 import { z } from 'zod';
 import { isFileParam } from '../encode';
 import { TopError } from '../errors';
-import { parseGmt8 } from '../time';
+import { dateTime, parseGmt8 } from '../time';
 import type { MethodSpec, ParamSpec } from './types';
 
 /**
@@ -53,7 +53,7 @@ function show(value: unknown): string {
       default:
         if (value === null) return 'null';
         if (Array.isArray(value)) return 'an array';
-        if (value instanceof Date) return 'a Date';
+        if (dateTime(value) !== undefined) return 'a Date';
         return 'an object';
     }
   } catch {
@@ -158,7 +158,8 @@ function booleanCheck(): Check {
 
 function dateCheck(): Check {
   return (value) => {
-    if (value instanceof Date) return Number.isNaN(value.getTime()) ? fail('must be a valid date, got an invalid Date') : ok(value);
+    const time = dateTime(value);
+    if (time !== undefined) return Number.isNaN(time) ? fail('must be a valid date, got an invalid Date') : ok(value);
     if (typeof value === 'number') {
       if (!Number.isFinite(value)) return fail(`must be a date, got ${show(value)}`);
       const date = new Date(value);

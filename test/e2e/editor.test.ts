@@ -11,6 +11,7 @@ import type { Browser, Page } from 'playwright-core';
 import { DEFAULT_APP, startSandbox, type Sandbox } from '../../lib/sandbox/index';
 import { loadSpecs, type MethodSpec, type Role } from '../../lib/spec/index';
 import { REPO_ROOT } from '../support/paths';
+import { freePort } from '../support/redis';
 import { closeQuietly, launchBrowser, openEditor, PACKAGE_NAME, PageProblems, SCREENSHOT_DIR, startNodeRed, type Editor, type NodeRed } from './support';
 
 // Browser-side globals, used only inside page.evaluate / waitForFunction callbacks (serialised to the page).
@@ -340,6 +341,59 @@ describe('editor in headless Chromium (e2e)', function () {
   );
 
   check(
+    'moves a Redis URL that an earlier version left in flows.json into the credentials when the config dialog is saved',
+    async (page) => {
+      assert.ok(nodeRed && sandbox);
+      const password = `redis-pw-${randomBytes(8).toString('hex')}`;
+      const redisPort = await freePort();
+      const legacyUrl = `redis://tbk:${password}@127.0.0.1:${redisPort}/0`;
+      const tab: string = await page.evaluate(() => RED.workspaces.active());
+      // the config node as 0.1 saved it: the URL a plain property
+      await page.evaluate(
+        ([z, endpoint, url]) =>
+          RED.view.importNodes(
+            [
+              { id: 'e2e-redis-config', type: 'tbk-config', name: 'legacy redis', endpoint, signMethod: 'md5', rateLimit: 5, redisUrl: url },
+              { id: 'e2e-redis-api', type: 'tbk-api', z, name: 'e2e redis', x: 150, y: 200, config: 'e2e-redis-config', method: 'taobao.tbk.item.info.get', wires: [[], []] },
+            ],
+            { generateIds: false, addFlow: false, touchImport: true },
+          ),
+        [tab, sandbox.url, legacyUrl] as const,
+      );
+      await dropImported(page);
+      await deploy(page);
+      assert.ok(readFileSync(nodeRed.flowFile, 'utf8').includes(password), 'the starting point: the URL is in flows.json');
+      await waitForLog(nodeRed, /stored in the flow \(flows\.json\) in plain text/, 'the runtime warns about the URL in the flow');
+
+      await page.evaluate(() => RED.editor.editConfig('', 'tbk-config', 'e2e-redis-config'));
+      await page.waitForFunction(() => $('#node-config-dialog-ok').is(':visible') && $('#tbk-config-input-redis').is(':visible'), undefined, { timeout: 15_000 });
+      assert.equal(await page.evaluate(() => $('#tbk-config-input-redis').val()), legacyUrl, 'the dialog shows the URL of the flow');
+      assert.equal(await page.evaluate(() => $('#tbk-config-input-redis').attr('type')), 'password');
+      await page.click('#node-config-dialog-ok');
+      await page.waitForSelector('#tbk-config-input-redis', { state: 'detached' });
+      const logMark = nodeRed.log().length;
+      await deploy(page);
+
+      const flowsText = readFileSync(nodeRed.flowFile, 'utf8');
+      assert.ok(!flowsText.includes(password), 'the password left flows.json');
+      const config = (JSON.parse(flowsText) as Array<Record<string, unknown>>).find((n) => n.id === 'e2e-redis-config');
+      assert.ok(config && !config.redisUrl, `no redisUrl property left: ${JSON.stringify(config)}`);
+      assert.ok(!readFileSync(nodeRed.credentialsFile, 'utf8').includes(password), 'flows_cred.json is encrypted');
+      const apiText = await (await fetch(new URL('flows', nodeRed.url), { headers: { 'Node-RED-API-Version': 'v2' } })).text();
+      assert.ok(!apiText.includes(password), 'GET /flows does not return it');
+      const editorCredentials = (await (await fetch(new URL('credentials/tbk-config/e2e-redis-config', nodeRed.url))).json()) as Record<string, unknown>;
+      assert.equal(editorCredentials.has_redisUrl, true, 'the credential is stored');
+      assert.ok(!JSON.stringify(editorCredentials).includes(password), 'and not sent back to the editor');
+      // the redeployed config node reads it from the credentials: it tries that Redis, without the flow warning
+      await waitForLog(nodeRed, new RegExp(`Redis 127\\.0\\.0\\.1:${redisPort}`), 'the runtime uses the Redis URL of the credentials', logMark);
+      assert.doesNotMatch(nodeRed.log().slice(logMark), /stored in the flow/);
+      assert.ok(!nodeRed.log().includes(password), 'the password is never logged');
+      await removeNodes(page, ['e2e-redis-api', 'e2e-redis-config']);
+    },
+    90_000,
+  );
+
+  check(
     `imports the example ${EXAMPLE_FILE} from the examples library, deploys it and shows the answers in the debug sidebar`,
     async (page) => {
       assert.ok(sandbox);
@@ -516,6 +570,15 @@ describe('editor in headless Chromium (e2e)', function () {
       RED.nodes.dirty(true);
       RED.view.redraw(true);
     });
+  }
+
+  /** Waits until Node-RED printed a line matching `pattern` (after `from` characters of its output). */
+  async function waitForLog(red: NodeRed, pattern: RegExp, what: string, from = 0): Promise<void> {
+    for (let i = 0; i < 200; i++) {
+      if (pattern.test(red.log().slice(from))) return;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    assert.fail(`${what}: no ${pattern} in the Node-RED log`);
   }
 
   async function deploy(page: Page): Promise<void> {

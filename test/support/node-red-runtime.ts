@@ -38,12 +38,12 @@ async function main(): Promise<void> {
   await new Promise<void>((resolve, reject) => helper.startServer((err) => (err ? reject(err as Error) : resolve())));
   const flow = [
     { id: 'f1', type: 'tab' },
-    { id: 'cfg', type: 'tbk-config', z: 'f1', endpoint: job.endpoint, timeout: 10_000, retries: 0, rateLimit: job.rateLimit, concurrency: job.concurrency, redisUrl: job.redisUrl },
+    { id: 'cfg', type: 'tbk-config', z: 'f1', endpoint: job.endpoint, timeout: 10_000, retries: 0, rateLimit: job.rateLimit, concurrency: job.concurrency },
     { id: 'm', type: 'tbk-item-info-get', z: 'f1', x: 0, y: 0, config: 'cfg', version: 1, params: {}, errorMode: 'output', wires: [['ok'], ['err']] },
     { id: 'ok', type: 'helper', z: 'f1', x: 0, y: 0 },
     { id: 'err', type: 'helper', z: 'f1', x: 0, y: 0 },
   ];
-  await helper.load([configNode, commonSet], flow, { cfg: { appKey: job.appKey, appSecret: job.appSecret } });
+  await helper.load([configNode, commonSet], flow, { cfg: { appKey: job.appKey, appSecret: job.appSecret, redisUrl: job.redisUrl } });
 
   const modes: LimitMode[] = [];
   let settled: () => void = () => undefined;
