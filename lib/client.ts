@@ -1,6 +1,7 @@
 import { Agent, FormData } from 'undici';
 import { BATCH_CONTENT_TYPE, BATCH_SEPARATOR_HEADER, DEFAULT_BATCH_SEPARATOR, batchUrlFor, checkSeparator, encodeBatchBody, splitBatchAnswer } from './batch';
 import { describeTopError, TopError } from './errors';
+import { ArrivalBound } from './arrival';
 import { GatewayClock } from './gateway-clock';
 import { checkEncodable, encodeParams, formEncode, type EncodedParams } from './encode';
 import { parseJsonBytes, parseJsonLossless } from './json';
@@ -157,6 +158,8 @@ export class TopClient {
   private closed = false;
   /** the gateway's clock, from the Date headers of its answers, against the host clock plus clockOffsetMs */
   private readonly gatewayClock = new GatewayClock(() => Date.now() + this.clockOffsetMs);
+  /** when each call reached the gateway at the latest, for the rate limit */
+  private readonly arrival = new ArrivalBound();
 
   constructor(options: TopClientOptions) {
     if (!options || typeof options.appKey !== 'string' || options.appKey.trim() === '') throw new TopError({ kind: 'validation', param: 'appKey', message: 'TopClient needs an App Key (appKey)' });
@@ -422,7 +425,7 @@ export class TopClient {
         try {
           outcome = await run(controller.signal, () => (sentAt ??= Date.now()));
         } finally {
-          release(sentAt);
+          release(sentAt === undefined ? undefined : this.arrival.latest(method, sentAt, Date.now()));
         }
         if (!isAttemptFailure(outcome)) return { value: outcome, attempts: attempt };
         const { error } = outcome;

@@ -12,16 +12,10 @@ export interface RateLimitOptions {
 export const DEFAULT_WINDOW_MS = 1000;
 
 /**
- * Ends a call's hold on the limit. `sentAt` (epoch ms) is when its request was written to the
- * socket; without it (never sent) the call counts as sent when it ends.
+ * Ends a call's hold on the limit. `arrivedBy` (epoch ms) is the latest its request can have reached
+ * the gateway (ArrivalBound); without it (never sent) the call counts as arrived when it ends.
  */
-export type Release = (sentAt?: number) => void;
-
-/**
- * How much later than its send a request may reach the gateway compared with the others (network
- * jitter, an event loop busy for a moment): a call counts this much past one window after its send.
- */
-export const ARRIVAL_MARGIN_MS = 50;
+export type Release = (arrivedBy?: number) => void;
 
 /** What the client needs of a limiter: the in-process RateLimiter, or a shared one (Redis). */
 export interface CallLimiter {
@@ -46,20 +40,19 @@ function abortedError(signal: AbortSignal | undefined): TopError {
 
 /**
  * Queues calls instead of failing them. The per-second limit is kept over the last `perSecond`
- * calls: a call may start only when the call `perSecond` places before it has ended and was SENT
- * at least a window (plus ARRIVAL_MARGIN_MS) ago. Requests reach the gateway in the order and at
- * the pace they were written, so whatever the connection set-up time, no one-second window at the
- * gateway holds more than `perSecond` calls unless the network delays one request by more than the
- * margin against another. (Stamping the call's start instead lets a slow first batch, still opening
- * its connections, share a second at the gateway with the next batch; stamping its end, as this
- * limiter once did, makes a saturated limiter run at perSecond / (1 s + latency): 0.89 of the limit
- * at 120 ms answers; a token bucket lets twice the limit through at a refill boundary.)
+ * calls: a call may start only when the call `perSecond` places before it has ended and reached the
+ * gateway (at the latest, see ArrivalBound) at least a window ago. So no one-second window at the
+ * gateway holds more than `perSecond` calls, whatever the connection set-up time, as long as the
+ * arrival bound holds. (Stamping the call's start instead lets a slow first batch, still opening its
+ * connections, share a second at the gateway with the next batch; stamping its end, as this limiter
+ * once did, makes a saturated limiter run at perSecond / (1 s + latency): 0.89 of the limit at 120 ms
+ * answers; a token bucket lets twice the limit through at a refill boundary.)
  */
 export class RateLimiter implements CallLimiter {
   private readonly perSecond: number;
   private readonly concurrency: number;
   private readonly windowMs: number;
-  /** when the call that last held each slot counts as sent (see Release); +Infinity while it is in flight */
+  /** when the call that last held each slot reached the gateway at the latest; +Infinity while it is in flight */
   private readonly finishes: number[];
   private slotIndex = 0;
   private active = 0;
@@ -128,11 +121,11 @@ export class RateLimiter implements CallLimiter {
     }
     this.active++;
     let released = false;
-    return (sentAt?: number) => {
+    return (arrivedBy?: number) => {
       if (released) return;
       released = true;
       const now = Date.now();
-      if (slot >= 0) this.finishes[slot] = sentAt !== undefined ? Math.min(now, sentAt + ARRIVAL_MARGIN_MS) : now;
+      if (slot >= 0) this.finishes[slot] = arrivedBy !== undefined ? Math.min(now, arrivedBy) : now;
       this.active--;
       this.pump();
     };

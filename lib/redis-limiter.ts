@@ -1,6 +1,6 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import { TopError } from './errors';
-import { ARRIVAL_MARGIN_MS, DEFAULT_WINDOW_MS, RateLimiter, type CallLimiter, type Release } from './ratelimit';
+import { DEFAULT_WINDOW_MS, RateLimiter, type CallLimiter, type Release } from './ratelimit';
 
 export type SharedLimitState = 'shared' | 'local-fallback';
 
@@ -46,11 +46,11 @@ const QUIT_GRACE_MS = 500;
 /**
  * The shared limit is a sorted set per App Key, one entry per call, scored on the Redis server clock
  * (every process reads the same one). It has the semantics of the in-process RateLimiter: an entry
- * counts while its call is in flight, and until one window after its request was SENT (plus
- * ARRIVAL_MARGIN_MS; a call never sent counts from its end). Requests reach the gateway at the pace
- * they were written, so whatever the connection set-up of each process, no one-second window at the
- * gateway holds more than `limit` calls: the last call to be admitted among any `limit + 1` found
- * the other `limit` in flight or sent less than a window ago.
+ * counts while its call is in flight, and until one window after its request reached the gateway
+ * at the latest (see ArrivalBound; a call never sent counts from its end). So whatever the connection
+ * set-up of each process, no one-second window at the gateway holds more than `limit` calls: the last
+ * call to be admitted among any `limit + 1` found the other `limit` in flight or arrived less than a
+ * window ago.
  *
  * While in flight an entry is scored with a provisional expiry (acquire time + maxCallMs); the
  * release rewrites the score to its send time (ZADD XX: an entry that expired meanwhile is not
@@ -92,7 +92,7 @@ return {1, entry}
 
 /**
  * RELEASE KEYS: [1] the set; ARGV: [1] window ms, then pairs of an entry and how many ms before now
- * it counts as sent (its send plus the arrival margin; 0 for a call never sent). The entries finish.
+ * its request reached the gateway at the latest (0 for a call never sent). The entries finish.
  */
 export const RELEASE_SCRIPT = `
 if redis.replicate_commands then redis.replicate_commands() end
@@ -108,7 +108,7 @@ return finished
 
 interface LimitCommands {
   tbkLimitAcquire(key: string, limit: number, windowMs: number, maxCallMs: number): Promise<[number, string | number]>;
-  tbkLimitRelease(key: string, windowMs: number, entry: string, sentMsAgo: number): Promise<number>;
+  tbkLimitRelease(key: string, windowMs: number, entry: string, arrivedMsAgo: number): Promise<number>;
 }
 
 /** How a call was admitted: an entry in the shared set, or a slot of the local fallback limiter. */
@@ -286,11 +286,11 @@ export class RedisCallLimiter implements CallLimiter {
       this.waitingForStart--;
     }
     let released = false;
-    return (sentAt?: number) => {
+    return (arrivedBy?: number) => {
       if (released) return;
       released = true;
-      if ('local' in admission) admission.local(sentAt);
-      else this.finish(admission.entry, sentAt);
+      if ('local' in admission) admission.local(arrivedBy);
+      else this.finish(admission.entry, arrivedBy);
       releaseGate();
     };
   }
@@ -328,12 +328,12 @@ export class RedisCallLimiter implements CallLimiter {
     });
   }
 
-  /** The call of `entry` is over: its entry counts for one window from its send (Redis time, less the local time since). */
-  private finish(entry: string, sentAt?: number): void {
+  /** The call of `entry` is over: its entry counts for one window from its arrival (Redis time, less the local time since). */
+  private finish(entry: string, arrivedBy?: number): void {
     if (!this.held.delete(entry)) return;
-    const sentMsAgo = sentAt === undefined ? 0 : Math.max(0, Date.now() - sentAt - ARRIVAL_MARGIN_MS);
+    const arrivedMsAgo = arrivedBy === undefined ? 0 : Math.max(0, Date.now() - arrivedBy);
     // fire and forget: if Redis does not take it, the entry keeps its provisional expiry (counted longer, never less)
-    this.commands.tbkLimitRelease(this.key, this.windowMs, entry, sentMsAgo).catch(() => undefined);
+    this.commands.tbkLimitRelease(this.key, this.windowMs, entry, arrivedMsAgo).catch(() => undefined);
     if (this.held.size === 0 && this.onHeldEmpty) {
       const done = this.onHeldEmpty;
       this.onHeldEmpty = undefined;
