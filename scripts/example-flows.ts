@@ -715,7 +715,9 @@ for (const order of Object.values(orders)) {
 }
 const cents = (value) => Math.round(value * 100) / 100;
 const days = Object.keys(byDay).sort().map((day) => ({ day, fee: cents(byDay[day]) }));
-const rows = Object.keys(byStatus).map(Number).sort((a, b) => a - b).map((status) => ({
+// in the order an order goes through: paid, received, settled; closed last
+const rank = (status) => { const i = [12, 14, 3, 13].indexOf(status); return i < 0 ? 99 : i; };
+const rows = Object.keys(byStatus).map(Number).sort((a, b) => rank(a) - rank(b) || a - b).map((status) => ({
     '状态 status': STATUS[status] || String(status),
     '订单数 orders': byStatus[status].orders,
     '预估佣金 commission': cents(byStatus[status].fee)
