@@ -1,7 +1,8 @@
 /**
- * The commission dashboard example (examples/12-commission-dashboard.json) in a real browser: Node-RED
- * with this package and @flowfuse/node-red-dashboard, the flow deployed as imported, the sandbox's
- * orders synced, and the dashboard page drawn in headless Chromium.
+ * In a real browser, with Node-RED running this package and @flowfuse/node-red-dashboard: the edit
+ * dialog of tbk-link-convert in both languages, and the commission dashboard example
+ * (examples/12-commission-dashboard.json) deployed as imported, the sandbox's orders synced, the
+ * dashboard page drawn in headless Chromium.
  */
 import { strict as assert } from 'node:assert';
 import { mkdirSync, readFileSync } from 'node:fs';
@@ -9,15 +10,17 @@ import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { DEFAULT_APP, installOrderBook, OrderBook, startSandbox, type Sandbox } from '../../lib/sandbox/index';
 import { REPO_ROOT } from '../support/paths';
-import { closeQuietly, launchBrowser, SCREENSHOT_DIR, startNodeRed, type NodeRed } from './support';
+import { closeQuietly, launchBrowser, openEditor, PageProblems, SCREENSHOT_DIR, startNodeRed, type NodeRed } from './support';
 
 const DASHBOARD = '@flowfuse/node-red-dashboard';
 const EXAMPLE = join(REPO_ROOT, 'examples', '12-commission-dashboard.json');
 
 type FlowNode = Record<string, unknown> & { id: string; type: string };
 
-// Browser-side global, used only inside page callbacks (serialised to the page).
+// Browser-side globals, used only inside page callbacks (serialised to the page).
 declare const document: any;
+declare const RED: any;
+declare const $: any;
 
 interface ChartSeen {
   series: number;
@@ -25,7 +28,7 @@ interface ChartSeen {
   canvas: { width: number; height: number; painted: boolean };
 }
 
-describe('commission dashboard example in headless Chromium (e2e)', function () {
+describe('tbk-link-convert and the commission dashboard in headless Chromium (e2e)', function () {
   this.timeout(120_000);
   this.slow(30_000);
 
@@ -55,6 +58,53 @@ describe('commission dashboard example in headless Chromium (e2e)', function () 
     await nodeRed?.stop();
     await sandbox?.close();
   });
+
+  for (const [locale, texts] of [
+    ['en-US', { palette: 'link convert', adzone: 'Ad zone id', site: 'Site id', help: 'Converts every Taobao / Tmall link' }],
+    ['zh-CN', { palette: '群消息转链', adzone: '推广位 ID', site: '媒体 ID', help: '把群消息中的每个淘宝' }],
+  ] as const) {
+    it(`edits tbk-link-convert in ${locale}: its labels, the site id only for 服务商, its help`, async function () {
+      const problems = new PageProblems();
+      const editor = await openEditor(browser!, nodeRed!.url, locale, problems);
+      try {
+        const page = editor.page;
+        const palette = await page.evaluate(() => ({
+          // the palette breaks a long label into lines
+          label: $('.red-ui-palette-node[data-palette-type="tbk-link-convert"] .red-ui-palette-label').text().replace(/\s+/g, ' ').trim(),
+          category: $('.red-ui-palette-node[data-palette-type="tbk-link-convert"]').closest('.red-ui-palette-category').attr('id'),
+        }));
+        assert.deepEqual(palette, { label: texts.palette, category: 'red-ui-palette-container-tbk_promoter' });
+        await page.evaluate(() => {
+          RED.nodes.import([
+            { id: 'e2e-lc-config', type: 'tbk-config', endpoint: 'http://127.0.0.1:9/router/rest', signMethod: 'md5' },
+            { id: 'e2e-lc-node', type: 'tbk-link-convert', z: RED.workspaces.active(), x: 300, y: 100, config: 'e2e-lc-config', adzoneId: '12345678', wires: [[], []] },
+          ]);
+          RED.editor.edit(RED.nodes.node('e2e-lc-node'));
+        });
+        await page.waitForFunction(() => $('#node-dialog-cancel').is(':visible') && $('#node-input-adzoneId').is(':visible'));
+        const form = await page.evaluate(() => ({
+          labels: $('#dialog-form label span').map(function (this: any) { return $(this).text(); }).get() as string[],
+          siteVisible: $('#node-input-siteId').is(':visible'),
+          replaceWith: $('#node-input-replaceWith').val(),
+          preferCoupon: $('#node-input-preferCoupon').is(':checked'),
+          errorMode: $('#node-input-errorMode').val(),
+        }));
+        assert.ok(form.labels.includes(texts.adzone), form.labels.join(', '));
+        assert.deepEqual([form.siteVisible, form.replaceWith, form.preferCoupon, form.errorMode], [false, 'tpwd', true, 'auto'], 'defaults, also for a node imported without them');
+        await page.click('#node-input-provider');
+        await page.waitForFunction(() => $('#node-input-siteId').is(':visible'));
+        assert.ok((await page.evaluate(() => $('#dialog-form label span').map(function (this: any) { return $(this).text(); }).get() as string[])).includes(texts.site));
+        await page.screenshot({ path: join(SCREENSHOT_DIR, `edit-tbk-link-convert-${locale}.png`) });
+        await page.evaluate(() => RED.sidebar.help.show('tbk-link-convert'));
+        await page.waitForFunction((text) => $('.red-ui-sidebar-help-stack .red-ui-help').text().includes(text), texts.help, { timeout: 10_000 });
+        await page.click('#node-dialog-cancel');
+        await page.waitForFunction(() => $('.red-ui-tray').length === 0);
+        assert.deepEqual(problems.list, [], 'page errors or console errors in the editor');
+      } finally {
+        await closeQuietly(editor.context);
+      }
+    });
+  }
 
   it('draws the chart of commission per day and the table of orders by status from the sandbox\'s orders', async function () {
     const flow = JSON.parse(readFileSync(EXAMPLE, 'utf8')) as FlowNode[];
