@@ -244,7 +244,9 @@ describe('tbk-link-convert node', function () {
     const done = countDone(unwired.node);
     unwired.node.receive({ payload: CHAT });
     const [caught] = await unwired.caught.waitFor(1);
-    assert.equal(caught!.error.code, 25);
+    // Node-RED 4 copies the error's code into msg.error; 3.1 copies only message, stack and cause
+    assert.equal(caught!.error.cause.code, 25);
+    assert.equal(caught!.error.cause.kind, 'top');
     assert.equal(caught!.error.source.type, 'tbk-link-convert');
     await delay(50);
     assert.equal(done.count, 1);
