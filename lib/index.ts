@@ -18,3 +18,7 @@ export { DEFAULT_RETRY } from './retry';
 export type { RetryOptions } from './retry';
 export { OrderSync, MemoryCheckpointStore } from './order-sync';
 export type { OrderSyncOptions, CheckpointStore, SyncState, RunReport } from './order-sync';
+export { findMaterials, replaceMaterials, isTaobaoHost } from './link-materials';
+export type { Material, MaterialKind } from './link-materials';
+export { convertText, DG_LINK_CONVERT, SC_LINK_CONVERT, MAX_MATERIALS_PER_CALL } from './link-convert';
+export type { LinkConvertOptions, ConvertedLink, TextConversion, ReplaceWith } from './link-convert';

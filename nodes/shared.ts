@@ -72,6 +72,8 @@ export interface CallContext {
   options(extra?: Pick<CallOptions, 'writes' | 'business'>): CallOptions;
   /** Sends a success message on output 1 (use a clone for all but the last of several). */
   emit(msg: NodeMessage): void;
+  /** The status to show when this message ends well and no other is in flight (default: ok and the duration). */
+  doneStatus(status: NodeStatus): void;
 }
 
 export interface CallHandler {
@@ -102,31 +104,37 @@ export function packageName(): string {
  * Status texts live in the tbk-api node set's catalogue; a key with a namespace is looked up
  * there from every node set (RED._ prefixes only keys without one).
  */
-const STATUS_NAMESPACE = `${packageName()}/tbk-api`;
+const STATUS_NAMESPACE = nodeSetNamespace('tbk-api');
 
 const templates = new Map<string, string>();
 
 /**
- * RED._ when the tbk-api locale file has the key, else the English text. Each key is looked
- * up once (the runtime's language does not change) and its placeholders filled per call:
- * i18next on every message was a tenth of a method node's CPU.
+ * RED._ when the locale file of the node set has the key (default the tbk-api set, `${package}/tbk-api`),
+ * else the English text. Each key is looked up once (the runtime's language does not change) and its
+ * placeholders filled per call: i18next on every message was a tenth of a method node's CPU.
  */
-export function translate(RED: NodeAPI, key: string, fallback: string, substitutions: Record<string, unknown>): string {
-  let template = templates.get(key);
+export function translate(RED: NodeAPI, key: string, fallback: string, substitutions: Record<string, unknown>, namespace = STATUS_NAMESPACE): string {
+  const cacheKey = `${namespace}:${key}`;
+  let template = templates.get(cacheKey);
   if (template === undefined) {
     const markers: Record<string, string> = {};
     for (const name of Object.keys(substitutions)) markers[name] = `@@tbk:${name}@@`;
     template = '';
     try {
-      const text = RED._?.(`${STATUS_NAMESPACE}:${key}`, markers);
+      const text = RED._?.(`${namespace}:${key}`, markers);
       if (typeof text === 'string' && text !== '' && !text.endsWith(key)) template = text;
     } catch {
       // no catalogue: the English text is used
     }
-    templates.set(key, template);
+    templates.set(cacheKey, template);
   }
   if (template === '') return fallback;
   return template.replace(/@@tbk:(\w+)@@/g, (_m, name: string) => String(substitutions[name] ?? ''));
+}
+
+/** The i18n namespace of one of this package's node sets (its name in package.json `node-red.nodes`). */
+export function nodeSetNamespace(setName: string): string {
+  return `${packageName()}/${setName}`;
 }
 
 /** Status updates at most every STATUS_INTERVAL_MS per node; the latest one always shows. */
@@ -219,6 +227,7 @@ export function handleCalls(RED: NodeAPI, node: Node, handler: CallHandler): voi
 
   async function handleMessage(msg: NodeMessage, send: SendFunction, done: DoneFunction, controller: AbortController): Promise<void> {
     let lastDuration: number | undefined;
+    let okStatus: NodeStatus | undefined;
     let failure: TopError | undefined;
     try {
       const client = resolveClient();
@@ -241,6 +250,9 @@ export function handleCalls(RED: NodeAPI, node: Node, handler: CallHandler): voi
           const tbk = out.tbk as { duration_ms?: unknown } | undefined;
           if (typeof tbk?.duration_ms === 'number') lastDuration = tbk.duration_ms;
           send([out, null]);
+        },
+        doneStatus: (status) => {
+          okStatus = status;
         },
       };
       await handler.run(ctx);
@@ -267,7 +279,7 @@ export function handleCalls(RED: NodeAPI, node: Node, handler: CallHandler): voi
     if (inFlight.size > 0) showInFlight();
     else if (failure) showError(failure);
     else if (localFallback) setStatus(localLimitStatus(RED));
-    else setStatus({ fill: 'green', shape: 'dot', text: translate(RED, 'tbk-api.status.ok', `ok ${lastDuration ?? 0} ms`, { ms: lastDuration ?? 0 }) });
+    else setStatus(okStatus ?? { fill: 'green', shape: 'dot', text: translate(RED, 'tbk-api.status.ok', `ok ${lastDuration ?? 0} ms`, { ms: lastDuration ?? 0 }) });
   }
 
   node.on('input', (msg, send, done) => {

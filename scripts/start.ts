@@ -100,7 +100,12 @@ function userDirectory(): string {
  * in node_modules, and the dependency in package.json so the Palette Manager lists it as installed.
  */
 function installPackageLink(userDir: string): void {
-  const linkPath = join(userDir, 'node_modules', ...PACKAGE_NAME.split('/'));
+  installModuleLink(userDir, PACKAGE_NAME, REPO_ROOT);
+}
+
+/** Installs the package `name` found at `target` into the user directory as a `file:` dependency (see installPackageLink). */
+function installModuleLink(userDir: string, name: string, target: string): void {
+  const linkPath = join(userDir, 'node_modules', ...name.split('/'));
   mkdirSync(dirname(linkPath), { recursive: true });
   let stat: ReturnType<typeof lstatSync> | undefined;
   try {
@@ -117,10 +122,10 @@ function installPackageLink(userDir: string): void {
     } catch {
       current = undefined; // dangling link
     }
-    if (current !== realpathSync(REPO_ROOT)) {
+    if (current !== realpathSync(target)) {
       if (stat) rmSync(linkPath, { force: true });
-      if (process.platform === 'win32') symlinkSync(REPO_ROOT, linkPath, 'junction');
-      else symlinkSync(relative(dirname(linkPath), REPO_ROOT), linkPath, 'dir');
+      if (process.platform === 'win32') symlinkSync(target, linkPath, 'junction');
+      else symlinkSync(relative(dirname(linkPath), target), linkPath, 'dir');
     }
   }
 
@@ -133,9 +138,9 @@ function installPackageLink(userDir: string): void {
   };
   if (existsSync(packageFile)) userPackage = JSON.parse(readFileSync(packageFile, 'utf8')) as typeof userPackage;
   const dependencies = userPackage.dependencies ?? {};
-  const wanted = `file:${relative(userDir, REPO_ROOT).split('\\').join('/') || '.'}`;
-  if (dependencies[PACKAGE_NAME] !== wanted) {
-    userPackage.dependencies = { ...dependencies, [PACKAGE_NAME]: wanted };
+  const wanted = `file:${relative(userDir, target).split('\\').join('/') || '.'}`;
+  if (dependencies[name] !== wanted) {
+    userPackage.dependencies = { ...dependencies, [name]: wanted };
     writeFileSync(packageFile, JSON.stringify(userPackage, null, 2) + '\n');
   }
 }
@@ -166,6 +171,7 @@ module.exports = {
 function prepareUserDir(userDir: string): string {
   mkdirSync(userDir, { recursive: true });
   installPackageLink(userDir);
+  installDashboard(userDir);
   const settingsFile = join(userDir, 'settings.js');
   if (!existsSync(settingsFile)) {
     writeFileSync(settingsFile, settingsText(randomBytes(32).toString('hex')), { mode: 0o600 });
@@ -435,6 +441,7 @@ async function main(): Promise<void> {
 
   // config nodes with empty credentials (every imported example) use these: the sandbox's test app
   const env = gateway.sandbox ? { ...process.env, TBK_APP_KEY: process.env.TBK_APP_KEY || gateway.appKey, TBK_APP_SECRET: process.env.TBK_APP_SECRET || gateway.appSecret } : process.env;
+  Object.assign(env, examplesEnvironment(gateway));
   const child = startNodeRed(userDir, settingsFile, editorPort, env);
   let stopping = false;
   const stop = async (exitCode: number): Promise<never> => {
@@ -488,6 +495,7 @@ async function main(): Promise<void> {
       console.log(`  TOP gateway 网关:       ${gateway.url} (TBK_ENDPOINT; no sandbox)`);
     }
     console.log(`  User directory 用户目录: ${userDir}`);
+    if (dashboardInstalled(userDir)) console.log(`  Dashboard 看板 (example 12): ${editorUrl}dashboard/commission`);
     console.log(`  ${demoNote}`);
     if (!adminAuth) console.log('  Note: the editor has no login (127.0.0.1 only); set adminAuth in settings.js to add one. / 编辑器未设登录。');
     console.log('  Press Ctrl-C to stop. / 按 Ctrl-C 停止。');
@@ -496,6 +504,38 @@ async function main(): Promise<void> {
     if (!stopping) await stop(1);
   }
 }
+
+// ---------------------------------------------------------------------------------------------
+// BEGIN issue 14: the examples' gateway variable and the dashboard of example 12
+
+export const DASHBOARD_PACKAGE = '@flowfuse/node-red-dashboard';
+
+/**
+ * The commission dashboard example needs @flowfuse/node-red-dashboard, a devDependency: it is linked
+ * from the repository's node_modules into the user directory (offline; Node-RED loads nodes from
+ * <userDir>/node_modules and the package's own dependencies resolve from the repository). Without it
+ * (a production install) nothing happens and the Palette Manager can install it.
+ */
+function installDashboard(userDir: string): void {
+  let target: string;
+  try {
+    target = dirname(require.resolve(`${DASHBOARD_PACKAGE}/package.json`, { paths: [REPO_ROOT] }));
+  } catch {
+    return;
+  }
+  installModuleLink(userDir, DASHBOARD_PACKAGE, target);
+}
+
+function dashboardInstalled(userDir: string): boolean {
+  return existsSync(join(userDir, 'node_modules', ...DASHBOARD_PACKAGE.split('/'), 'package.json'));
+}
+
+/** TBK_ENDPOINT for the examples' shared config node: the sandbox, unless the user set one. */
+function examplesEnvironment(gateway: Gateway): NodeJS.ProcessEnv {
+  return process.env.TBK_ENDPOINT?.trim() ? {} : { TBK_ENDPOINT: gateway.url };
+}
+// END issue 14
+// ---------------------------------------------------------------------------------------------
 
 if (require.main === module) {
   main().catch((err: unknown) => {

@@ -512,8 +512,37 @@ describe('hand-written editors (tbk-config, tbk-api)', function () {
     assert.equal(def.label.call({ method: 'taobao.tbk.item.info.get' }), 'taobao.tbk.item.info.get');
   });
 
+  it('tbk-link-convert: promoter category, defaults, two outputs, id checks', function () {
+    const { defs } = loadDefinitions(readFileSync(join(nodesDir, 'tbk-link-convert.html'), 'utf8'));
+    const def = defs['tbk-link-convert'];
+    assert.equal(def.category, CATEGORIES.promoter);
+    const defaults = plain(Object.fromEntries(Object.entries(def.defaults).map(([k, v]: [string, any]) => [k, v.value])));
+    assert.deepEqual(defaults, { name: '', config: '', adzoneId: '', provider: false, siteId: '', replaceWith: 'tpwd', preferCoupon: true, relationId: '', specialId: '', errorMode: 'auto', version: 1 });
+    assert.equal(def.defaults.config.type, 'tbk-config');
+    assert.equal(def.inputs, 1);
+    assert.equal(def.outputs, 2);
+    assert.equal(def.icon, 'tbk-link-convert.svg');
+    for (const ok of ['12345678', 'mm_1_2_3', '${TBK_ADZONE_ID}']) assert.equal(def.defaults.adzoneId.validate(ok), true, ok);
+    for (const bad of ['', 'abc', 'mm_1_2', '12 34']) assert.equal(def.defaults.adzoneId.validate(bad), false, bad);
+    assert.equal(def.defaults.relationId.validate(''), true);
+    assert.equal(def.defaults.relationId.validate('x'), false);
+    assert.equal(def.defaults.siteId.validate.call({ provider: true, adzoneId: '1' }, ''), false, 'a provider node needs a site id');
+    assert.equal(def.defaults.siteId.validate.call({ provider: true, adzoneId: 'mm_1_2_3' }, ''), true, '... unless adzoneId is a whole PID');
+    assert.equal(def.defaults.siteId.validate.call({ provider: false, adzoneId: '1' }, ''), true);
+    assert.ok(existsSync(join(REPO_ROOT, 'icons', 'tbk-link-convert.svg')));
+    const pkg = readJson(join(REPO_ROOT, 'package.json'));
+    assert.equal(pkg['node-red'].nodes['tbk-link-convert'], 'dist/nodes/tbk-link-convert.js');
+    for (const lang of LANGS) {
+      const cat = readJson(join(nodesDir, 'locales', lang, 'tbk-link-convert.json'));
+      assert.equal(typeof lookup(cat, 'palette.label.tbk_promoter'), 'string', `${lang}: the palette category title`);
+    }
+    const keys = (value: unknown, prefix = ''): string[] =>
+      value !== null && typeof value === 'object' ? Object.entries(value).flatMap(([k, v]) => keys(v, prefix ? `${prefix}.${k}` : k)) : [prefix];
+    assert.deepEqual(keys(readJson(join(nodesDir, 'locales', 'zh-CN', 'tbk-link-convert.json'))), keys(readJson(join(nodesDir, 'locales', 'en-US', 'tbk-link-convert.json'))), 'the same keys in both languages');
+  });
+
   it('hand-written templates only use keys their en-US and zh-CN catalogs have', function () {
-    for (const name of ['tbk-config', 'tbk-api']) {
+    for (const name of ['tbk-config', 'tbk-api', 'tbk-link-convert']) {
       const keys = i18nKeys(readFileSync(join(nodesDir, `${name}.html`), 'utf8'));
       assert.ok(keys.length > 3);
       for (const lang of LANGS) {

@@ -12,6 +12,9 @@ import { startSandbox, type Sandbox } from '../lib/sandbox';
 import { loadSpecs } from '../lib/spec/index';
 import { EXAMPLES_DIR, ROLES, documentedFailures, generatedExamples } from '../scripts/generate-examples';
 import { SANDBOX_ENDPOINT, SANDBOX_ORIGIN } from '../scripts/flow-builder';
+import { SAMPLE_CHAT, SHARED_CONFIG_ID } from '../scripts/example-flows';
+import { OrderBook, installOrderBook } from '../lib/sandbox/order-book';
+import { findMaterials } from '../lib/link-materials';
 import { Collector, assertNoSecrets, delay, helper, requireFromNodeRed, type TestNode, stopRuntime } from './support/node-red';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 import configNode = require('../nodes/tbk-config');
@@ -28,6 +31,10 @@ import { SandboxProcess } from './support/sandbox-process';
 import { freePort } from './support/redis';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 import otherSet = require('../nodes/tbk-other');
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+import linkConvertNode = require('../nodes/tbk-link-convert');
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+import orderSyncNode = require('../nodes/tbk-order-sync');
 
 type FlowNode = Record<string, any> & { id: string; type: string };
 type NodeModule = (RED: any) => unknown;
@@ -47,7 +54,7 @@ const CORE_NODES: Record<string, NodeModule> = {
   'http request': core('network/21-httprequest.js'),
 };
 const httpInModule = core('network/21-httpin.js');
-const TBK_NODES: NodeModule[] = [configNode, apiNode, promoterSet, providerSet, commonSet, otherSet] as unknown as NodeModule[];
+const TBK_NODES: NodeModule[] = [configNode, apiNode, promoterSet, providerSet, commonSet, otherSet, linkConvertNode, orderSyncNode] as unknown as NodeModule[];
 
 const TASK_FILES = [
   '02-search-convert-tpwd.json',
@@ -59,6 +66,8 @@ const TASK_FILES = [
   '08-error-handling.json',
   '09-batch-calls.json',
   '10-shared-rate-limit.json',
+  '11-chat-link-convert.json',
+  '12-commission-dashboard.json',
 ];
 
 /**
@@ -154,9 +163,11 @@ describe('example flows', function () {
           ids.add(node.id);
         }
         for (const node of flow.filter((n) => n.type === 'tbk-config')) {
-          assert.equal(node.credentials, undefined, `${name}: config node ${node.id} carries credentials`);
+          // credentials, if any, only name environment variables (the shared config of 11 and 12)
+          const envReference = (value: unknown): boolean => typeof value === 'string' && /^\$\{[A-Z_]+\}$/.test(value);
+          assert.ok(node.credentials === undefined || Object.values(node.credentials).every(envReference), `${name}: config node ${node.id} carries credentials`);
           for (const key of ['appKey', 'appSecret', 'session']) assert.equal(node[key], undefined, `${name}: config node ${node.id} has ${key}`);
-          assert.equal(node.endpoint, SANDBOX_ENDPOINT, `${name}: config node points at the sandbox`);
+          assert.ok(node.endpoint === SANDBOX_ENDPOINT || node.endpoint === '${TBK_ENDPOINT}', `${name}: config node points at the sandbox`);
         }
         for (const node of flow) {
           for (const list of node.wires ?? []) for (const target of list) assert.ok(ids.has(target), `${name}: ${node.id} wired to missing ${target}`);
@@ -221,11 +232,12 @@ describe('example flows', function () {
     };
 
     before(async function () {
-      for (const name of ['TBK_APP_KEY', 'TBK_APP_SECRET', 'TBK_SESSION']) savedEnv[name] = process.env[name];
+      for (const name of ['TBK_APP_KEY', 'TBK_APP_SECRET', 'TBK_SESSION', 'TBK_ENDPOINT']) savedEnv[name] = process.env[name];
       process.env.TBK_APP_KEY = 'sandbox-app';
       process.env.TBK_APP_SECRET = 'sandbox-secret';
       delete process.env.TBK_SESSION;
       sandbox = await startSandbox();
+      process.env.TBK_ENDPOINT = sandbox.url;
       workDir = mkdtempSync(join(tmpdir(), 'tbk-examples-'));
     });
     after(async function () {
@@ -352,7 +364,7 @@ describe('example flows', function () {
       const answer = (await res.json()) as Record<string, any>;
       assert.equal(answer.ok, true);
       assert.equal(answer.msg_id, 'MSG-1');
-      assert.equal(answer.link, 'https://s.click.taobao.com/DvHjOPu');
+      assert.equal(answer.link, 'https://s.click.taobao.com/BxeWDkk', 'the sandbox\'s conversion of the plan\'s material (its coupon link)');
       assert.equal(answer.callback.is_success, true);
       assert.equal(requestsOf('taobao.tbk.dg.general.link.convert')[0]!.material_list, 'https://s.click.taobao.com/abc');
       const callback = requestsOf('taobao.tbk.sf.group.activity.callback')[0]!;
@@ -361,7 +373,7 @@ describe('example flows', function () {
       assert.equal(callback.msg_id, 'MSG-1');
       assert.equal(callback.offset_code, 'OFF-1');
       assert.equal(callback.res_code, '1');
-      assert.equal(callback.res_desc, 'converted: https://s.click.taobao.com/DvHjOPu');
+      assert.equal(callback.res_desc, 'converted: https://s.click.taobao.com/BxeWDkk');
       assert.match(callback.time_stamp!, /^\d{13}$/, 'time_stamp in milliseconds');
       assert.ok(Number(callback.time_stamp) >= before && Number(callback.time_stamp) <= Date.now());
       await results.waitFor(1);
@@ -386,7 +398,7 @@ describe('example flows', function () {
       await storedMsgs.waitFor(1);
       fire(byName(flow, 'inject', '为 user-1 转链 convert for user-1').id);
       const [msg] = await converted.waitFor(1);
-      assert.deepEqual(JSON.parse(JSON.stringify(msg!.payload)), { user: 'user-1', link: 'https://s.click.taobao.com/DvHjOPu' });
+      assert.deepEqual(JSON.parse(JSON.stringify(msg!.payload)), { user: 'user-1', link: 'https://s.click.taobao.com/DkFfUu3' }, 'the sandbox\'s conversion of the material for ad zone 123456');
       const sent = requestsOf('taobao.tbk.sc.general.link.convert')[0]!;
       assert.equal(sent.session, 'sandbox-session-of-user-1');
       assert.equal(sent.site_id, '123456');
@@ -492,6 +504,98 @@ describe('example flows', function () {
       assert.deepEqual({ ...msg!.payload }, { messages: 100, failed: 100 });
       assert.equal(sandbox.stats().totalCalls, 0);
     });
+
+    // BEGIN issue 14
+    /** Serves the flow's http in nodes on a loopback port; returns its origin. */
+    async function serveHttpIn(): Promise<string> {
+      assert.ok(httpNode, 'the http in node registered its route');
+      server = createServer(httpNode);
+      await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+      return `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    }
+
+    it('11: a chat message posted to the webhook comes back with its links and 淘口令 converted', async function () {
+      const flow = forSandbox(readFlow('11-chat-link-convert.json'), sandbox, workDir);
+      assert.equal(flow.find((n) => n.type === 'tbk-config')!.id, SHARED_CONFIG_ID);
+      const shown = probeDebug(flow, byName(flow, 'debug', '转链结果 converted'));
+      await load(flow);
+      const results = new Collector(node(shown));
+      const origin = await serveHttpIn();
+
+      const res = await fetch(`${origin}/tbk/chat`, { method: 'POST', headers: { 'content-type': 'text/plain; charset=utf-8' }, body: SAMPLE_CHAT });
+      assert.equal(res.status, 200);
+      const answer = (await res.json()) as { text: string; links: Array<Record<string, any>> };
+      const materials = findMaterials(SAMPLE_CHAT);
+      assert.deepEqual(answer.links.map((l) => l.input), materials.map((m) => m.text));
+      assert.deepEqual(answer.links.map((l) => l.ok), [true, false, true], 'the sandbox refuses ￥zRmVdesjTCu￥ (1001)');
+      assert.deepEqual(answer.links[1]!.error, { code: 1001, msg: '无权限' });
+      let expected = SAMPLE_CHAT;
+      for (const link of answer.links) expected = expected.replace(link.input, link.output);
+      assert.equal(answer.text, expected);
+      assert.notEqual(answer.text, SAMPLE_CHAT);
+      assert.ok(answer.text.endsWith('，手慢无！'));
+      const sent = requestsOf('taobao.tbk.dg.general.link.convert');
+      assert.equal(sent.length, 1);
+      assert.equal(sent[0]!.adzone_id, '12345678');
+
+      // JSON {"text": ...} works too; a text without materials comes back as it was, with no call
+      const json = await fetch(`${origin}/tbk/chat`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text: '早上好，今天没有链接' }) });
+      assert.deepEqual(await json.json(), { text: '早上好，今天没有链接', links: [] });
+      assert.equal(requestsOf('taobao.tbk.dg.general.link.convert').length, 1);
+
+      // a call that fails as a whole: 502 with the error
+      sandbox.addFault({ kind: 'top-error', code: 25, method: 'taobao.tbk.dg.general.link.convert', count: 1 });
+      const failed = await fetch(`${origin}/tbk/chat`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: SAMPLE_CHAT });
+      assert.equal(failed.status, 502);
+      assert.equal(((await failed.json()) as { code: number }).code, 25);
+
+      fire(byName(flow, 'inject', '示例群消息 sample message').id);
+      await results.waitFor(4);
+      assert.equal(results.messages[3]!.payload.text, answer.text, 'the sample message converts the same');
+    });
+
+    it('12: the order sync feeds the chart (commission per day) and the table (orders by status)', async function () {
+      this.timeout(30_000);
+      // an order book that stands still: 20 hours of orders, the last change 2 minutes ago
+      const book = new OrderBook({ seed: 14, start: Date.now() - 20 * 3_600_000, ordersPerHour: 30 });
+      book.advance(Date.now() - 120_000 - book.now);
+      installOrderBook(sandbox, book);
+      try {
+        const flow = forSandbox(readFlow('12-commission-dashboard.json'), sandbox, workDir).filter((n) => !['ui-base', 'ui-page', 'ui-group', 'ui-theme'].includes(n.type));
+        // the dashboard widgets are exercised in the browser suite (test/e2e); here helpers stand in for them
+        for (const n of flow) if (n.type === 'ui-chart' || n.type === 'ui-table') Object.assign(n, { type: 'helper', group: undefined });
+        const chartId = flow.find((n) => n.name === '每日预估佣金 commission per day')!.id;
+        const tableId = flow.find((n) => n.name === '订单状态 orders by status')!.id;
+        await load(flow);
+        const chart = new Collector(node(chartId));
+        const table = new Collector(node(tableId));
+        const [chartMsg] = await chart.waitFor(1, 25_000);
+        const [tableMsg] = await table.waitFor(1);
+
+        const orders = book.visibleOrders();
+        assert.ok(orders.length > 300, `${orders.length} orders in the book`);
+        const perDay = new Map<string, number>();
+        const perStatus = new Map<number, number>();
+        for (const order of orders) {
+          const day = String(order.tk_create_time).slice(0, 10);
+          if (order.tk_status !== 13) perDay.set(day, (perDay.get(day) ?? 0) + Number(order.pub_share_pre_fee));
+          perStatus.set(order.tk_status, (perStatus.get(order.tk_status) ?? 0) + 1);
+        }
+        // made in a Function node: another realm's arrays and objects
+        const days = JSON.parse(JSON.stringify(chartMsg!.payload)) as Array<{ day: string; fee: number }>;
+        assert.deepEqual(days.map((d) => d.day), [...perDay.keys()].sort());
+        for (const d of days) assert.ok(Math.abs(d.fee - perDay.get(d.day)!) < 0.005, `${d.day}: ${d.fee} vs ${perDay.get(d.day)}`);
+        assert.equal(chartMsg!.topic, '预估佣金 estimated commission');
+        const rows = JSON.parse(JSON.stringify(tableMsg!.payload)) as Array<Record<string, unknown>>;
+        assert.equal(rows.reduce((sum, r) => sum + Number(r['订单数 orders']), 0), orders.length);
+        const names: Record<number, string> = { 12: '已付款 paid', 14: '确认收货 received', 3: '已结算 settled', 13: '已失效 closed' };
+        const expectedRows = [12, 14, 3, 13].filter((status) => perStatus.has(status)).map((status) => [names[status], perStatus.get(status)]);
+        assert.deepEqual(rows.map((r) => [r['状态 status'], r['订单数 orders']]), expectedRows, 'in the order an order goes through');
+      } finally {
+        sandbox.clearResponses();
+      }
+    });
+    // END issue 14
 
     it('a msg.payload object built in a Function node is taken as parameters', async function () {
       const z = 'realm-tab';

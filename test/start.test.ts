@@ -223,10 +223,13 @@ describe('npm start (scripts/start.ts)', function () {
     // test/examples.test.ts checks what each example produces; here: they run as imported in npm start
     for (const name of listed) {
       const flow = await getJson<FlowNode[]>(`${library}${PACKAGE_NAME}/${encodeURIComponent(name)}`);
-      for (const node of flow) assert.equal(node.credentials, undefined, `${name}: ${node.id} carries credentials`);
+      // credentials, if any, only name environment variables (the shared config of 11 and 12)
+      for (const node of flow) assert.ok(node.credentials === undefined || Object.values(node.credentials as object).every((v) => /^\$\{[A-Z_]+\}$/.test(String(v))), `${name}: ${node.id} carries credentials`);
       const configs = flow.filter((n) => n.type === 'tbk-config');
       assert.ok(configs.length > 0, `${name}: a tbk-config node`);
       for (const config of configs) {
+        // ${TBK_ENDPOINT}: npm start sets it to its sandbox
+        if (config.endpoint === '${TBK_ENDPOINT}') continue;
         assert.equal(config.endpoint, 'http://127.0.0.1:8787/router/rest', `${name}: the sandbox's default URL`);
         config.endpoint = running!.sandboxUrl; // the test's sandbox runs on a free port
       }
@@ -253,6 +256,21 @@ describe('npm start (scripts/start.ts)', function () {
       for (const code of ['24', '25', '26', '28', '29', '30', '31']) assert.equal(stats.errorsByCode[code], undefined, `${name}: protocol error ${code}: ${JSON.stringify(stats)}`);
     }
   });
+
+  // BEGIN issue 14
+  it('installs @flowfuse/node-red-dashboard in the user directory: Node-RED loads its nodes (ui-chart, ui-table)', async function () {
+    const link = join(userDir, 'node_modules', '@flowfuse', 'node-red-dashboard');
+    assert.equal(realpathSync(link), realpathSync(join(REPO_ROOT, 'node_modules', '@flowfuse', 'node-red-dashboard')));
+    const userPackage = JSON.parse(readFileSync(join(userDir, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+    assert.match(userPackage.dependencies['@flowfuse/node-red-dashboard']!, /^file:/);
+    const sets = await getJson<Array<{ module: string; types: string[]; enabled: boolean; err?: string }>>(running!.editorUrl + 'nodes');
+    const dashboard = sets.filter((set) => set.module === '@flowfuse/node-red-dashboard');
+    assert.ok(dashboard.length > 0, 'the dashboard module is loaded');
+    for (const set of dashboard) assert.equal(set.err, undefined, `${set.types.join(',')}: ${set.err}`);
+    assert.ok(dashboard.some((set) => set.types.includes('ui-chart')) && dashboard.some((set) => set.types.includes('ui-table')));
+    assert.match(running!.output(), /Dashboard[^\n]*\/dashboard\/commission/);
+  });
+  // END issue 14
 
   it('stops Node-RED and the sandbox on SIGTERM', async function () {
     const { child, editorUrl, sandboxOrigin } = running!;

@@ -9,6 +9,7 @@ import { SIGN_METHODS, isBlank, sign, type SignMethod } from '../sign';
 import { parseGmt8 } from '../time';
 import type { MethodSpec, ParamSpec, ResponseFieldSpec } from '../spec/types';
 import type { FaultRule } from './faults';
+import { checkLinkConvertParams, linkConvertResponse } from './link-convert';
 
 export const ECHO_METHOD = 'sandbox.echo';
 
@@ -172,7 +173,7 @@ export function checkMethodCall(method: string, call: GatewayCall, config: Gatew
   if (!isBlank(session) && config.sessions && !config.sessions.has(session!)) return fail(topError(27, undefined, 'session-not-exist'));
   if (spec?.auth === 'required' && isBlank(session)) return fail(topError(26));
   if (spec) {
-    const paramError = checkBusinessParams(spec, call);
+    const paramError = checkBusinessParams(spec, call) ?? checkLinkConvertParams(method, call);
     if (paramError) return fail(paramError);
   }
   return { ok: true, method, spec, app };
@@ -245,8 +246,13 @@ export function innerResponse(method: string, body: unknown): Record<string, unk
   return body;
 }
 
-/** The documented example, or an echo of the business parameters when the method documents none. */
+/**
+ * The documented example, or an echo of the business parameters when the method documents none;
+ * 万能转链 with material_list is answered material by material (link-convert.ts).
+ */
 export function exampleResponse(method: string, spec: MethodSpec | undefined, call: GatewayCall): Record<string, unknown> {
+  const converted = linkConvertResponse(method, call);
+  if (converted) return converted;
   if (spec?.responseExample !== undefined) {
     const inner = innerResponse(method, restoreExactIds(structuredClone(spec.responseExample), documentedIds(spec.response)));
     if (inner) return inner;

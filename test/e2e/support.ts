@@ -80,19 +80,26 @@ function settingsText(): string {
  * (node_modules/@tbkflow/node-red-taobaoke -> the repository), so Node-RED loads it under its scoped
  * name: resources/@tbkflow/..., icons/@tbkflow/... and the examples library all resolve as for a user.
  */
-function prepareUserDir(): string {
+function prepareUserDir(modules: readonly string[] = []): string {
   const userDir = mkdtempSync(join(tmpdir(), 'tbk-e2e-'));
-  const link = join(userDir, 'node_modules', ...PACKAGE_NAME.split('/'));
-  mkdirSync(dirname(link), { recursive: true });
-  symlinkSync(REPO_ROOT, link, 'dir');
-  writeFileSync(join(userDir, 'package.json'), JSON.stringify({ name: 'tbk-e2e', version: '0.0.0', private: true, dependencies: { [PACKAGE_NAME]: `file:${REPO_ROOT}` } }, null, 2));
+  const installed: Record<string, string> = { [PACKAGE_NAME]: REPO_ROOT };
+  // other node packages (e.g. @flowfuse/node-red-dashboard) from the repository's node_modules, the same way
+  for (const name of modules) installed[name] = dirname(require.resolve(`${name}/package.json`, { paths: [REPO_ROOT] }));
+  const dependencies: Record<string, string> = {};
+  for (const [name, target] of Object.entries(installed)) {
+    const link = join(userDir, 'node_modules', ...name.split('/'));
+    mkdirSync(dirname(link), { recursive: true });
+    symlinkSync(target, link, 'dir');
+    dependencies[name] = `file:${target}`;
+  }
+  writeFileSync(join(userDir, 'package.json'), JSON.stringify({ name: 'tbk-e2e', version: '0.0.0', private: true, dependencies }, null, 2));
   writeFileSync(join(userDir, 'settings.js'), settingsText());
   return userDir;
 }
 
-/** Starts Node-RED on a free loopback port; resolves once the editor answers. */
-export async function startNodeRed(env: Record<string, string>): Promise<NodeRed> {
-  const userDir = prepareUserDir();
+/** Starts Node-RED on a free loopback port; resolves once the editor answers. `modules`: more node packages to install. */
+export async function startNodeRed(env: Record<string, string>, modules: readonly string[] = []): Promise<NodeRed> {
+  const userDir = prepareUserDir(modules);
   const redJs = join(dirname(require.resolve('node-red/package.json', { paths: [REPO_ROOT] })), 'red.js');
   const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env };
   delete childEnv.NODE_RED_ENABLE_PROJECTS;
