@@ -32,6 +32,28 @@ export interface CheckpointLocation {
   lease?: RedisSyncLease;
 }
 
+const running = new Map<string, Promise<unknown>>();
+
+/**
+ * Runs `work` once no other run of the same checkpoint (`where`) is in progress in this process: two
+ * nodes syncing the same orders take turns, and the second reads what the first recorded. (Across
+ * processes the Redis lease does this.)
+ */
+export async function oneRunAtATime<T>(where: string, work: () => Promise<T>): Promise<T> {
+  const before = running.get(where) ?? Promise.resolve();
+  const mine = before.then(work, work);
+  const settled = mine.then(
+    () => undefined,
+    () => undefined,
+  );
+  running.set(where, settled);
+  try {
+    return await mine;
+  } finally {
+    if (running.get(where) === settled) running.delete(where);
+  }
+}
+
 /** The checkpoint in a Node-RED context, copied in and out (the memory store keeps references). */
 export function contextCheckpoint(target: ContextTarget, key: string, store: string): CheckpointStore {
   const call = (run: (callback: ContextCallback) => void): Promise<unknown> =>
@@ -96,6 +118,8 @@ export interface LocateOptions {
   storeName: string;
   userDir: string | undefined;
   legacy: CheckpointStore;
+  /** what the legacy (context) checkpoint is: scope, node or flow id and key */
+  legacyName: string;
   leaseMs: number;
   onLeaseChange?: (held: boolean) => void;
 }
@@ -111,7 +135,7 @@ export function locateCheckpoint(options: LocateOptions): CheckpointLocation {
     return { kind: 'redis', where: `${options.redisWhere} (tbk:order-sync:{${options.key}})`, store: takingOver(lease.checkpoint, options.legacy), lease };
   }
   if (contextStoreIsPersistent(options.contextStorage, options.storeName)) {
-    return { kind: 'context', where: `context store "${options.storeName || 'default'}"`, store: options.legacy };
+    return { kind: 'context', where: `context store "${options.storeName || 'default'}", ${options.legacyName}`, store: options.legacy };
   }
   const file = new FileCheckpointStore(checkpointDirectory(options.userDir), options.key);
   return { kind: 'file', where: file.path, store: takingOver(file, options.legacy) };

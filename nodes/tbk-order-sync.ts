@@ -18,7 +18,7 @@ import { checkpointKey } from '../lib/sync/checkpoint-key';
 import { RunQueue, type QueuedRun } from '../lib/sync/run-queue';
 import { formatGmt8 } from '../lib/time';
 import { redisHostPort, type TbkConfigNode } from './config-settings';
-import { contextCheckpoint, locateCheckpoint, type CheckpointLocation, type ContextTarget } from './order-sync-checkpoint';
+import { contextCheckpoint, locateCheckpoint, oneRunAtATime, type CheckpointLocation, type ContextTarget } from './order-sync-checkpoint';
 import { parseInstant, readOrderSyncSettings, type OrderSyncSettings } from './order-sync-settings';
 import type { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, NodeStatus, SendFunction } from './red-types';
 import { asTopError, errorForMessage, isPlainObject, localLimitStatus, messageSession, resolveConfigClient, validationError, watchLimitMode } from './shared';
@@ -248,6 +248,7 @@ class OrderSyncNode {
       storeName: settings.store,
       userDir: typeof this.RED.settings?.userDir === 'string' ? this.RED.settings.userDir : undefined,
       legacy: contextCheckpoint(target, legacyKey, settings.store),
+      legacyName: `${settings.scope} context${settings.scope === 'global' ? '' : ` of ${settings.scope === 'flow' ? String(node.z) : node.id}`}, key ${legacyKey}`,
       leaseMs: settings.leaseMs,
       ...(isDefault ? { onLeaseChange: (held: boolean) => this.onLeaseChange(held) } : {}),
     });
@@ -328,7 +329,9 @@ class OrderSyncNode {
         clockCalibrated: () => client.clockCalibrated,
         ...(location.lease ? { mayEmit: () => location.lease!.mayEmit() } : {}),
       });
-      const result = await sync.run({ ...(job.from !== undefined ? { from: job.from } : {}), ...(job.until !== undefined ? { until: job.until } : {}), signal: controller.signal });
+      const result = await oneRunAtATime(location.where, () =>
+        sync.run({ ...(job.from !== undefined ? { from: job.from } : {}), ...(job.until !== undefined ? { until: job.until } : {}), signal: controller.signal }),
+      );
       report = { ...result, checkpoint: location.kind, gatewaySkewMs: Math.round(client.gatewaySkewMs) };
     } catch (err) {
       failure = asTopError(err, settings.method);

@@ -189,6 +189,30 @@ describe('order sync you can trust with money (tbk-order-sync, default settings)
     });
   });
 
+  describe('two nodes syncing the same orders in one runtime (no Redis)', function () {
+    useSandbox();
+
+    it('take turns on their shared checkpoint file: each order once between them', async function () {
+      const b = newBook({ ordersPerHour: 60, lateChance: 0.3, minDwellMs: 3 * HOUR, maxDwellMs: 9 * HOUR });
+      b.advance(2 * HOUR);
+      const twins = flow();
+      const second = { ...twins.find((n) => n.id === 'sync')!, id: 'sync2', y: 160 };
+      twins.push(second);
+      const recorder = new Recorder();
+      await helper.load([configNode, syncNode, catchNode], twins, credentials);
+      recorder.attach();
+      for (const step of [0, 7, 11, 5]) {
+        b.advance(step * MINUTE);
+        const before = recorder.reports.length;
+        recorder.sync.receive({ payload: '' });
+        helper.getNode('sync2').receive({ payload: '' });
+        await until(() => recorder.reports.length >= before + 2, 'both runs');
+      }
+      assert.ok(recorder.reports.every((r) => r.payload.checkpoint === 'file'));
+      recorder.assertExact(b, await readCheckpoint(), 40);
+    });
+  });
+
   describe('a stop while a page is being decoded', function () {
     useSandbox();
 
