@@ -11,6 +11,7 @@ import type { Browser, Page } from 'playwright-core';
 import { DEFAULT_APP, startSandbox, type Sandbox } from '../../lib/sandbox/index';
 import { loadSpecs, type MethodSpec, type Role } from '../../lib/spec/index';
 import { REPO_ROOT } from '../support/paths';
+import { requireTool } from '../support/tools';
 import { closeQuietly, launchBrowser, openEditor, PACKAGE_NAME, PageProblems, SCREENSHOT_DIR, startNodeRed, type Editor, type NodeRed } from './support';
 
 // Browser-side globals, used only inside page.evaluate / waitForFunction callbacks (serialised to the page).
@@ -112,6 +113,7 @@ describe('editor in headless Chromium (e2e)', function () {
 
   before(async function () {
     this.timeout(180_000);
+    requireTool(this, 'chromium');
     mkdirSync(SCREENSHOT_DIR, { recursive: true });
     for (const file of readdirSync(SCREENSHOT_DIR)) if (file.startsWith('failure-')) rmSync(join(SCREENSHOT_DIR, file), { force: true });
     // the examples point at the default sandbox port; take it when it is free, else rewrite the endpoint on import

@@ -3,12 +3,13 @@
  * directory, and a headless Chromium (the system one: no browser is ever downloaded) driven by
  * playwright-core, with every page error and console error collected.
  */
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { REPO_ROOT } from '../support/paths';
+import { INSTALL_HINTS, toolPath } from '../support/tools';
 
 export const PACKAGE_NAME = (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { name: string }).name;
 export const SCREENSHOT_DIR = join(REPO_ROOT, 'test-results', 'screenshots');
@@ -16,17 +17,11 @@ export const SCREENSHOT_DIR = join(REPO_ROOT, 'test-results', 'screenshots');
 const NODE_RED_READY_MS = 90_000;
 const NODE_RED_STOP_MS = 10_000;
 
-/** The system Chromium: TBK_CHROMIUM, else /usr/bin/chromium, else `chromium` on the PATH. */
+/** The system Chromium (TBK_CHROMIUM, else `chromium` on the PATH): no browser is ever downloaded. */
 export function chromiumPath(): string {
-  const candidates = [process.env.TBK_CHROMIUM, '/usr/bin/chromium'];
-  for (const candidate of candidates) if (candidate && existsSync(candidate)) return candidate;
-  try {
-    const found = execFileSync('sh', ['-c', 'command -v chromium || command -v chromium-browser'], { encoding: 'utf8' }).trim();
-    if (found) return found;
-  } catch {
-    // not on the PATH either
-  }
-  throw new Error('Chromium not found: install the Debian package "chromium" (apt-get install -y --no-install-recommends chromium) or set TBK_CHROMIUM');
+  const path = toolPath('chromium');
+  if (!path) throw new Error(`Chromium not found: ${INSTALL_HINTS.chromium}, or set TBK_CHROMIUM`);
+  return path;
 }
 
 // ---------------------------------------------------------------------------------------------
