@@ -1,4 +1,5 @@
 import { TopError } from './errors';
+import { messageFields } from './messages';
 import { formatGmt8 } from './time';
 
 /** A file parameter (byte[] in the TOP docs): sent as a multipart part, never signed. */
@@ -42,7 +43,7 @@ export function encodeValue(name: string, value: unknown): string | undefined {
       text = value ? 'true' : 'false';
       break;
     case 'number':
-      if (!Number.isFinite(value)) throw new TopError({ kind: 'validation', param: name, message: `Parameter "${name}" must be a finite number, got ${value}` });
+      if (!Number.isFinite(value)) throw new TopError({ kind: 'validation', param: name, ...messageFields('encode.notFinite', { param: name, got: String(value) }) });
       text = String(value);
       break;
     case 'bigint':
@@ -50,7 +51,7 @@ export function encodeValue(name: string, value: unknown): string | undefined {
       break;
     case 'object':
       if (value instanceof Date) {
-        if (Number.isNaN(value.getTime())) throw new TopError({ kind: 'validation', param: name, message: `Parameter "${name}" is an invalid date` });
+        if (Number.isNaN(value.getTime())) throw new TopError({ kind: 'validation', param: name, ...messageFields('encode.invalidDate', { param: name }) });
         text = formatGmt8(value);
       } else if (Array.isArray(value) && value.every(isScalar)) {
         text = value.map((v) => (typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean' ? String(v) : v)).join(',');
@@ -58,12 +59,12 @@ export function encodeValue(name: string, value: unknown): string | undefined {
         try {
           text = JSON.stringify(value, bigintSafeReplacer);
         } catch (err) {
-          throw new TopError({ kind: 'validation', param: name, message: `Parameter "${name}" cannot be encoded as JSON: ${(err as Error).message}` });
+          throw new TopError({ kind: 'validation', param: name, ...messageFields('encode.notJson', { param: name, reason: (err as Error).message }) });
         }
       }
       break;
     default:
-      throw new TopError({ kind: 'validation', param: name, message: `Parameter "${name}" has an unsupported type (${typeof value})` });
+      throw new TopError({ kind: 'validation', param: name, ...messageFields('encode.unsupported', { param: name, type: typeof value }) });
   }
   return text.trim() === '' ? undefined : text;
 }

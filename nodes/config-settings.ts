@@ -2,6 +2,7 @@
 import { TopError } from '../lib/errors';
 import type { TopClient } from '../lib/index';
 import type { Node, NodeAPI, NodeDef } from './red-types';
+import { nodeMessageFields } from './runtime-text';
 
 export const DEFAULT_ENDPOINT = 'https://eco.taobao.com/router/rest';
 const SIGN_METHODS = ['md5', 'hmac', 'hmac-sha256'] as const;
@@ -131,7 +132,7 @@ export function withoutRedisCredentials(text: string, redisUrl: string): string 
 }
 
 export function problemWith(appKey: string, appSecret: string): TopError | undefined {
-  if (!appKey) return new TopError({ kind: 'validation', param: 'appKey', message: 'config node has no App Key (set it in the config node, or the TBK_APP_KEY environment variable)' });
-  if (!appSecret) return new TopError({ kind: 'validation', param: 'appSecret', message: 'config node has no App Secret (set it in the config node, or the TBK_APP_SECRET environment variable)' });
+  if (!appKey) return new TopError({ kind: 'validation', param: 'appKey', ...nodeMessageFields('config.noAppKey') });
+  if (!appSecret) return new TopError({ kind: 'validation', param: 'appSecret', ...nodeMessageFields('config.noAppSecret') });
   return undefined;
 }

@@ -52,7 +52,7 @@ function killQuietly(child: ChildProcess, signal: NodeJS.Signals): void {
   }
 }
 
-function settingsText(): string {
+function settingsText(extra: Record<string, unknown>): string {
   return `module.exports = ${JSON.stringify(
     {
       flowFile: 'flows.json',
@@ -64,6 +64,7 @@ function settingsText(): string {
       editorTheme: { tours: false, palette: { catalogues: [] } },
       externalModules: { palette: { allowInstall: false } },
       logging: { console: { level: 'info', metrics: false, audit: false } },
+      ...extra,
     },
     null,
     2,
@@ -75,19 +76,19 @@ function settingsText(): string {
  * (node_modules/@tbkflow/node-red-taobaoke -> the repository), so Node-RED loads it under its scoped
  * name: resources/@tbkflow/..., icons/@tbkflow/... and the examples library all resolve as for a user.
  */
-function prepareUserDir(): string {
+function prepareUserDir(settings: Record<string, unknown>): string {
   const userDir = mkdtempSync(join(tmpdir(), 'tbk-e2e-'));
   const link = join(userDir, 'node_modules', ...PACKAGE_NAME.split('/'));
   mkdirSync(dirname(link), { recursive: true });
   symlinkSync(REPO_ROOT, link, 'dir');
   writeFileSync(join(userDir, 'package.json'), JSON.stringify({ name: 'tbk-e2e', version: '0.0.0', private: true, dependencies: { [PACKAGE_NAME]: `file:${REPO_ROOT}` } }, null, 2));
-  writeFileSync(join(userDir, 'settings.js'), settingsText());
+  writeFileSync(join(userDir, 'settings.js'), settingsText(settings));
   return userDir;
 }
 
-/** Starts Node-RED on a free loopback port; resolves once the editor answers. */
-export async function startNodeRed(env: Record<string, string>): Promise<NodeRed> {
-  const userDir = prepareUserDir();
+/** Starts Node-RED on a free loopback port (`settings` added to the test's settings.js); resolves once the editor answers. */
+export async function startNodeRed(env: Record<string, string>, settings: Record<string, unknown> = {}): Promise<NodeRed> {
+  const userDir = prepareUserDir(settings);
   const redJs = join(dirname(require.resolve('node-red/package.json', { paths: [REPO_ROOT] })), 'red.js');
   const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env };
   delete childEnv.NODE_RED_ENABLE_PROJECTS;
