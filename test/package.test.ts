@@ -4,7 +4,7 @@
  */
 import { strict as assert } from 'node:assert';
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, normalize } from 'node:path';
 import { REPO_ROOT } from './support/paths';
 
@@ -19,6 +19,30 @@ function packList(): PackInfo {
   const out = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: REPO_ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
   return (JSON.parse(out) as PackInfo[])[0]!;
 }
+
+/** Bytes of the node HTML and help the editor downloads for this package in one language (what GET /nodes serves of it). */
+function editorPayload(lang: string): number {
+  const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { 'node-red': { nodes: Record<string, string> } };
+  let bytes = 0;
+  for (const file of Object.values(pkg['node-red'].nodes)) {
+    const html = join(REPO_ROOT, file.replace(/\.js$/, '.html'));
+    const help = join(dirname(html), 'locales', lang, file.replace(/^.*\/([^/]+)\.js$/, '$1.html'));
+    bytes += statSync(html).size + (existsSync(help) ? statSync(help).size : 0);
+  }
+  return bytes;
+}
+
+/** 1.2 MB, the most the editor may download of this package's node HTML and help in one language. */
+const EDITOR_PAYLOAD_LIMIT = 1_200_000;
+
+describe('editor payload', function () {
+  for (const lang of ['en-US', 'zh-CN']) {
+    it(`node HTML and help in ${lang}: at most 1.2 MB`, function () {
+      const bytes = editorPayload(lang);
+      assert.ok(bytes <= EDITOR_PAYLOAD_LIMIT, `${bytes} bytes`);
+    });
+  }
+});
 
 describe('npm pack', function () {
   this.timeout(60_000);
