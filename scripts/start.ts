@@ -158,6 +158,9 @@ module.exports = {
     // No login: the editor listens on 127.0.0.1 only. To add one, see
     // https://nodered.org/docs/user-guide/runtime/securing-node-red
     // adminAuth: { type: 'credentials', users: [{ username: 'admin', password: '<bcrypt hash>', permissions: '*' }] },
+    // The runtime's language (the nodes' errors and status texts): Node-RED takes only the first two
+    // letters of LANG ("zh"), for which it has no texts; zh-CN on a Chinese system, else its default.
+    lang: /^zh/i.test(process.env.LC_ALL || process.env.LC_MESSAGES || process.env.LANG || '') ? 'zh-CN' : undefined,
     telemetry: { enabled: false },
     editorTheme: { tours: false },
     logging: { console: { level: 'info', metrics: false, audit: false } },
