@@ -62,7 +62,8 @@ export function skippedLine(counts: ReadonlyMap<Tool, number> = skipped): string
   let total = 0;
   for (const count of counts.values()) total += count;
   if (total === 0) return undefined;
-  return `${total} test${total === 1 ? '' : 's'} skipped: install ${[...counts.keys()].join(' / ')} to run them`;
+  const tools = (Object.keys(COMMANDS) as Tool[]).filter((tool) => counts.has(tool));
+  return `${total} test${total === 1 ? '' : 's'} skipped: install ${tools.join(' / ')} to run them`;
 }
 
 function isCi(): boolean {
