@@ -30,6 +30,12 @@ export const NODE_MESSAGES: Readonly<Record<string, string>> = {
   'node.value.buffer': 'a Buffer',
   'config.noAppKey': 'config node has no App Key (set it in the config node, or the TBK_APP_KEY environment variable)',
   'config.noAppSecret': 'config node has no App Secret (set it in the config node, or the TBK_APP_SECRET environment variable)',
+  // the warnings and log lines of the config node's shared rate limit (nodes/tbk-config.ts)
+  'config.localLimit': 'rate limit is local to this Node-RED (__rate__/s here alone) until Redis answers again: __reason__',
+  'config.redisUnreachable': '__where__ unreachable',
+  'config.limitShared': 'rate limit of __rate__/s shared through __where__',
+  'config.limitSharedAgain': 'rate limit shared again through __where__',
+  'config.redisUnused': 'the Redis URL is not used: the rate limit is off (0)',
 };
 
 const ENGLISH: Readonly<Record<string, string>> = { ...MESSAGES, ...NODE_MESSAGES };
@@ -61,11 +67,14 @@ export function packageName(): string {
  */
 export const CATALOGUE = `${packageName()}/tbk-api`;
 
-/** RED._ of a key of the catalogue, or undefined when it has no text for it (no catalogue, no RED._). */
+/**
+ * RED._ of a key of the catalogue (or of another node set's, for a key written with its namespace,
+ * "<namespace>:<key>"), or undefined when it has no text for it (no catalogue, no RED._).
+ */
 function lookup(RED: NodeAPI, key: string, values?: Record<string, unknown>): string | undefined {
   try {
-    const text = RED._?.(`${CATALOGUE}:${key}`, values);
-    if (typeof text === 'string' && text !== '' && !text.endsWith(key)) return text;
+    const text = RED._?.(key.includes(':') ? key : `${CATALOGUE}:${key}`, values);
+    if (typeof text === 'string' && text !== '' && !text.endsWith(key.slice(key.indexOf(':') + 1))) return text;
   } catch {
     // no catalogue: the English text is used
   }
@@ -87,7 +96,8 @@ export function localMessage(RED: NodeAPI, err: TopError): string {
 const statusTemplates = new Map<string, string>();
 
 /**
- * A status text: RED._ when the catalogue has the key, else the English text. Each key is looked
+ * A status text: RED._ when the catalogue has the key (a key of another node set's catalogue with
+ * its namespace: `${packageName()}/tbk-order-sync:tbk-order-sync.status.synced`), else the English text. Each key is looked
  * up once (the runtime's language does not change) and its placeholders filled per call: i18next
  * on every message was a tenth of a method node's CPU.
  */
