@@ -16,6 +16,7 @@
  */
 import { formEncode } from './encode';
 import { TopError } from './errors';
+import { messageFields } from './messages';
 import type { BatchCallResult, BatchOptions, TopClient } from './client';
 
 export const DEFAULT_BATCH_SEPARATOR = '\r\n-S-\r\n';
@@ -46,7 +47,7 @@ export function batchUrlFor(endpoint: string): string | undefined {
  */
 export function checkSeparator(separator: string): void {
   if (typeof separator !== 'string' || !/^[\x21-\x7e][\t\x20-\x7e]*\t[\t\x20-\x7e]*[\x21-\x7e]$/.test(separator)) {
-    throw new TopError({ kind: 'validation', param: 'separator', message: 'A custom batch separator must hold a tab between printable ASCII characters, e.g. "-S-\\t-S-" (it goes in an HTTP header, and any other text may occur inside an answer)' });
+    throw new TopError({ kind: 'validation', param: 'separator', ...messageFields('client.batchSeparator') });
   }
 }
 
@@ -122,7 +123,7 @@ export interface ChunkedBatchOptions extends BatchOptions {
  */
 export async function batchInChunks(client: TopClient, method: string, paramsList: ReadonlyArray<unknown>, options: ChunkedBatchOptions = {}): Promise<ChunkedBatchResult> {
   const started = performance.now();
-  if (!Array.isArray(paramsList)) throw new TopError({ kind: 'validation', param: 'payload', method, message: 'A batch needs an array of parameter objects' });
+  if (!Array.isArray(paramsList)) throw new TopError({ kind: 'validation', param: 'payload', method, ...messageFields('client.batchArray') });
   const size = options.batchSize !== undefined && Number.isFinite(options.batchSize) && options.batchSize >= 1 ? Math.floor(options.batchSize) : DEFAULT_BATCH_SIZE;
   const starts: number[] = [];
   for (let from = 0; from < paramsList.length; from += size) starts.push(from);

@@ -1,12 +1,13 @@
 import { Agent, FormData } from 'undici';
 import { BATCH_CONTENT_TYPE, BATCH_SEPARATOR_HEADER, DEFAULT_BATCH_SEPARATOR, batchUrlFor, checkSeparator, encodeBatchBody, splitBatchAnswer } from './batch';
-import { describeTopError, TopError } from './errors';
+import { TopError, topErrorText } from './errors';
 import { ArrivalBound } from './arrival';
 import { GatewayClock } from './gateway-clock';
+import { messageFields, type MessageArgs } from './messages';
 import { checkEncodable, encodeParams, formEncode, type EncodedParams } from './encode';
 import { parseJsonBytes, parseJsonLossless } from './json';
 import { RateLimiter, type CallLimiter, type RateLimitOptions } from './ratelimit';
-import { detectBusinessFailure, unwrapBody, type BusinessRules } from './response';
+import { detectBusinessFailure, REPORTED_FAILURE, unwrapBody, type BusinessRules } from './response';
 import { DEFAULT_RETRY, isRetryableTopError, parseBanSeconds, retryDelayMs, shouldRetry, THROTTLE_SUB_CODES, type RetryOptions } from './retry';
 import { sign, SIGN_METHODS, type SignMethod } from './sign';
 import { topTimestamp } from './time';
@@ -100,7 +101,7 @@ const METHOD_NAME = /^[a-z0-9_]+(\.[a-z0-9_]+)+$/i;
 
 function checkMethodName(method: unknown): string {
   if (typeof method !== 'string' || !METHOD_NAME.test(method.trim())) {
-    throw new TopError({ kind: 'validation', param: 'method', method: typeof method === 'string' ? method : undefined, message: `"${String(method)}" is not a TOP method name (like taobao.tbk.item.info.get)` });
+    throw new TopError({ kind: 'validation', param: 'method', method: typeof method === 'string' ? method : undefined, ...messageFields('client.badMethod', { method: String(method) }) });
   }
   return method.trim();
 }
@@ -129,7 +130,7 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 function abortReason(signal: AbortSignal | undefined, method: string): TopError {
   const reason: unknown = signal?.reason;
   if (reason instanceof TopError) return reason;
-  return new TopError({ kind: 'aborted', method, message: `Call to ${method} aborted` });
+  return new TopError({ kind: 'aborted', method, ...messageFields('client.aborted', { method }) });
 }
 
 /**
@@ -162,25 +163,25 @@ export class TopClient {
   private readonly arrival = new ArrivalBound();
 
   constructor(options: TopClientOptions) {
-    if (!options || typeof options.appKey !== 'string' || options.appKey.trim() === '') throw new TopError({ kind: 'validation', param: 'appKey', message: 'TopClient needs an App Key (appKey)' });
-    if (typeof options.appSecret !== 'string' || options.appSecret === '') throw new TopError({ kind: 'validation', param: 'appSecret', message: 'TopClient needs an App Secret (appSecret)' });
+    if (!options || typeof options.appKey !== 'string' || options.appKey.trim() === '') throw new TopError({ kind: 'validation', param: 'appKey', ...messageFields('client.noAppKey') });
+    if (typeof options.appSecret !== 'string' || options.appSecret === '') throw new TopError({ kind: 'validation', param: 'appSecret', ...messageFields('client.noAppSecret') });
     const signMethod = options.signMethod ?? 'md5';
-    if (!SIGN_METHODS.includes(signMethod)) throw new TopError({ kind: 'validation', param: 'signMethod', message: `Unknown sign method "${String(signMethod)}": use md5, hmac or hmac-sha256` });
+    if (!SIGN_METHODS.includes(signMethod)) throw new TopError({ kind: 'validation', param: 'signMethod', ...messageFields('client.signMethod', { signMethod: String(signMethod) }) });
     const endpoint = options.endpoint?.trim() || DEFAULT_ENDPOINT;
     let url: URL;
     try {
       url = new URL(endpoint);
     } catch {
-      throw new TopError({ kind: 'validation', param: 'endpoint', message: `Endpoint "${endpoint}" is not a URL` });
+      throw new TopError({ kind: 'validation', param: 'endpoint', ...messageFields('client.endpointNotUrl', { endpoint }) });
     }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new TopError({ kind: 'validation', param: 'endpoint', message: `Endpoint "${endpoint}" must be http or https` });
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new TopError({ kind: 'validation', param: 'endpoint', ...messageFields('client.endpointProtocol', { endpoint }) });
     this.endpoint = url.toString();
     const batchEndpoint = options.batchEndpoint?.trim();
     if (batchEndpoint) {
       try {
         if (!/^https?:$/.test(new URL(batchEndpoint).protocol)) throw new Error('not http');
       } catch {
-        throw new TopError({ kind: 'validation', param: 'batchEndpoint', message: `Batch endpoint "${batchEndpoint}" is not an http or https URL` });
+        throw new TopError({ kind: 'validation', param: 'batchEndpoint', ...messageFields('client.batchEndpoint', { endpoint: batchEndpoint }) });
       }
       this.batchEndpoint = new URL(batchEndpoint).toString();
     } else {
@@ -188,7 +189,7 @@ export class TopClient {
     }
     const maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
     if (typeof maxResponseBytes !== 'number' || !Number.isFinite(maxResponseBytes) || maxResponseBytes < 1) {
-      throw new TopError({ kind: 'validation', param: 'maxResponseBytes', message: `maxResponseBytes must be a number of bytes of at least 1, got ${String(maxResponseBytes)}`, messageKey: 'validation.maxResponseBytes', messageArgs: { value: String(maxResponseBytes) } });
+      throw new TopError({ kind: 'validation', param: 'maxResponseBytes', ...messageFields('validation.maxResponseBytes', { value: String(maxResponseBytes) }) });
     }
     this.maxResponseBytes = Math.floor(maxResponseBytes);
     for (const [name, value] of [['appKey', options.appKey], ['appSecret', options.appSecret], ['session', options.session], ['partnerId', options.partnerId], ['targetAppKey', options.targetAppKey]] as const) {
@@ -246,7 +247,7 @@ export class TopClient {
   async request(method: string, params?: Record<string, unknown>, options: CallOptions = {}): Promise<CallResult> {
     const started = performance.now();
     method = checkMethodName(method);
-    if (this.closed) throw new TopError({ kind: 'aborted', method, message: 'Client closed' });
+    if (this.closed) throw new TopError({ kind: 'aborted', method, ...messageFields('client.closed') });
     let encoded: EncodedParams;
     try {
       encoded = encodeParams(params);
@@ -272,10 +273,10 @@ export class TopClient {
   async batch(method: string, paramsList: ReadonlyArray<unknown>, options: BatchOptions = {}): Promise<BatchResult> {
     const started = performance.now();
     method = checkMethodName(method);
-    if (this.closed) throw new TopError({ kind: 'aborted', method, message: 'Client closed' });
-    if (!Array.isArray(paramsList)) throw new TopError({ kind: 'validation', param: 'payload', method, message: 'A batch needs an array of parameter objects' });
+    if (this.closed) throw new TopError({ kind: 'aborted', method, ...messageFields('client.closed') });
+    if (!Array.isArray(paramsList)) throw new TopError({ kind: 'validation', param: 'payload', method, ...messageFields('client.batchArray') });
     const url = this.batchEndpoint;
-    if (!url) throw new TopError({ kind: 'validation', param: 'batchEndpoint', method, message: `No batch URL: the endpoint ${this.endpoint} does not end in /router/rest (set batchEndpoint)` });
+    if (!url) throw new TopError({ kind: 'validation', param: 'batchEndpoint', method, ...messageFields('client.noBatchUrl', { endpoint: this.endpoint }) });
     const separator = options.separator ?? DEFAULT_BATCH_SEPARATOR;
     if (separator !== DEFAULT_BATCH_SEPARATOR) checkSeparator(separator);
     const results: BatchCallResult[] = new Array<BatchCallResult>(paramsList.length);
@@ -377,7 +378,7 @@ export class TopClient {
     if (this.closed) return;
     this.closed = true;
     this.limiter.close();
-    for (const controller of this.controllers) controller.abort(new TopError({ kind: 'aborted', message: 'Client closed while the call was in flight' }));
+    for (const controller of this.controllers) controller.abort(new TopError({ kind: 'aborted', ...messageFields('client.closedInFlight') }));
     await this.agent.destroy().catch(() => undefined);
   }
 
@@ -486,7 +487,7 @@ export class TopClient {
       // the official SDKs' rule: a piece count other than the call count is a verdict on the whole batch
       const verdict = this.interpretText(method, status, split.first, options);
       if (isAttemptFailure(verdict)) return verdict;
-      return { error: new TopError({ kind: 'transport', method, status, message: `The gateway answered ${text.split(separator).length} pieces for a batch of ${calls.length} calls` }), mayHaveRun: true };
+      return { error: new TopError({ kind: 'transport', method, status, ...messageFields('transport.batchPieces', { pieces: text.split(separator).length, calls: calls.length }) }), mayHaveRun: true };
     });
   }
 
@@ -501,7 +502,7 @@ export class TopClient {
   ): Promise<T | AttemptFailure> {
     const timeoutMs = options.timeoutMs && options.timeoutMs > 0 ? options.timeoutMs : this.timeoutMs;
     const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(new TopError({ kind: 'timeout', method, retryable: true, message: `No answer from the gateway within ${timeoutMs} ms` })), timeoutMs);
+    const timer = setTimeout(() => controller.abort(new TopError({ kind: 'timeout', method, retryable: true, ...messageFields('transport.timeout', { ms: timeoutMs }) })), timeoutMs);
     const onOuterAbort = () => controller.abort(outer.reason);
     if (outer.aborted) onOuterAbort();
     else outer.addEventListener('abort', onOuterAbort, { once: true });
@@ -527,14 +528,17 @@ export class TopClient {
   private failure(method: string, err: unknown, signal: AbortSignal, sent: boolean): AttemptFailure {
     if (signal.aborted) {
       const reason: unknown = signal.reason;
-      const error = reason instanceof TopError ? new TopError(reason.toJSON(), { cause: err }) : new TopError({ kind: 'aborted', method, message: `Call to ${method} aborted` });
+      const error = reason instanceof TopError ? copyError(reason, err) : new TopError({ kind: 'aborted', method, ...messageFields('client.aborted', { method }) });
       return { error, mayHaveRun: sent };
     }
     if (err instanceof TopError) return { error: Object.assign(err, { method }), mayHaveRun: true };
     const code = (err as { code?: string }).code;
     const connectFailed = code !== undefined && CONNECT_ERROR_CODES.has(code);
-    const message = connectFailed ? `Cannot connect to the gateway ${new URL(this.endpoint).host} (${code})` : `Connection to the gateway failed: ${(err as Error).message ?? String(err)}${code ? ` (${code})` : ''}`;
-    return { error: new TopError({ kind: 'transport', method, retryable: true, message }, { cause: err }), mayHaveRun: sent && !connectFailed };
+    const host = new URL(this.endpoint).host;
+    const text = connectFailed
+      ? messageFields(code === 'ECONNREFUSED' && isLoopback(this.endpoint) ? 'transport.connectLoopback' : 'transport.connect', { host, code })
+      : messageFields('transport.failed', { reason: (err as Error).message ?? String(err), code: code ? ` (${code})` : '' });
+    return { error: new TopError({ kind: 'transport', method, retryable: true, ...text }, { cause: err }), mayHaveRun: sent && !connectFailed };
   }
 
   private interpret(method: string, status: number, bytes: Buffer, options: CallOptions): CallResult | AttemptFailure {
@@ -550,32 +554,33 @@ export class TopClient {
 
   /** One JSON answer, classified; `lead` is the code of its first char that is not whitespace (-1: none). */
   private interpretAnswer(method: string, status: number, lead: number, parse: () => unknown, options: CallOptions): CallResult | AttemptFailure {
-    if (lead === -1) return { error: new TopError({ kind: 'transport', method, status, retryable: true, message: 'Empty answer from the gateway' }), mayHaveRun: true };
+    if (lead === -1) return { error: new TopError({ kind: 'transport', method, status, retryable: true, ...messageFields('transport.empty') }), mayHaveRun: true };
     let parsed: unknown;
     try {
       parsed = parse();
     } catch {
       const looksHtml = lead === 0x3c; // '<'
-      return { error: new TopError({ kind: 'transport', method, status, retryable: true, message: looksHtml ? 'The gateway answered an HTML page instead of JSON' : 'The gateway answered malformed or truncated JSON' }), mayHaveRun: true };
+      return { error: new TopError({ kind: 'transport', method, status, retryable: true, ...messageFields(looksHtml ? 'transport.html' : 'transport.malformed') }), mayHaveRun: true };
     }
     const unwrapped = unwrapBody(method, parsed, this.simplify);
     if (unwrapped.ok === 'unexpected') {
-      return { error: new TopError({ kind: 'transport', method, status, message: `Unexpected answer: no ${method} response or error_response in the body` }), mayHaveRun: true };
+      return { error: new TopError({ kind: 'transport', method, status, ...messageFields('transport.unexpected', { method }) }), mayHaveRun: true };
     }
     if (unwrapped.ok === false) {
       const { code, code_text, msg, sub_code, sub_msg, request_id } = unwrapped.error;
       const banSeconds = code === 7 ? parseBanSeconds(sub_msg) : undefined;
       const throttled = code === 7 || (sub_code !== undefined && THROTTLE_SUB_CODES.has(sub_code));
       const retryable = isRetryableTopError(code, sub_code, banSeconds, this.retry);
-      const error = new TopError({ kind: throttled ? 'throttled' : 'top', method, code, msg, sub_code, sub_msg, request_id, ban_seconds: banSeconds, retryable, message: describeTopError(code, msg, sub_code, sub_msg, code_text) });
+      const error = new TopError({ kind: throttled ? 'throttled' : 'top', method, code, msg, sub_code, sub_msg, request_id, ban_seconds: banSeconds, retryable, ...topErrorText(code, msg, sub_code, sub_msg, code_text) });
       // a throttling answer is a refusal: the call did not run
       return { error, mayHaveRun: !throttled };
     }
     const failure = detectBusinessFailure(unwrapped.response, options.business);
     if (failure) {
       const numeric = failure.code !== undefined && /^-?\d+$/.test(failure.code) ? Number(failure.code) : undefined;
-      const message = `Business failure${failure.code !== undefined ? ` (${failure.code})` : ''}: ${failure.message}`;
-      return { error: new TopError({ kind: 'business', method, code: numeric, sub_code: failure.code, msg: failure.message, request_id: unwrapped.request_id, message }), mayHaveRun: true };
+      const reason: MessageArgs = failure.message === REPORTED_FAILURE ? { reason_key: 'response.reported' } : { reason: failure.message };
+      const text = failure.code !== undefined ? messageFields('response.businessCode', { code: failure.code, ...reason }) : messageFields('response.business', reason);
+      return { error: new TopError({ kind: 'business', method, code: numeric, sub_code: failure.code, msg: failure.message, request_id: unwrapped.request_id, ...text }), mayHaveRun: true };
     }
     return { response: unwrapped.response, request_id: unwrapped.request_id, attempts: 0, duration_ms: 0 };
   }
@@ -585,7 +590,7 @@ export class TopClient {
 function httpFailure(method: string, status: number, bytes: Buffer): AttemptFailure | undefined {
   if (status >= 200 && status < 300) return undefined;
   const page = /<title>([^<]{0,80})<\/title>/i.exec(bytes.subarray(0, 64 * 1024).toString('utf8'))?.[1]?.trim();
-  return { error: new TopError({ kind: 'transport', method, status, retryable: status >= 500 || status === 429, message: `HTTP ${status} from the gateway${page ? ` (${page})` : ''}` }), mayHaveRun: true };
+  return { error: new TopError({ kind: 'transport', method, status, retryable: status >= 500 || status === 429, ...messageFields('transport.http', { status, page: page ? ` (${page})` : '' }) }), mayHaveRun: true };
 }
 
 /** The code of the first char (or byte) of a body that is not whitespace, -1 when there is none. */
@@ -599,15 +604,25 @@ function firstSignificantCode(body: { length: number }, codeAt: (index: number) 
 
 /** One call's parameters as wire strings; throws a validation error naming the call. */
 function encodeBatchCall(params: unknown, index: number): Record<string, string> {
-  const where = `batch call ${index + 1}`;
   if (params !== undefined && params !== null && (typeof params !== 'object' || Array.isArray(params))) {
-    throw new TopError({ kind: 'validation', param: 'payload', message: `${where}: the parameters must be an object` });
+    throw new TopError({ kind: 'validation', param: 'payload', ...messageFields('client.batchParams', { index: index + 1 }) });
   }
   const encoded = encodeParams(params as Record<string, unknown> | undefined);
   const files = Object.keys(encoded.files);
-  if (files.length > 0) throw new TopError({ kind: 'validation', param: files[0], message: `${where}: batch calls cannot upload files ("${files[0]}")` });
-  if ('method' in encoded.text) throw new TopError({ kind: 'validation', param: 'method', message: `${where}: "method" is not a business parameter (every call of a batch has the batch's method)` });
+  if (files.length > 0) throw new TopError({ kind: 'validation', param: files[0], ...messageFields('client.batchFile', { index: index + 1, param: files[0]! }) });
+  if ('method' in encoded.text) throw new TopError({ kind: 'validation', param: 'method', ...messageFields('client.batchMethod', { index: index + 1 }) });
   return encoded.text;
+}
+
+/** Whether an endpoint is on this machine (a refused connection there most likely means no sandbox is running). */
+function isLoopback(endpoint: string): boolean {
+  const host = new URL(endpoint).hostname.replace(/^\[|\]$/g, '');
+  return host === 'localhost' || host === '::1' || /^127\./.test(host);
+}
+
+/** A copy of an error (the reason an attempt was aborted with) that keeps its text's key and values. */
+function copyError(error: TopError, cause: unknown): TopError {
+  return new TopError({ ...error.toJSON(), ...(error.messageKey ? { messageKey: error.messageKey, messageArgs: error.messageArgs ?? {} } : {}) }, { cause });
 }
 
 function stripUndefined<T extends object>(value: T): Partial<T> {

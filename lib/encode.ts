@@ -1,4 +1,5 @@
 import { TopError } from './errors';
+import { messageFields } from './messages';
 import { dateTime, formatGmt8 } from './time';
 
 /** A file parameter (byte[] in the TOP docs): sent as a multipart part, never signed. */
@@ -33,13 +34,7 @@ export function checkEncodable(name: string, text: string): void {
   const found = LONE_SURROGATE.exec(text);
   if (!found) return;
   const codeUnit = `U+${found[0].charCodeAt(0).toString(16).toUpperCase()}`;
-  throw new TopError({
-    kind: 'validation',
-    param: name,
-    message: `Parameter ${quoted(name)} cannot be sent: it has a lone surrogate (${codeUnit}) at index ${found.index}, which is not Unicode text`,
-    messageKey: 'validation.loneSurrogate',
-    messageArgs: { param: quoted(name), codeUnit, index: found.index },
-  });
+  throw new TopError({ kind: 'validation', param: name, ...messageFields('validation.loneSurrogate', { param: quoted(name), codeUnit, index: found.index }) });
 }
 
 /** JSON.stringify's replacer for a parameter's object value: bigints as digits, no lone surrogate in a key or a text. */
@@ -71,7 +66,7 @@ export function encodeValue(name: string, value: unknown): string | undefined {
       text = value ? 'true' : 'false';
       break;
     case 'number':
-      if (!Number.isFinite(value)) throw new TopError({ kind: 'validation', param: name, message: `Parameter "${name}" must be a finite number, got ${value}` });
+      if (!Number.isFinite(value)) throw new TopError({ kind: 'validation', param: name, ...messageFields('encode.notFinite', { param: name, got: String(value) }) });
       text = String(value);
       break;
     case 'bigint':
@@ -80,7 +75,7 @@ export function encodeValue(name: string, value: unknown): string | undefined {
     case 'object': {
       const time = dateTime(value);
       if (time !== undefined) {
-        if (Number.isNaN(time)) throw new TopError({ kind: 'validation', param: name, message: `Parameter "${name}" is an invalid date` });
+        if (Number.isNaN(time)) throw new TopError({ kind: 'validation', param: name, ...messageFields('encode.invalidDate', { param: name }) });
         text = formatGmt8(time);
       } else if (Array.isArray(value) && value.every(isScalar)) {
         text = value.map((v) => (typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean' ? String(v) : v)).join(',');
@@ -89,13 +84,13 @@ export function encodeValue(name: string, value: unknown): string | undefined {
           text = JSON.stringify(value, jsonReplacer(name));
         } catch (err) {
           if (err instanceof TopError) throw err;
-          throw new TopError({ kind: 'validation', param: name, message: `Parameter "${name}" cannot be encoded as JSON: ${(err as Error).message}` });
+          throw new TopError({ kind: 'validation', param: name, ...messageFields('encode.notJson', { param: name, reason: (err as Error).message }) });
         }
       }
       break;
     }
     default:
-      throw new TopError({ kind: 'validation', param: name, message: `Parameter "${name}" has an unsupported type (${typeof value})` });
+      throw new TopError({ kind: 'validation', param: name, ...messageFields('encode.unsupported', { param: name, type: typeof value }) });
   }
   if (text.trim() === '') return undefined;
   checkEncodable(name, text);

@@ -1,3 +1,5 @@
+import { MESSAGES, messageFields, type MessageArgs } from './messages';
+
 /** What went wrong, in the terms a flow author can branch on. */
 export type TopErrorKind =
   | 'validation' // the request was rejected before it was sent
@@ -78,58 +80,30 @@ export function isTopError(value: unknown): value is TopError {
   return value instanceof TopError || (typeof value === 'object' && value !== null && (value as { name?: unknown }).name === 'TopError' && typeof (value as { kind?: unknown }).kind === 'string');
 }
 
-/** Advice for the platform error codes a user can act on (top-protocol.md section 4.2). */
-const CODE_ADVICE: Record<number, string> = {
-  1: 'Platform system error: retry later',
-  2: 'Platform blacklist: the app is blocked, contact the open platform',
-  4: 'User call limited: slow down',
-  5: 'Session call limited: slow down',
-  6: 'Partner call limited: slow down',
-  7: 'App call limited: the app exceeded its call quota or frequency',
-  8: 'App call frequency exceeded: slow down',
-  9: 'HTTP action not allowed: use POST',
-  10: 'Service currently unavailable: retry later',
-  11: 'Insufficient ISV permissions: apply for the API permission package in the open platform console',
-  12: 'Insufficient user permissions: the authorized user lacks this permission',
-  13: 'Insufficient partner permissions',
-  15: 'Remote service error: see sub_code',
-  21: 'Missing method: set the method name',
-  22: 'Invalid method: the method name is unknown to the gateway, check its spelling',
-  23: 'Invalid format: use json',
-  24: 'Missing signature',
-  25: 'check the App Secret and sign method',
-  26: 'Missing session: this method needs a user authorization (session)',
-  27: 'Invalid session: the session expired or is wrong, authorize again',
-  28: 'Missing App Key',
-  29: 'Invalid App Key: check the App Key',
-  30: 'Missing timestamp',
-  31: 'the gateway allows 10 minutes of clock skew in GMT+8: check the host clock or the clock offset setting',
-  32: 'Missing version',
-  33: 'Invalid version: use 2.0',
-  34: 'Unsupported version',
-  40: 'Missing required arguments',
-  41: 'Invalid arguments',
-  43: 'Parameter error',
-  47: 'Invalid encoding: send UTF-8',
-  50: 'Remote service error: see sub_code',
-};
+/** Codes whose advice is "see sub_code": the sub code in the message says more than the advice would. */
+const SEE_SUB_CODE = new Set([15, 50]);
 
-const CODE_TITLE: Record<number, string> = {
-  25: 'Invalid signature',
-  31: 'Invalid timestamp',
-};
+/**
+ * The message of an error_response, with its key and values for translation:
+ * "Invalid signature (25): check the App Secret and sign method [isv.x: ...]". The title is the
+ * platform's msg unless the code has a clearer one; the advice (top-protocol.md section 4.2) is
+ * for the codes a user can act on.
+ */
+export function topErrorText(code: number | undefined, msg: string | undefined, subCode?: string, subMsg?: string, codeText?: string): ReturnType<typeof messageFields> {
+  const parts = [subCode, subMsg].filter((part): part is string => part !== undefined && part.trim() !== '');
+  const detail = parts.length > 0 ? ` [${parts.join(': ')}]` : '';
+  const title: MessageArgs = code !== undefined && MESSAGES[`top.title.${code}`] ? { title_key: `top.title.${code}` } : msg?.trim() ? { title: msg.trim() } : { title_key: 'top.title.default' };
+  // a code the gateway sent that is not a number: shown as sent, without advice
+  if (code === undefined && codeText?.trim()) return messageFields('top.coded', { ...title, code: codeText.trim(), detail });
+  if (code === undefined) return messageFields('top.uncoded', { ...title, detail });
+  if (MESSAGES[`top.advice.${code}`] && !SEE_SUB_CODE.has(code)) return messageFields('top.advised', { ...title, code, advice_key: `top.advice.${code}`, detail });
+  return messageFields('top.coded', { ...title, code, detail });
+}
 
 /**
  * "Invalid signature (25): check the App Secret and sign method". `codeText` is a code the gateway
  * sent that is not a number (shown as sent, without advice).
  */
 export function describeTopError(code: number | undefined, msg: string | undefined, subCode?: string, subMsg?: string, codeText?: string): string {
-  const title = (code !== undefined && CODE_TITLE[code]) || msg?.trim() || 'TOP error';
-  const shownCode = code !== undefined ? String(code) : codeText?.trim();
-  let text = shownCode ? `${title} (${shownCode})` : title;
-  const advice = code !== undefined ? CODE_ADVICE[code] : undefined;
-  if (advice && !(code === 15 || code === 50)) text += `: ${advice}`;
-  const detail = [subCode, subMsg].filter((part) => part !== undefined && part.trim() !== '');
-  if (detail.length > 0) text += ` [${detail.join(': ')}]`;
-  return text;
+  return topErrorText(code, msg, subCode, subMsg, codeText).message;
 }

@@ -1,4 +1,5 @@
 import { TopError } from './errors';
+import { messageFields } from './messages';
 
 export interface RateLimitOptions {
   /** calls started in any one-second window; 0 or less = no limit */
@@ -35,7 +36,7 @@ interface Waiter {
 function abortedError(signal: AbortSignal | undefined): TopError {
   const reason = signal?.reason;
   if (reason instanceof TopError) return reason;
-  return new TopError({ kind: 'aborted', message: 'Call aborted while waiting for the rate limit' });
+  return new TopError({ kind: 'aborted', ...messageFields('limit.aborted') });
 }
 
 /**
@@ -77,7 +78,7 @@ export class RateLimiter implements CallLimiter {
 
   /** Resolves with a release function once the call may start. */
   acquire(signal?: AbortSignal): Promise<Release> {
-    if (this.closed) return Promise.reject(new TopError({ kind: 'aborted', message: 'Client closed' }));
+    if (this.closed) return Promise.reject(new TopError({ kind: 'aborted', ...messageFields('client.closed') }));
     if (signal?.aborted) return Promise.reject(abortedError(signal));
     if (this.waiters.length === 0 && this.canStart(Date.now())) return Promise.resolve(this.start());
     return new Promise<Release>((resolve, reject) => {
@@ -102,7 +103,7 @@ export class RateLimiter implements CallLimiter {
     this.timer = undefined;
     for (const waiter of this.waiters.splice(0)) {
       if (waiter.signal && waiter.onAbort) waiter.signal.removeEventListener('abort', waiter.onAbort);
-      waiter.reject(new TopError({ kind: 'aborted', message: 'Client closed' }));
+      waiter.reject(new TopError({ kind: 'aborted', ...messageFields('client.closed') }));
     }
   }
 

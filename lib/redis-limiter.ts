@@ -1,5 +1,6 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import { TopError } from './errors';
+import { messageFields } from './messages';
 import { DEFAULT_WINDOW_MS, RateLimiter, type CallLimiter, type Release } from './ratelimit';
 
 export type SharedLimitState = 'shared' | 'local-fallback';
@@ -119,13 +120,13 @@ function isRedisClient(value: unknown): value is Redis {
 }
 
 function closedError(): TopError {
-  return new TopError({ kind: 'aborted', message: 'Client closed' });
+  return new TopError({ kind: 'aborted', ...messageFields('client.closed') });
 }
 
 function abortedError(signal: AbortSignal): TopError {
   const reason: unknown = signal.reason;
   if (reason instanceof TopError) return reason;
-  return new TopError({ kind: 'aborted', message: 'Call aborted while waiting for the rate limit' });
+  return new TopError({ kind: 'aborted', ...messageFields('limit.aborted') });
 }
 
 /** The host and port of a Redis URL: what a status or a reason may show (never the password). */
@@ -195,8 +196,8 @@ export class RedisCallLimiter implements CallLimiter {
   private readonly listeners: Array<[string, (...args: unknown[]) => void]> = [];
 
   constructor(options: RedisCallLimiterOptions) {
-    if (typeof options?.appKey !== 'string' || options.appKey.trim() === '') throw new TopError({ kind: 'validation', param: 'appKey', message: 'A shared rate limit needs the App Key it is kept for' });
-    if (!(options.perSecond >= 1)) throw new TopError({ kind: 'validation', param: 'perSecond', message: 'A shared rate limit needs a limit of at least 1 call per second' });
+    if (typeof options?.appKey !== 'string' || options.appKey.trim() === '') throw new TopError({ kind: 'validation', param: 'appKey', ...messageFields('limit.appKey') });
+    if (!(options.perSecond >= 1)) throw new TopError({ kind: 'validation', param: 'perSecond', ...messageFields('limit.perSecond') });
     this.perSecond = Math.floor(options.perSecond);
     const concurrency = Math.max(0, Math.floor(options.concurrency ?? 0));
     this.operationTimeoutMs = options.operationTimeoutMs ?? DEFAULT_OPERATION_TIMEOUT_MS;
@@ -205,9 +206,9 @@ export class RedisCallLimiter implements CallLimiter {
     this.gate = new RateLimiter({ perSecond: 0, concurrency });
     this.turn = new RateLimiter({ perSecond: 0, concurrency: 1 });
     const windowMs = options.windowMs ?? DEFAULT_WINDOW_MS;
-    if (!(windowMs >= 1)) throw new TopError({ kind: 'validation', param: 'windowMs', message: 'The window of a shared rate limit is at least 1 ms' });
+    if (!(windowMs >= 1)) throw new TopError({ kind: 'validation', param: 'windowMs', ...messageFields('limit.window') });
     const maxCallMs = options.maxCallMs ?? DEFAULT_MAX_CALL_MS;
-    if (!(maxCallMs >= 1)) throw new TopError({ kind: 'validation', param: 'maxCallMs', message: 'The longest call of a shared rate limit is at least 1 ms' });
+    if (!(maxCallMs >= 1)) throw new TopError({ kind: 'validation', param: 'maxCallMs', ...messageFields('limit.maxCall') });
     this.windowMs = Math.ceil(windowMs);
     this.maxCallMs = Math.ceil(maxCallMs);
     this.fallback = new RateLimiter({ perSecond: this.perSecond, concurrency: 0, windowMs });
@@ -555,8 +556,8 @@ export function createLimiterFromConfig(config: LimiterConfig): RedisCallLimiter
   try {
     url = new URL(redisUrl);
   } catch {
-    throw new TopError({ kind: 'validation', param: 'redisUrl', message: 'The Redis URL is not a URL (like redis://127.0.0.1:6379/0)' });
+    throw new TopError({ kind: 'validation', param: 'redisUrl', ...messageFields('limit.redisNotUrl') });
   }
-  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') throw new TopError({ kind: 'validation', param: 'redisUrl', message: 'The Redis URL must start with redis:// or rediss://' });
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') throw new TopError({ kind: 'validation', param: 'redisUrl', ...messageFields('limit.redisProtocol') });
   return new RedisCallLimiter({ redis: redisUrl, appKey: config.appKey, perSecond: config.perSecond, concurrency: config.concurrency, maxCallMs: config.maxCallMs, onStateChange: config.onStateChange });
 }

@@ -105,12 +105,15 @@ function pickMessage(...values: unknown[]): string | undefined {
   return undefined;
 }
 
+/** The reason of a failure whose answer gives none. */
+export const REPORTED_FAILURE = 'The call reported failure';
+
 function checkLevel(level: Record<string, unknown>, rules: BusinessRules | undefined): BusinessFailure | undefined {
   const message = pickMessage(level.biz_error_desc, level.result_msg, level.msg_info, level.message, level.msg, level.error_msg);
   const bizCode = level.biz_error_code;
   const codeText = (v: unknown): string | undefined => (v === '' ? undefined : gatewayText(v));
   if (isFalse(level.is_success) || isFalse(level.success)) {
-    return { code: codeText(bizCode) ?? codeText(level.msg_code) ?? codeText(level.result_code), message: message ?? 'The call reported failure' };
+    return { code: codeText(bizCode) ?? codeText(level.msg_code) ?? codeText(level.result_code), message: message ?? REPORTED_FAILURE };
   }
   const resultCode = level.result_code;
   const resultText = codeText(resultCode);

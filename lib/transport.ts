@@ -1,6 +1,7 @@
 import { createBrotliDecompress, createGunzip, createInflate, type Gunzip } from 'node:zlib';
 import type { Dispatcher, FormData } from 'undici';
 import { TopError } from './errors';
+import { messageFields } from './messages';
 
 /** The largest answer read by default, raw and inflated: 16 MiB. */
 export const DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
@@ -32,9 +33,9 @@ export function formatByteSize(bytes: number): string {
 function tooLarge(status: number, maxBytes: number, encoding: string | undefined): TopError {
   const limit = formatByteSize(maxBytes);
   if (encoding) {
-    return new TopError({ kind: 'transport', status, retryable: false, message: `Refused an answer larger than ${limit} once inflated (${encoding}) from the gateway (maxResponseBytes)`, messageKey: 'transport.tooLargeInflated', messageArgs: { limit, encoding } });
+    return new TopError({ kind: 'transport', status, retryable: false, ...messageFields('transport.tooLargeInflated', { limit, encoding }) });
   }
-  return new TopError({ kind: 'transport', status, retryable: false, message: `Refused an answer larger than ${limit} from the gateway (maxResponseBytes)`, messageKey: 'transport.tooLarge', messageArgs: { limit } });
+  return new TopError({ kind: 'transport', status, retryable: false, ...messageFields('transport.tooLarge', { limit }) });
 }
 
 type Decoder = Gunzip | ReturnType<typeof createInflate> | ReturnType<typeof createBrotliDecompress>;
@@ -139,7 +140,7 @@ export function post(dispatcher: Dispatcher, url: string, body: string | FormDat
           last.on('data', (chunk: Buffer) => collect(chunk));
           last.on('end', finish);
           const corrupt = (err: Error): void =>
-            fail(new TopError({ kind: 'transport', status, retryable: true, message: `Corrupt ${encoding} body from the gateway`, messageKey: 'transport.corrupt', messageArgs: { encoding: encoding! } }, { cause: err }));
+            fail(new TopError({ kind: 'transport', status, retryable: true, ...messageFields('transport.corrupt', { encoding: encoding! }) }, { cause: err }));
           for (const decoder of chain) decoder.on('error', corrupt);
         },
         onResponseData(started, chunk) {

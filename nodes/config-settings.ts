@@ -3,7 +3,7 @@ import { TopError } from '../lib/errors';
 import type { TopClient } from '../lib/index';
 import { DEFAULT_MAX_RESPONSE_BYTES } from '../lib/transport';
 import type { Node, NodeAPI, NodeDef, NodeStatus } from './red-types';
-import { packageName } from './shared';
+import { nodeMessageFields, packageName } from './runtime-text';
 
 export const DEFAULT_ENDPOINT = 'https://eco.taobao.com/router/rest';
 const SIGN_METHODS = ['md5', 'hmac', 'hmac-sha256'] as const;
@@ -74,9 +74,7 @@ export function unsetVariableError(name: string, field: string): TopError {
   return new TopError({
     kind: 'validation',
     param: field,
-    message: `${name} is not set (the config node's ${field} refers to \${${name}})`,
-    messageKey: 'config.envNotSet',
-    messageArgs: { name, field },
+    ...nodeMessageFields('config.envNotSet', { name, field }),
   });
 }
 
@@ -148,7 +146,7 @@ export function readSettings(RED: NodeAPI, node: object, def: NodeDef, problems?
   const endpoint = str('endpoint');
   // an endpoint made only of variables that are set but empty would otherwise fall back to production
   if (endpoint === '' && String(def.endpoint ?? '').trim() !== '' && !problems?.some((p) => p.param === 'endpoint')) {
-    const error = new TopError({ kind: 'validation', param: 'endpoint', message: `The config node's endpoint ${String(def.endpoint).trim()} is empty once its variables are expanded`, messageKey: 'config.endpointEmpty', messageArgs: { endpoint: String(def.endpoint).trim() } });
+    const error = new TopError({ kind: 'validation', param: 'endpoint', ...nodeMessageFields('config.endpointEmpty', { endpoint: String(def.endpoint).trim() }) });
     if (!problems) throw error;
     problems.push(error);
   }
@@ -213,7 +211,7 @@ export function withoutRedisCredentials(text: string, redisUrl: string): string 
 }
 
 export function problemWith(appKey: string, appSecret: string): TopError | undefined {
-  if (!appKey) return new TopError({ kind: 'validation', param: 'appKey', message: 'config node has no App Key (set it in the config node, or the TBK_APP_KEY environment variable)' });
-  if (!appSecret) return new TopError({ kind: 'validation', param: 'appSecret', message: 'config node has no App Secret (set it in the config node, or the TBK_APP_SECRET environment variable)' });
+  if (!appKey) return new TopError({ kind: 'validation', param: 'appKey', ...nodeMessageFields('config.noAppKey') });
+  if (!appSecret) return new TopError({ kind: 'validation', param: 'appSecret', ...nodeMessageFields('config.noAppSecret') });
   return undefined;
 }

@@ -92,7 +92,7 @@ export function readMethodConfig(def: Record<string, unknown>, spec: MethodSpec)
 function evaluateRow(RED: NodeAPI, node: Node, msg: NodeMessage, name: string, row: ParamRow): Promise<unknown> {
   if (row.type === 'date') return Promise.resolve(row.value); // a literal date string, not "now"
   return new Promise((resolve, reject) => {
-    const fail = (err: unknown): void => reject(validationError(name, `parameter ${name} (${row.type}): ${err instanceof Error ? err.message : String(err)}`));
+    const fail = (err: unknown): void => reject(validationError(name, { key: 'node.rowFailed', args: { param: name, type: row.type, reason: err instanceof Error ? err.message : String(err) } }));
     try {
       RED.util.evaluateNodeProperty(row.value, row.type, node, msg, (err, value) => (err ? fail(err) : resolve(value)));
     } catch (err) {
@@ -109,7 +109,7 @@ export async function evaluateRows(RED: NodeAPI, node: Node, msg: NodeMessage, r
     if (row.value === undefined || row.value === null || row.value === '') continue;
     const value = await evaluateRow(RED, node, msg, name, row);
     if (value === undefined) continue;
-    if (row.type === 'num' && typeof value === 'number' && Number.isNaN(value)) throw validationError(name, `parameter ${name}: "${row.value}" is not a number`);
+    if (row.type === 'num' && typeof value === 'number' && Number.isNaN(value)) throw validationError(name, { key: 'node.rowNotNumber', args: { param: name, value: row.value } });
     out[name] = value;
   }
   return out;
@@ -257,7 +257,7 @@ function setUpMethodNode(RED: NodeAPI, spec: MethodSpec, node: Node, config: Met
       duration_ms: duration,
       pages,
       ...(total !== undefined ? { total } : {}),
-      ...(failure ? { partial: true, error: errorForMessage(node, failure) } : {}),
+      ...(failure ? { partial: true, error: errorForMessage(node, failure, RED) } : {}),
     };
     ctx.emit(ctx.msg);
   }

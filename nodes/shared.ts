@@ -5,12 +5,13 @@
  */
 import { isPlainObject } from '../lib/objects';
 export { isPlainObject };
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { TopError, isTopError } from '../lib/errors';
+import { TopError, isTopError, type TopErrorFields } from '../lib/errors';
+import type { MessageArgs } from '../lib/messages';
 import type { CallOptions, TopClient } from '../lib/index';
 import type { LimitMode, TbkConfigNode } from './config-settings';
 import type { DoneFunction, Node, NodeAPI, NodeMessage, NodeStatus, SendFunction } from './red-types';
+import { localMessage, nodeMessageFields, packageName, runtimeText, statusText } from './runtime-text';
+export { localMessage, nodeMessageFields, runtimeText, statusText };
 
 export type ErrorMode = 'auto' | 'output' | 'catch';
 
@@ -20,8 +21,18 @@ export function errorModeOf(value: unknown): ErrorMode {
 
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
-export function validationError(param: string, message: string, method?: string): TopError {
-  return new TopError({ kind: 'validation', param, message, ...(method ? { method } : {}) });
+/** A validation error naming `param`; its text a plain message, or a message key of the nodes (NODE_MESSAGES) and its values. */
+export function validationError(param: string, text: string | { key: string; args?: MessageArgs }, method?: string): TopError {
+  const fields = typeof text === 'string' ? { message: text } : nodeMessageFields(text.key, text.args);
+  return new TopError({ kind: 'validation', param, ...fields, ...(method ? { method } : {}) });
+}
+
+/** How a value that is not a parameter object is named in a message ("not an array"). */
+function kindOf(value: unknown): MessageArgs {
+  if (Array.isArray(value)) return { what_key: 'validation.value.array' };
+  if (Buffer.isBuffer(value)) return { what_key: 'node.value.buffer' };
+  const type = typeof value;
+  return { what_key: type === 'string' || type === 'number' || type === 'boolean' || type === 'bigint' ? `node.value.${type}` : `validation.value.${type === 'object' ? 'object' : type}` };
 }
 
 /**
@@ -29,20 +40,20 @@ export function validationError(param: string, message: string, method?: string)
  * With `ignoreScalars` a number or boolean (an Inject node's timestamp) also means nothing.
  * Keys that could reach an object's prototype are refused.
  */
-export function payloadParams(payload: unknown, options: { ignoreScalars?: boolean; method?: string } = {}): Record<string, unknown> | undefined {
+export function payloadParams(payload: unknown, options: { ignoreScalars?: boolean; method?: string; where?: string } = {}): Record<string, unknown> | undefined {
   if (payload === undefined || payload === null || payload === '') return undefined;
   if (options.ignoreScalars && (typeof payload === 'number' || typeof payload === 'boolean')) return undefined;
-  if (!isPlainObject(payload)) {
-    const what = Array.isArray(payload) ? 'an array' : Buffer.isBuffer(payload) ? 'a Buffer' : `a ${typeof payload}`;
-    throw validationError('payload', `msg.payload must be an object of parameters, not ${what}`, options.method);
-  }
-  rejectForbiddenKeys(payload, 'payload', options.method);
+  const where = options.where ?? 'msg.payload';
+  if (!isPlainObject(payload)) throw validationError('payload', { key: 'node.payloadNotObject', args: { where, ...kindOf(payload) } }, options.method);
+  rejectForbiddenKeys(payload, where, options.method);
   return payload;
 }
 
+/** Refuses parameter names that could reach an object's prototype; `where` is 'the node' or the msg property they came in. */
 export function rejectForbiddenKeys(params: Record<string, unknown>, where: string, method?: string): void {
   for (const key of Object.keys(params)) {
-    if (FORBIDDEN_KEYS.has(key)) throw validationError(key, `${where} has a forbidden parameter name "${key}"`, method);
+    if (!FORBIDDEN_KEYS.has(key)) continue;
+    throw validationError(key, where === 'the node' ? { key: 'node.forbiddenInNode', args: { param: key } } : { key: 'node.forbiddenIn', args: { where, param: key } }, method);
   }
 }
 
@@ -50,7 +61,7 @@ export function rejectForbiddenKeys(params: Record<string, unknown>, where: stri
 export function messageSession(msg: NodeMessage): string | undefined {
   const session = msg.session;
   if (session === undefined || session === null || session === '') return undefined;
-  if (typeof session !== 'string') throw validationError('session', 'msg.session must be a string');
+  if (typeof session !== 'string') throw validationError('session', { key: 'node.sessionNotString' });
   return session.trim() || undefined;
 }
 
@@ -90,59 +101,37 @@ function shorten(text: string): string {
   return text.length > MAX_STATUS_TEXT ? text.slice(0, MAX_STATUS_TEXT - 1) + '…' : text;
 }
 
-export function packageName(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { name?: unknown };
-    if (typeof pkg.name === 'string') return pkg.name;
-  } catch {
-    // not laid out as a package (a bundled copy): use the published name
-  }
-  return '@tbkflow/node-red-taobaoke';
-}
-
-/**
- * Status texts live in the tbk-api node set's catalogue; a key with a namespace is looked up
- * there from every node set (RED._ prefixes only keys without one).
- */
-const STATUS_NAMESPACE = nodeSetNamespace('tbk-api');
-
-const templates = new Map<string, string>();
-
-/**
- * RED._ when the locale file of the node set has the key (default the tbk-api set, `${package}/tbk-api`),
- * else the English text. Each key is looked up once (the runtime's language does not change) and its
- * placeholders filled per call: i18next on every message was a tenth of a method node's CPU.
- */
-export function translate(RED: NodeAPI, key: string, fallback: string, substitutions: Record<string, unknown>, namespace = STATUS_NAMESPACE): string {
-  const cacheKey = `${namespace}:${key}`;
-  let template = templates.get(cacheKey);
-  if (template === undefined) {
-    const markers: Record<string, string> = {};
-    for (const name of Object.keys(substitutions)) markers[name] = `@@tbk:${name}@@`;
-    template = '';
-    try {
-      const text = RED._?.(`${namespace}:${key}`, markers);
-      if (typeof text === 'string' && text !== '' && !text.endsWith(key)) template = text;
-    } catch {
-      // no catalogue: the English text is used
-    }
-    templates.set(cacheKey, template);
-  }
-  if (template === '') return fallback;
-  return template.replace(/@@tbk:(\w+)@@/g, (_m, name: string) => String(substitutions[name] ?? ''));
-}
-
-/** The i18n namespace of one of this package's node sets (its name in package.json `node-red.nodes`). */
-export function nodeSetNamespace(setName: string): string {
-  return `${packageName()}/${setName}`;
-}
-
 /** Status updates at most every STATUS_INTERVAL_MS per node; the latest one always shows. */
 const STATUS_INTERVAL_MS = 200;
 
-/** Error JSON as it goes in msg.error: the TopError fields plus the reporting node. */
-export function errorForMessage(node: Node, err: TopError): Record<string, unknown> {
-  return { ...err.toJSON(), source: { id: node.id, type: node.type, name: node.name ?? '' } };
+/**
+ * Error JSON as it goes in msg.error: the TopError fields plus the reporting node; with RED, the
+ * message in Node-RED's language.
+ */
+export function errorForMessage(node: Node, err: TopError, RED?: NodeAPI): Record<string, unknown> {
+  return { ...err.toJSON(), ...(RED ? { message: localMessage(RED, err) } : {}), source: { id: node.id, type: node.type, name: node.name ?? '' } };
+}
+
+/** The fields of an error as plain values, for Catch nodes and the debug sidebar. */
+type PlainFields = Omit<TopErrorFields, 'message' | 'messageKey' | 'messageArgs'>;
+
+/**
+ * The error to hand to done(err) for Catch nodes. Node-RED builds their msg.error itself and takes
+ * only message, code and cause from the error: the message is in Node-RED's language, code is the
+ * TOP code, and cause holds kind, code, sub_code, sub_msg, request_id ... as plain values, which the
+ * debug sidebar shows (its own log line of the error shows cause as text: "kind: top, code: 25 ...").
+ */
+export function catchableError(RED: NodeAPI, err: TopError): TopError {
+  const { name: _name, message: _message, ...fields } = err.toJSON();
+  const cause: PlainFields = fields;
+  Object.defineProperty(cause, 'toString', {
+    value: () => Object.entries(fields).map(([key, value]) => `${key}: ${String(value)}`).join(', '),
+    enumerable: false,
+  });
+  const reported = new TopError({ ...fields, message: localMessage(RED, err) });
+  Object.defineProperty(reported, 'cause', { value: cause, configurable: true, writable: true, enumerable: false });
+  if (err.stack) reported.stack = err.stack.replace(err.message, reported.message);
+  return reported;
 }
 
 /**
@@ -174,7 +163,7 @@ export function localLimitStatus(RED: NodeAPI): NodeStatus {
 /** The shared client of the tbk-config node a node refers to; a validation error when there is none. */
 export function resolveConfigClient(RED: NodeAPI, configId: unknown): TopClient {
   const config = typeof configId === 'string' && configId !== '' ? (RED.nodes.getNode(configId) as TbkConfigNode | null) : null;
-  if (!config || typeof config.getClient !== 'function') throw validationError('config', 'no tbk-config node selected');
+  if (!config || typeof config.getClient !== 'function') throw validationError('config', { key: 'node.noConfig' });
   return config.getClient();
 }
 
@@ -206,10 +195,10 @@ export function handleCalls(RED: NodeAPI, node: Node, handler: CallHandler): voi
   };
   const showInFlight = (): void => {
     const count = inFlight.size;
-    setStatus({ fill: 'blue', shape: 'dot', text: translate(RED, 'tbk-api.status.inflight', `${count} in flight`, { count }) });
+    setStatus({ fill: 'blue', shape: 'dot', text: statusText(RED, 'tbk-api.status.inflight', `${count} in flight`, { count }) });
   };
   const showError = (err: TopError): void => {
-    setStatus({ fill: 'red', shape: 'ring', text: shorten(`${err.kind}: ${err.message}`) }, true);
+    setStatus({ fill: 'red', shape: 'ring', text: shorten(`${err.kind}: ${localMessage(RED, err)}`) }, true);
   };
 
   // while the config's shared limit is down (Redis unreachable) an idle node says so, unless it shows an error
@@ -243,7 +232,7 @@ export function handleCalls(RED: NodeAPI, node: Node, handler: CallHandler): voi
           onRetry: ({ delayMs, error }) => {
             if (error.kind !== 'throttled') return;
             const seconds = Math.max(1, Math.ceil(delayMs / 1000));
-            setStatus({ fill: 'yellow', shape: 'ring', text: translate(RED, 'tbk-api.status.throttled', `throttled, retry in ${seconds}s`, { seconds }) }, true);
+            setStatus({ fill: 'yellow', shape: 'ring', text: statusText(RED, 'tbk-api.status.throttled', `throttled, retry in ${seconds}s`, { seconds }) }, true);
           },
         }),
         emit: (out) => {
@@ -263,14 +252,12 @@ export function handleCalls(RED: NodeAPI, node: Node, handler: CallHandler): voi
     if (failure) {
       const toOutput = handler.errorMode === 'output' || (handler.errorMode === 'auto' && wiredToErrorOutput());
       if (toOutput) {
-        msg.error = errorForMessage(node, failure);
+        msg.error = errorForMessage(node, failure, RED);
         send([null, msg]);
         done();
       } else {
-        // done(err) reports to Catch nodes, once. Node-RED builds their msg.error itself
-        // ({message, source, code, stack, cause}) and copies only those: the fields go in cause.
-        Object.defineProperty(failure, 'cause', { value: failure.toJSON(), configurable: true, writable: true, enumerable: false });
-        done(failure);
+        // done(err) reports to Catch nodes, once
+        done(catchableError(RED, failure));
       }
     } else {
       done();
@@ -279,7 +266,7 @@ export function handleCalls(RED: NodeAPI, node: Node, handler: CallHandler): voi
     if (inFlight.size > 0) showInFlight();
     else if (failure) showError(failure);
     else if (localFallback) setStatus(localLimitStatus(RED));
-    else setStatus(okStatus ?? { fill: 'green', shape: 'dot', text: translate(RED, 'tbk-api.status.ok', `ok ${lastDuration ?? 0} ms`, { ms: lastDuration ?? 0 }) });
+    else setStatus(okStatus ?? { fill: 'green', shape: 'dot', text: statusText(RED, 'tbk-api.status.ok', `ok ${lastDuration ?? 0} ms`, { ms: lastDuration ?? 0 }) });
   }
 
   node.on('input', (msg, send, done) => {
@@ -302,7 +289,7 @@ export function handleCalls(RED: NodeAPI, node: Node, handler: CallHandler): voi
 
   node.on('close', (_removed, done) => {
     const pending = [...inFlight.values()];
-    for (const controller of inFlight.keys()) controller.abort(new TopError({ kind: 'aborted', message: 'node closed while the call was in flight' }));
+    for (const controller of inFlight.keys()) controller.abort(new TopError({ kind: 'aborted', ...nodeMessageFields('node.closed') }));
     closing = true;
     stopWatchingLimit();
     if (statusTimer) clearTimeout(statusTimer);

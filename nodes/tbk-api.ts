@@ -31,7 +31,7 @@ export = function (RED: NodeAPI): void {
     const writes = def.writes === true || def.writes === 'true';
     const batchMode = def.batch === true || def.batch === 'true';
     const batchSize = batchSizeOf(def.batchSize);
-    const errorJson = (err: TopError): Record<string, unknown> => errorForMessage(this, err);
+    const errorJson = (err: TopError): Record<string, unknown> => errorForMessage(this, err, RED);
 
     handleCalls(RED, this, {
       configId: def.config,
@@ -39,17 +39,11 @@ export = function (RED: NodeAPI): void {
       async run(ctx) {
         const fromMsg = typeof ctx.msg.method === 'string' ? ctx.msg.method.trim() : '';
         const method = editorMethod || fromMsg;
-        if (!method) throw validationError('method', 'no method: set it in the node or in msg.method');
+        if (!method) throw validationError('method', { key: 'node.noMethod' });
         const spec = knownSpec(method);
         const options = ctx.options({ writes: writes || spec?.writes === true, ...(spec?.business ? { business: spec.business } : {}) });
         if (batchMode && Array.isArray(ctx.msg.payload)) {
-          const list = ctx.msg.payload.map((item: unknown, i) => {
-            try {
-              return payloadParams(item, { method }) ?? {};
-            } catch (err) {
-              throw validationError('payload', `msg.payload[${i}]: ${(err as Error).message.replace(/^msg\.payload /, '')}`, method);
-            }
-          });
+          const list = ctx.msg.payload.map((item: unknown, i) => payloadParams(item, { method, where: `msg.payload[${i}]` }) ?? {});
           const chunks = Math.ceil(list.length / batchSize);
           ctx.msg.tbk = { method, batch: { calls: list.length, chunks, batchSize } };
           const outcome = await batchInChunks(ctx.client, method, list, { ...options, batchSize });

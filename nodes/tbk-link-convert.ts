@@ -10,7 +10,11 @@ import { TopError } from '../lib/errors';
 import { convertText, NO_ANSWER, NO_LINK, type ConvertedLink } from '../lib/link-convert';
 import { readLinkConvertSettings, settingsProblem, type SettingsProblem } from './link-convert-settings';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from './red-types';
-import { handleCalls, nodeSetNamespace, translate } from './shared';
+import { nodeSetNamespace, statusText } from './runtime-text';
+import { handleCalls } from './shared';
+
+/** This node set's catalogue: its texts are looked up there by key with the namespace. */
+const NAMESPACE = nodeSetNamespace('tbk-link-convert');
 
 function problemError(problem: SettingsProblem, method: string): TopError {
   return new TopError({
@@ -18,7 +22,7 @@ function problemError(problem: SettingsProblem, method: string): TopError {
     param: problem.param,
     method,
     message: problem.message,
-    messageKey: `tbk-link-convert.errors.${problem.key}`,
+    messageKey: `${NAMESPACE}:tbk-link-convert.errors.${problem.key}`,
     ...(problem.args ? { messageArgs: problem.args } : {}),
   });
 }
@@ -34,14 +38,13 @@ function payloadText(msg: NodeMessage, method: string): string {
     param: 'payload',
     method,
     message: `msg.payload must be the chat text (a string), not ${what}`,
-    messageKey: 'tbk-link-convert.errors.payload',
+    messageKey: `${NAMESPACE}:tbk-link-convert.errors.payload`,
     messageArgs: { what },
   });
 }
 
 export = function (RED: NodeAPI): void {
-  const namespace = nodeSetNamespace('tbk-link-convert');
-  const t = (key: string, fallback: string, args: Record<string, unknown> = {}): string => translate(RED, `tbk-link-convert.${key}`, fallback, args, namespace);
+  const t = (key: string, fallback: string, args: Record<string, unknown> = {}): string => statusText(RED, `${NAMESPACE}:tbk-link-convert.${key}`, fallback, args);
 
   /** The texts of the failures found here (the gateway's own msg stays as it came). */
   const localised = (link: ConvertedLink): ConvertedLink => {

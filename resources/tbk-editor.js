@@ -158,12 +158,22 @@
     return '';
   }
 
+  /* the dialog's rows and the help's tables (which must wrap at the sidebar's default width), once per page */
   function injectStyle() {
     try {
-      if (document.getElementById('tbk-editor-style')) return;
+      if (typeof document === 'undefined' || !document.createElement || document.getElementById('tbk-editor-style')) return;
       var style = document.createElement('style');
       style.id = 'tbk-editor-style';
       style.textContent =
+        '.red-ui-help table.tbk-help-table{min-width:0;width:100%;table-layout:fixed;overflow:visible}' +
+        '.tbk-help-table th,.tbk-help-table td{overflow-wrap:anywhere;word-break:break-word;vertical-align:top;padding:3px 4px}' +
+        '.tbk-help-table td:first-child{font-family:var(--red-ui-monospace-font,monospace);color:var(--red-ui-text-color-code)}' +
+        '.tbk-help-table th:first-child{width:34%}.tbk-help-table th:nth-child(2){width:20%}' +
+        '.tbk-help-table small{display:block;opacity:0.8}' +
+        '.tbk-help-table tr[class^=d] td:first-child:before{content:"\\2514  "}' +
+        '.tbk-help-table tr.d1 td:first-child{padding-left:1em}.tbk-help-table tr.d2 td:first-child{padding-left:2em}.tbk-help-table tr.d3 td:first-child{padding-left:3em}' +
+        '.tbk-help-table tr.d4 td:first-child,.tbk-help-table tr.d5 td:first-child,.tbk-help-table tr.d6 td:first-child{padding-left:4em}' +
+        '.red-ui-help pre{white-space:pre-wrap;overflow-wrap:anywhere}' +
         '.tbk-params .tbk-param{margin-bottom:8px}' +
         '.tbk-params .tbk-param>label{width:160px;overflow:hidden;text-overflow:ellipsis;white-space:nowrap;vertical-align:middle}' +
         '.tbk-params .tbk-param.tbk-required>label{font-weight:bold}' +
@@ -175,7 +185,9 @@
         '.tbk-badges{margin:4px 0 0 104px}' +
         '.tbk-badge{display:inline-block;font-size:0.8em;padding:1px 6px;margin:2px 4px 2px 0;border-radius:3px;border:1px solid #FF8C42}' +
         '.tbk-badge-warn{border-color:#d6615e;color:#d6615e}' +
-        '.tbk-method{user-select:all}';
+        '.tbk-method{user-select:all}' +
+        '.tbk-params .tbk-problem{color:var(--red-ui-text-color-error,#d6615e);margin:0 0 8px;overflow-wrap:anywhere}' +
+        '.tbk-params .tbk-param.tbk-missing input{border-color:var(--red-ui-form-input-border-error-color,#d6615e)}';
       (document.head || document.body).appendChild(style);
     } catch (err) {
       warn('style', err);
@@ -216,7 +228,7 @@
       var tip = tips.join(' · ');
       $('<div class="tbk-desc"></div>').text(tip).attr('title', tip).appendTo(row);
     }
-    return { name: param.name, kind: param.kind, input: input };
+    return { name: param.name, kind: param.kind, input: input, element: row };
   }
 
   function extraList(container, owner, entries) {
@@ -246,15 +258,79 @@
     return typeof value === 'string' && value.trim() !== '';
   }
 
+  /* The rows of an open dialog as node.params saves them. */
+  function readRows(state) {
+    var params = {};
+    var i;
+    for (i = 0; i < state.rows.length; i++) {
+      var row = state.rows[i];
+      var rowType = row.input.typedInput('type');
+      var rowValue = row.input.typedInput('value');
+      if (keep(rowType, rowValue)) params[row.name] = { value: String(rowValue), type: rowType };
+    }
+    if (state.extra) {
+      state.extra.editableList('items').each(function () {
+        try {
+          var item = $(this);
+          var name = String(item.find('.tbk-extra-name').val() || '').trim();
+          var input = item.find('.tbk-extra-value');
+          var extraType = input.typedInput('type');
+          var extraValue = input.typedInput('value');
+          if (name && !has(params, name) && name !== '__proto__' && keep(extraType, extraValue)) params[name] = { value: String(extraValue), type: extraType };
+        } catch (err) {
+          warn('extra save', err);
+        }
+      });
+    }
+    return params;
+  }
+
+  /*
+   * The required parameters with no row: neither set in the node nor mapped from msg (a row of
+   * type msg, flow, global, env or JSONata). File parameters can only come in msg.payload, and a
+   * method whose parameters are not validated is not checked either (as at runtime).
+   */
+  function missingRequired(params, spec) {
+    var missing = [];
+    if (!spec || spec.validate === false) return missing;
+    var saved = params && typeof params === 'object' && !Array.isArray(params) ? params : {};
+    for (var i = 0; i < spec.params.length; i++) {
+      var param = spec.params[i];
+      if (!param.required || param.kind === 'file') continue;
+      var entry = has(saved, param.name) ? saved[param.name] : null;
+      if (!entry || typeof entry !== 'object' || !keep(entry.type, entry.value === undefined || entry.value === null ? '' : String(entry.value))) missing.push(param.name);
+    }
+    return missing;
+  }
+
+  function missingText(owner, missing) {
+    return text(owner, 'missingRequired') + ': ' + missing.join(', ');
+  }
+
+  /* The open dialog's verdict on its required rows: the rows marked, the reason shown above them. */
+  function showProblems(state, owner) {
+    try {
+      var missing = missingRequired(readRows(state), state.spec);
+      for (var i = 0; i < state.rows.length; i++) state.rows[i].element.toggleClass('tbk-missing', missing.indexOf(state.rows[i].name) !== -1);
+      state.problem.toggle(missing.length > 0);
+      state.problem.find('.tbk-problem-text').text(missing.length ? missingText(owner, missing) : '');
+    } catch (err) {
+      warn('required', err);
+    }
+  }
+
   var api = {
     version: 1,
 
-    /* The definition's validate for params: every saved row has a known type and a well-formed value. */
-    validateParams: function (value, type) {
+    /*
+     * The definition's validate for params: every saved row has a known type and a well-formed
+     * value (else false), and every required parameter has a row (else the reason, as text).
+     */
+    validateParams: function (value, type, owner) {
       try {
-        if (value === undefined || value === null || value === '') return true;
-        if (typeof value !== 'object' || Array.isArray(value)) return false;
         var spec = type ? specFor(type) : null;
+        if (value === undefined || value === null || value === '') value = {};
+        if (typeof value !== 'object' || Array.isArray(value)) return false;
         var kinds = {};
         if (spec) for (var i = 0; i < spec.params.length; i++) kinds[spec.params[i].name] = spec.params[i].kind;
         for (var name in value) {
@@ -274,7 +350,8 @@
           if (entry.type === 'date' && v.trim() !== '' && !DATE_TEXT.test(v)) return false;
           if (kinds[name] === 'number' && entry.type === 'str' && v.trim() !== '' && !ENV_REFERENCE.test(v.trim()) && !/^-?[0-9]+(\.[0-9]+)?$/.test(v.trim())) return false;
         }
-        return true;
+        var missing = missingRequired(value, spec);
+        return missing.length ? missingText(owner, missing) : true;
       } catch (err) {
         warn('validate', err);
         return true;
@@ -289,7 +366,10 @@
         if (!container.length || !spec) return;
         container.empty();
         var saved = node && node.params && typeof node.params === 'object' && !Array.isArray(node.params) ? node.params : {};
-        var state = { rows: [], extra: null };
+        var state = { rows: [], extra: null, spec: spec, problem: null };
+        /* why the node is invalid, kept current as the rows change */
+        state.problem = $('<div class="tbk-problem"><i class="fa fa-exclamation-triangle"></i> <span class="tbk-problem-text"></span><div class="form-tips"></div></div>').hide().appendTo(container);
+        state.problem.find('.form-tips').text(text(node, 'missingRequiredTip'));
         var documented = {};
         var ordered = [];
         var i;
@@ -331,6 +411,10 @@
           toggle();
         }
         open[type] = state;
+        container.on('change input', function () {
+          showProblems(state, node);
+        });
+        showProblems(state, node);
       } catch (err) {
         warn('prepare ' + type, err);
       }
@@ -342,29 +426,7 @@
         var state = open[type];
         delete open[type];
         if (!state || !node) return undefined;
-        var params = {};
-        var i;
-        for (i = 0; i < state.rows.length; i++) {
-          var row = state.rows[i];
-          var rowType = row.input.typedInput('type');
-          var rowValue = row.input.typedInput('value');
-          if (keep(rowType, rowValue)) params[row.name] = { value: String(rowValue), type: rowType };
-        }
-        if (state.extra) {
-          state.extra.editableList('items').each(function () {
-            try {
-              var item = $(this);
-              var name = String(item.find('.tbk-extra-name').val() || '').trim();
-              var input = item.find('.tbk-extra-value');
-              var extraType = input.typedInput('type');
-              var extraValue = input.typedInput('value');
-              if (name && !has(params, name) && name !== '__proto__' && keep(extraType, extraValue)) params[name] = { value: String(extraValue), type: extraType };
-            } catch (err) {
-              warn('extra save', err);
-            }
-          });
-        }
-        node.params = params;
+        node.params = readRows(state);
         return undefined;
       } catch (err) {
         warn('save ' + type, err);
@@ -404,4 +466,5 @@
   };
 
   root.TbkEditor = api;
+  injectStyle();
 })(typeof window !== 'undefined' ? window : this);

@@ -8,11 +8,11 @@
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { loadSpecs, SPECS_DIR } from '../lib/spec';
-import type { MethodSpec, ParamKind, ParamSpec, ResponseFieldSpec, Role } from '../lib/spec/types';
+import type { MethodSpec, ParamSpec, Role } from '../lib/spec/types';
+import { docUrl, helpForRole, labelOf, LANGS, needsSession, titleOf, type Lang } from './method-help';
 
+export { LANGS, type Lang };
 export const ROLES: readonly Role[] = ['promoter', 'provider', 'common', 'other'];
-export const LANGS = ['en-US', 'zh-CN'] as const;
-export type Lang = (typeof LANGS)[number];
 
 /** Palette category of each role. No dashes: Node-RED treats the part before a dash as the root category. */
 export const CATEGORIES: Record<Role, string> = {
@@ -74,6 +74,8 @@ export const EDITOR_STRINGS: Record<Lang, Record<string, string>> = {
     session: 'Needs a user session (config node or msg.session)',
     docs: 'documentation',
     payloadNote: 'Parameters can also be sent in msg.payload (an object keyed by parameter name).',
+    missingRequired: 'Required, but neither set nor mapped from msg',
+    missingRequiredTip: 'Set a value, or choose msg and e.g. payload.<name> to take it from msg.payload.',
   },
   'zh-CN': {
     config: '配置',
@@ -109,6 +111,8 @@ export const EDITOR_STRINGS: Record<Lang, Record<string, string>> = {
     session: '需要用户授权 session（配置节点或 msg.session）',
     docs: '文档',
     payloadNote: '参数也可以通过 msg.payload 传入（以参数名为键的对象）。',
+    missingRequired: '必填参数既未设置，也未映射到 msg',
+    missingRequiredTip: '请填写值，或选择 msg 并填写例如 payload.<参数名>，表示取自 msg.payload。',
   },
 };
 
@@ -117,120 +121,8 @@ const OUTPUT_LABELS: Record<Lang, { response: string; error: string }> = {
   'zh-CN': { response: '响应', error: '错误' },
 };
 
-/** Node status texts the runtime looks up (nodes/shared.ts) in each node set's namespace. */
-export const STATUS_STRINGS: Record<Lang, Record<string, string>> = {
-  'en-US': { inflight: '__count__ in flight', throttled: 'throttled, retry in __seconds__s', ok: 'ok __ms__ ms' },
-  'zh-CN': { inflight: '__count__ 个请求中', throttled: '被限流，__seconds__ 秒后重试', ok: '成功 __ms__ 毫秒' },
-};
-
-/** Help text, per language. */
-const HELP: Record<Lang, Record<string, string>> = {
-  'en-US': {
-    inputs: 'Inputs',
-    outputs: 'Outputs',
-    details: 'Details',
-    unconfirmed: 'No copy of its official documentation was found.',
-    unvalidated: 'The parameters of this method are not documented: they are passed through unvalidated.',
-    sibling: 'It most likely takes the parameters of the documented method',
-    payload: 'the parameters of the call, by name. Each can also be set in the node; a value in msg.payload wins over the node\'s. msg.payload may be empty when the node sets them all.',
-    params: 'Parameters',
-    param: 'Parameter',
-    type: 'Type',
-    description: 'Description',
-    requiredMark: 'required',
-    default: 'default',
-    example: 'e.g.',
-    allowed: 'allowed',
-    range: 'range',
-    maxLength: 'max length',
-    noParams: 'This method documents no parameters.',
-    session: "the user's session key (授权 session); overrides the session of the config node.",
-    sessionRequired: 'This method needs a user session: set it in the config node or in msg.session.',
-    responsePort: 'response',
-    errorPort: 'error',
-    responsePayload: 'the response: the content of',
-    responseFieldsBelow: 'fields below.',
-    tbk: 'about the call:',
-    errorPayload: 'what went wrong:',
-    errorKinds: 'kind is one of validation, top, business, transport, timeout, aborted, throttled.',
-    errorModeNote: 'By default (error handling "auto") the error goes to the second output when it is wired, otherwise to a Catch node.',
-    responseFields: 'Response fields',
-    field: 'Field',
-    errors: 'Error codes',
-    code: 'Code',
-    remedy: 'Remedy',
-    writes: 'This method creates or changes something: a failed call is never retried once the request may have reached the server.',
-    examplePayload: 'Example msg.payload',
-    responseExample: 'Documented response example',
-    paging: 'Paging ("Pages"): "one page" calls once, as the parameters ask. "Every page, one message per page" sends a message per page, with msg.tbk.page = {index, last, <page parameter>}. "Every page, merged" sends one message whose msg.payload is the list of every page\'s items, with msg.tbk.pages and msg.tbk.total; when a later page fails, msg.tbk.partial is true and msg.tbk.error says why. Both stop after "max pages" pages.',
-    docs: 'Documentation',
-    env: 'Any parameter value can be read from msg, flow, global, an environment variable or a JSONata expression.',
-    extra: 'Parameters the method does not document are refused unless "allow extra parameters" is on.',
-  },
-  'zh-CN': {
-    inputs: '输入',
-    outputs: '输出',
-    details: '详情',
-    unconfirmed: '未找到该方法官方文档的任何副本。',
-    unvalidated: '该方法的参数未文档化：参数不做校验，原样发送。',
-    sibling: '它的参数很可能与以下已文档化的方法相同',
-    payload: '调用参数，以参数名为键。每个参数也可以在节点中设置；msg.payload 中的值优先于节点中的值。节点已设置全部参数时 msg.payload 可为空。',
-    params: '参数',
-    param: '参数',
-    type: '类型',
-    description: '说明',
-    requiredMark: '必填',
-    default: '默认',
-    example: '例',
-    allowed: '可选值',
-    range: '范围',
-    maxLength: '最大长度',
-    noParams: '该方法没有文档化的参数。',
-    session: '用户授权 session；优先于配置节点中的 session。',
-    sessionRequired: '该方法需要用户授权 session：在配置节点或 msg.session 中设置。',
-    responsePort: '响应',
-    errorPort: '错误',
-    responsePayload: '响应内容：即',
-    responseFieldsBelow: '的内容，字段见下文。',
-    tbk: '调用信息：',
-    errorPayload: '错误信息：',
-    errorKinds: 'kind 取值 validation、top、business、transport、timeout、aborted、throttled。',
-    errorModeNote: '默认（错误处理为“auto”）时，错误输出已连线则发往第二个输出，否则交给 Catch 节点。',
-    responseFields: '响应字段',
-    field: '字段',
-    errors: '错误码',
-    code: '错误码',
-    remedy: '解决办法',
-    writes: '该方法会创建或修改数据：请求可能已到达服务器后，失败的调用不会重试。',
-    examplePayload: 'msg.payload 示例',
-    responseExample: '文档中的响应示例',
-    paging: '分页：“单页”按参数调用一次。“所有页，每页一条消息”每页发送一条消息，msg.tbk.page = {index, last, <页码参数>}。“所有页，合并”发送一条消息，msg.payload 为所有页的条目列表，并带 msg.tbk.pages 与 msg.tbk.total；后续页失败时 msg.tbk.partial 为 true，msg.tbk.error 说明原因。两者都在“最多页数”后停止。',
-    docs: '官方文档',
-    env: '每个参数的值都可以来自 msg、flow、global、环境变量或 JSONata 表达式。',
-    extra: '除非开启“允许额外参数”，文档中没有的参数会被拒绝。',
-  },
-};
-
 // ---------------------------------------------------------------------------------------------
 // escaping
-
-export function escapeHtml(value: unknown): string {
-  return String(value ?? '')
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&#39;');
-}
-
-/** Escaped text with its http(s) URLs as links. */
-function richText(value: unknown): string {
-  return escapeHtml(value).replace(/https?:\/\/[A-Za-z0-9\-._~:/?#[\]@!$&;%+=,*()]+/g, (url) => {
-    const trimmed = url.replace(/[.,;:)\]]+$/, '');
-    const rest = url.slice(trimmed.length);
-    return `<a href="${trimmed}" target="_blank" rel="noopener noreferrer">${trimmed}</a>${rest}`;
-  });
-}
 
 /** JSON that is safe inside a <script> element and inside a JS string context. */
 export function scriptSafeJson(value: unknown, indent?: number): string {
@@ -255,183 +147,15 @@ function checkType(type: string): string {
 }
 
 // ---------------------------------------------------------------------------------------------
-// text helpers
-
-function isZh(lang: Lang): boolean {
-  return lang === 'zh-CN';
-}
-
-function titleOf(spec: MethodSpec, lang: Lang): string {
-  return (isZh(lang) ? spec.title.zh : spec.title.en) || spec.title.zh || spec.title.en || spec.method;
-}
-
-function labelOf(spec: MethodSpec, lang: Lang): string {
-  return (isZh(lang) ? spec.label.zh : spec.label.en) || spec.label.en || spec.label.zh || spec.method;
-}
-
-function paramDescription(param: ParamSpec, lang: Lang): string {
-  return (isZh(lang) ? param.description : param.descriptionEn) || param.description || param.descriptionEn || '';
-}
-
-function paramLimits(param: ParamSpec, lang: Lang): string[] {
-  const h = HELP[lang]!;
-  const out: string[] = [];
-  if (param.default !== undefined && param.default !== '') out.push(`${h.default}: ${param.default}`);
-  if (param.min !== undefined || param.max !== undefined) out.push(`${h.range}: ${param.min ?? ''}…${param.max ?? ''}`);
-  if (param.maxLength !== undefined) out.push(`${h.maxLength}: ${param.maxLength}`);
-  if (param.enum && param.enum.length) out.push(`${h.allowed}: ${param.enum.join(', ')}`);
-  if (param.example !== undefined && param.example !== '') out.push(`${h.example} ${param.example}`);
-  return out;
-}
-
-/** The value of a documented example, typed as the parameter's kind (for the example msg.payload). */
-export function exampleValue(kind: ParamKind, example: string): unknown {
-  switch (kind) {
-    case 'number': {
-      const n = Number(example);
-      return example.trim() !== '' && Number.isFinite(n) && Number.isSafeInteger(Math.trunc(n)) ? n : example;
-    }
-    case 'boolean':
-      return example === 'true' ? true : example === 'false' ? false : example;
-    case 'json':
-    case 'string[]':
-    case 'number[]':
-      try {
-        return JSON.parse(example) as unknown;
-      } catch {
-        return example;
-      }
-    default:
-      return example;
-  }
-}
-
-/** Required parameters with an example, then up to four optional ones. */
-export function examplePayload(spec: MethodSpec): Record<string, unknown> | undefined {
-  const out: Record<string, unknown> = {};
-  const withExample = spec.params.filter((p) => p.kind !== 'file' && p.example !== undefined && p.example !== null && String(p.example) !== '');
-  for (const p of withExample.filter((x) => x.required)) out[p.name] = exampleValue(p.kind, String(p.example));
-  for (const p of withExample.filter((x) => !x.required).slice(0, 4)) out[p.name] = exampleValue(p.kind, String(p.example));
-  return Object.keys(out).length ? out : undefined;
-}
-
-function needsSession(spec: MethodSpec): boolean {
-  return spec.role === 'provider' || spec.auth === 'required';
-}
-
-function docUrl(spec: MethodSpec): string | undefined {
-  return spec.docId ? `https://open.taobao.com/api.htm?docId=${encodeURIComponent(String(spec.docId))}&docType=2` : undefined;
-}
-
-function responseKeyOf(method: string): string {
-  const name = method.startsWith('taobao.') ? method.slice('taobao.'.length) : method;
-  return name.replace(/\./g, '_') + '_response';
-}
-
-// ---------------------------------------------------------------------------------------------
-// help
-
-function paramHelp(param: ParamSpec, lang: Lang): string {
-  const h = HELP[lang]!;
-  const limits = paramLimits(param, lang);
-  const children = param.children && param.children.length
-    ? '<ul>' + param.children.map((c) => `<li><code>${escapeHtml(c.name)}</code> <i>${escapeHtml(c.docType || c.kind)}</i>${c.required ? ` <b>(${escapeHtml(h.requiredMark)})</b>` : ''}: ${richText(paramDescription(c, lang))}</li>`).join('') + '</ul>'
-    : '';
-  return (
-    `<tr><td><code>${escapeHtml(param.name)}</code>${param.required ? ` <b>*</b>` : ''}</td>` +
-    `<td>${escapeHtml(param.docType || param.kind)}</td>` +
-    `<td>${richText(paramDescription(param, lang))}${limits.length ? `<br><small>${escapeHtml(limits.join('; '))}</small>` : ''}${children}</td></tr>`
-  );
-}
-
-function responseRows(fields: ResponseFieldSpec[], depth: number, out: string[], budget: { left: number }): void {
-  for (const field of fields) {
-    if (budget.left-- <= 0) return;
-    const indent = depth ? `<span style="padding-left:${depth}em">└ </span>` : '';
-    out.push(`<tr><td>${indent}<code>${escapeHtml(field.name)}</code></td><td>${escapeHtml(field.docType)}</td><td>${richText(field.description)}${field.example !== undefined && field.example !== '' ? `<br><small>${escapeHtml(String(field.example).slice(0, 200))}</small>` : ''}</td></tr>`);
-    if (field.children && field.children.length) responseRows(field.children, depth + 1, out, budget);
-  }
-}
-
-export function helpFor(spec: MethodSpec, lang: Lang): string {
-  const h = HELP[lang]!;
-  const type = checkType(spec.type);
-  const parts: string[] = [];
-  parts.push(`<p>${escapeHtml(titleOf(spec, lang))}: <code>${escapeHtml(spec.method)}</code></p>`);
-  const notes: string[] = [];
-  const stop = isZh(lang) ? '。' : '.';
-  if (spec.status === 'method-inferred') notes.push(`<b>${escapeHtml(EDITOR_STRINGS[lang]!.unconfirmed)}${stop}</b> ${escapeHtml(h.unconfirmed)}`);
-  if (!spec.validate) {
-    notes.push(escapeHtml(h.unvalidated) + (spec.sibling ? ` ${escapeHtml(h.sibling)} <code>${escapeHtml(spec.sibling)}</code>${stop}` : ''));
-  }
-  if (spec.writes) notes.push(escapeHtml(h.writes));
-  if (notes.length) parts.push(`<p>${notes.join(' ')}</p>`);
-
-  parts.push(`<h3>${escapeHtml(h.inputs)}</h3>`);
-  parts.push('<dl class="message-properties">');
-  parts.push(`<dt class="optional">payload <span class="property-type">object</span></dt><dd>${escapeHtml(h.payload)}</dd>`);
-  if (needsSession(spec)) parts.push(`<dt class="optional">session <span class="property-type">string</span></dt><dd>${escapeHtml(h.session)}</dd>`);
-  parts.push('</dl>');
-  if (spec.params.length) {
-    parts.push(`<h4>${escapeHtml(h.params)}</h4>`);
-    parts.push(`<table class="tbk-help-table"><tr><th>${escapeHtml(h.param)}</th><th>${escapeHtml(h.type)}</th><th>${escapeHtml(h.description)}</th></tr>`);
-    const ordered = [...spec.params.filter((p) => p.required), ...spec.params.filter((p) => !p.required)];
-    for (const p of ordered) parts.push(paramHelp(p, lang));
-    parts.push('</table>');
-    parts.push(`<p><small>* ${escapeHtml(h.requiredMark)}. ${escapeHtml(h.env)}</small></p>`);
-  } else {
-    parts.push(`<p>${escapeHtml(h.noParams)}</p>`);
-  }
-
-  parts.push(`<h3>${escapeHtml(h.outputs)}</h3>`);
-  parts.push('<ol class="node-ports">');
-  parts.push(
-    `<li>${escapeHtml(h.responsePort)}<dl class="message-properties">` +
-      `<dt>payload <span class="property-type">object</span></dt><dd>${escapeHtml(h.responsePayload)} <code>${escapeHtml(responseKeyOf(spec.method))}</code> ${escapeHtml(h.responseFieldsBelow)}</dd>` +
-      `<dt>tbk <span class="property-type">object</span></dt><dd>${escapeHtml(h.tbk)} <code>{method, request_id, attempts, duration_ms}</code></dd>` +
-      '</dl></li>',
-  );
-  parts.push(
-    `<li>${escapeHtml(h.errorPort)}<dl class="message-properties">` +
-      `<dt>error <span class="property-type">object</span></dt><dd>${escapeHtml(h.errorPayload)} <code>{kind, message, code, msg, sub_code, sub_msg, request_id, param, retryable, attempts}</code>${stop} ${escapeHtml(h.errorKinds)}</dd>` +
-      '</dl></li>',
-  );
-  parts.push('</ol>');
-  parts.push(`<p>${escapeHtml(h.errorModeNote)}</p>`);
-
-  parts.push(`<h3>${escapeHtml(h.details)}</h3>`);
-  if (needsSession(spec)) parts.push(`<p>${escapeHtml(h.sessionRequired)}</p>`);
-  if (spec.paging) parts.push(`<p>${escapeHtml(h.paging)}</p>`);
-  if (spec.validate) parts.push(`<p>${escapeHtml(h.extra)}</p>`);
-  if (spec.response.length) {
-    const rows: string[] = [];
-    responseRows(spec.response, 0, rows, { left: 400 });
-    parts.push(`<h4>${escapeHtml(h.responseFields)}</h4>`);
-    parts.push(`<table class="tbk-help-table"><tr><th>${escapeHtml(h.field)}</th><th>${escapeHtml(h.type)}</th><th>${escapeHtml(h.description)}</th></tr>${rows.join('')}</table>`);
-  }
-  if (spec.errors.length) {
-    parts.push(`<h4>${escapeHtml(h.errors)}</h4>`);
-    parts.push(`<table class="tbk-help-table"><tr><th>${escapeHtml(h.code)}</th><th>${escapeHtml(h.description)}</th><th>${escapeHtml(h.remedy)}</th></tr>`);
-    for (const e of spec.errors) parts.push(`<tr><td><code>${escapeHtml(e.code)}</code></td><td>${richText(e.desc)}</td><td>${richText(e.solution)}</td></tr>`);
-    parts.push('</table>');
-  }
-  const example = examplePayload(spec);
-  if (example) parts.push(`<h4>${escapeHtml(h.examplePayload)}</h4><pre>${escapeHtml(JSON.stringify(example, null, 2))}</pre>`);
-  if (spec.responseExample) {
-    let text = JSON.stringify(spec.responseExample, null, 2);
-    if (text.length > 1500) text = text.slice(0, 1500) + '\n…';
-    parts.push(`<details><summary>${escapeHtml(h.responseExample)}</summary><pre>${escapeHtml(text)}</pre></details>`);
-  }
-  const url = docUrl(spec);
-  if (url) parts.push(`<p><a href="${escapeHtml(url)}" target="_blank" rel="noopener noreferrer">${escapeHtml(h.docs)}</a>: <code>${escapeHtml(spec.method)}</code></p>`);
-
-  return `<script type="text/html" data-help-name="${type}">\n${parts.join('\n')}\n</script>\n`;
-}
-
-// ---------------------------------------------------------------------------------------------
 // editor HTML
 
-/** What the shared editor script needs to draw a method node's form (embedded as JSON). */
+/** Words the palette search also finds a node by (besides its type, method, labels and titles). */
+const SEARCH_TERMS: Array<{ test: (spec: MethodSpec) => boolean; terms: string[] }> = [
+  // every link conversion, whatever its title calls it (转链, 链接转换, convert)
+  { test: (spec) => /\.convert$/.test(spec.method) || /转链|链接转换/.test(spec.title.zh + spec.label.zh), terms: ['转链', 'link conversion'] },
+];
+
+/** What the shared editor script and the definition script need of a method (embedded as JSON). */
 export interface EditorSpec {
   type: string;
   method: string;
@@ -444,6 +168,9 @@ export interface EditorSpec {
   paging: boolean;
   docUrl?: string;
   label: { zh: string; en: string };
+  title: { zh: string; en: string };
+  /** further words the palette search finds it by */
+  terms?: string[];
   /** a parameter as the spec has it, its descriptions as zh and en */
   params: Array<Pick<ParamSpec, 'name' | 'kind' | 'docType' | 'required' | 'example' | 'default' | 'min' | 'max' | 'maxLength' | 'enum'> & { zh: string; en: string }>;
 }
@@ -459,6 +186,7 @@ export function editorSpecFor(spec: MethodSpec): EditorSpec {
     session: needsSession(spec),
     paging: Boolean(spec.paging),
     label: { zh: spec.label.zh, en: spec.label.en },
+    title: { zh: spec.title.zh, en: spec.title.en },
     params: spec.params.map((p) => {
       const row: EditorSpec['params'][number] = { name: p.name, kind: p.kind, docType: p.docType, required: p.required, zh: p.description || '', en: p.descriptionEn || '' };
       if (p.example !== undefined && p.example !== null) row.example = String(p.example);
@@ -473,32 +201,18 @@ export function editorSpecFor(spec: MethodSpec): EditorSpec {
   if (spec.sibling) out.sibling = spec.sibling;
   const url = docUrl(spec);
   if (url) out.docUrl = url;
+  const terms = SEARCH_TERMS.filter((entry) => entry.test(spec)).flatMap((entry) => entry.terms);
+  if (terms.length) out.terms = terms;
   return out;
 }
 
-function templateFor(spec: MethodSpec): string {
-  const type = checkType(spec.type);
-  const badges: string[] = [];
-  if (spec.status === 'method-inferred') badges.push('<span class="tbk-badge tbk-badge-warn" data-i18n="tbk.editor.unconfirmed"></span>');
-  if (!spec.validate) badges.push('<span class="tbk-badge tbk-badge-warn" data-i18n="tbk.editor.unvalidated"></span>');
-  if (spec.writes) badges.push('<span class="tbk-badge" data-i18n="tbk.editor.writes"></span>');
-  if (needsSession(spec)) badges.push('<span class="tbk-badge" data-i18n="tbk.editor.session"></span>');
-  const paging = spec.paging
-    ? `
-  <div class="form-row">
-    <label for="node-input-paging"><i class="fa fa-files-o"></i> <span data-i18n="tbk.editor.paging"></span></label>
-    <select id="node-input-paging" style="width:70%">
-      <option value="one" data-i18n="tbk.editor.pagingOne"></option>
-      <option value="each" data-i18n="tbk.editor.pagingEach"></option>
-      <option value="merge" data-i18n="tbk.editor.pagingMerge"></option>
-    </select>
-  </div>
-  <div class="form-row tbk-max-pages-row">
-    <label for="node-input-maxPages"><i class="fa fa-hashtag"></i> <span data-i18n="tbk.editor.maxPages"></span></label>
-    <input type="text" id="node-input-maxPages" style="width:80px">
-  </div>`
-    : '';
-  return `<script type="text/html" data-template-name="${type}">
+/**
+ * The edit dialog of every method node of a set, once: the definition script fills the empty
+ * template of each type from it ({{type}}, {{method}}, {{badges}}; the paging rows only for a
+ * method that pages).
+ */
+function sharedTemplate(): string {
+  return `
   <div class="form-row">
     <label for="node-input-config"><i class="fa fa-key"></i> <span data-i18n="tbk.editor.config"></span></label>
     <input type="text" id="node-input-config">
@@ -509,12 +223,12 @@ function templateFor(spec: MethodSpec): string {
   </div>
   <div class="form-row tbk-method-row">
     <label><i class="fa fa-code"></i> <span data-i18n="tbk.editor.method"></span></label>
-    <code class="tbk-method">${escapeHtml(spec.method)}</code>
-    <div class="tbk-badges">${badges.join(' ')}</div>
+    <code class="tbk-method">{{method}}</code>
+    <div class="tbk-badges">{{badges}}</div>
   </div>
   <div class="form-row tbk-params-row">
     <label><i class="fa fa-list"></i> <span data-i18n="tbk.editor.params"></span></label>
-    <div class="tbk-params" id="tbk-params-${type}" data-tbk-type="${type}"></div>
+    <div class="tbk-params" id="tbk-params-{{type}}" data-tbk-type="{{type}}"></div>
   </div>
   <div class="form-row">
     <label>&nbsp;</label>
@@ -529,49 +243,35 @@ function templateFor(spec: MethodSpec): string {
       <option value="output" data-i18n="tbk.editor.errorModeOutput"></option>
       <option value="catch" data-i18n="tbk.editor.errorModeCatch"></option>
     </select>
-  </div>${paging}
-</script>
+  </div><!--paging-->
+  <div class="form-row">
+    <label for="node-input-paging"><i class="fa fa-files-o"></i> <span data-i18n="tbk.editor.paging"></span></label>
+    <select id="node-input-paging" style="width:70%">
+      <option value="one" data-i18n="tbk.editor.pagingOne"></option>
+      <option value="each" data-i18n="tbk.editor.pagingEach"></option>
+      <option value="merge" data-i18n="tbk.editor.pagingMerge"></option>
+    </select>
+  </div>
+  <div class="form-row tbk-max-pages-row">
+    <label for="node-input-maxPages"><i class="fa fa-hashtag"></i> <span data-i18n="tbk.editor.maxPages"></span></label>
+    <input type="text" id="node-input-maxPages" style="width:80px">
+  </div><!--/paging-->
 `;
 }
 
+/** One registerType per type: a literal type and definition (what Node-RED and the Flow Library's scorecard read). */
 function definitionFor(spec: MethodSpec): string {
-  const type = checkType(spec.type);
-  const t = jsString(type);
-  const enLabel = jsString(spec.label.en || spec.label.zh || spec.method);
-  const method = jsString(spec.method);
-  const searchTerms = jsString([spec.method, spec.label.zh, spec.label.en, spec.title.zh, spec.title.en].filter(Boolean).join(' '));
-  return `  RED.nodes.registerType(${t}, {
-    category: ${jsString(CATEGORIES[spec.role])},
-    color: ${jsString(COLORS[spec.role])},
-    defaults: {
-      name: { value: '' },
-      config: { value: '', type: 'tbk-config', required: true },
-      version: { value: ${Number(spec.version) || 1} },
-      params: { value: {}, validate: function (v) { return validParams(v, ${t}); } },
-      allowExtra: { value: false },
-      errorMode: { value: 'auto' },
-      paging: { value: 'one' },
-      maxPages: { value: 10, validate: validMaxPages }
-    },
-    inputs: 1,
-    outputs: 2,
-    icon: ${jsString(METHOD_ICON)},
-    paletteLabel: function () { return text(this, ${jsString(type + '.paletteLabel')}, ${enLabel}); },
-    label: function () { return this.name || text(this, ${jsString(type + '.paletteLabel')}, ${enLabel}); },
-    labelStyle: function () { return this.name ? 'node_label_italic' : ''; },
-    inputLabels: function () { return ${method}; },
-    outputLabels: function (i) { return i === 0 ? text(this, 'tbk.outputs.response', 'response') : text(this, 'tbk.outputs.error', 'error'); },
-    onpaletteadd: function () { call('paletteAdd', this, ${t}, ${searchTerms}); },
-    oneditprepare: function () { call('prepare', this, ${t}); },
-    oneditsave: function () { return call('save', this, ${t}); },
-    oneditcancel: function () { call('cancel', this, ${t}); },
-    oneditresize: function (size) { call('resize', this, ${t}, size); }
-  });
-`;
+  const type = jsString(checkType(spec.type));
+  return `  RED.nodes.registerType(${type}, { category: ${jsString(CATEGORIES[spec.role])}, color: ${jsString(COLORS[spec.role])}, defaults: { name: { value: '' }, config: { value: '', type: 'tbk-config', required: true }, version: { value: ${Number(spec.version) || 1} }, params: { value: {}, validate: validParams }, allowExtra: { value: false }, errorMode: { value: 'auto' }, paging: { value: 'one' }, maxPages: { value: 10, validate: validMaxPages } }, inputs: 1, outputs: 2, icon: ${jsString(METHOD_ICON)}, paletteLabel: paletteLabel, label: label, labelStyle: labelStyle, inputLabels: inputLabels, outputLabels: outputLabels, onpaletteadd: paletteAdd, oneditprepare: prepare, oneditsave: save, oneditcancel: cancel, oneditresize: resize });`;
 }
 
-/** Helpers every generated definition script starts with: they guard against a missing or broken shared script. */
-const DEFINITION_PRELUDE = `  function editor() {
+/**
+ * The start of every node set's definition script: the definitions' functions (`this` is the node
+ * or the definition, whose type names its spec), the filling of the templates and of the help's
+ * shared sections, all guarded against a missing or broken shared script.
+ */
+const DEFINITION_PRELUDE = `  var specs = {};
+  function editor() {
     return typeof window !== 'undefined' && window.TbkEditor ? window.TbkEditor : null;
   }
   function call(name) {
@@ -584,6 +284,16 @@ const DEFINITION_PRELUDE = `  function editor() {
       return undefined;
     }
   }
+  function spec(type) {
+    if (Object.prototype.hasOwnProperty.call(specs, type)) return specs[type];
+    var found = null;
+    try {
+      var element = document.querySelector('script[data-tbk-spec="' + type + '"]');
+      found = element ? JSON.parse(element.textContent || 'null') : null;
+    } catch (err) { found = null; }
+    specs[type] = found;
+    return found;
+  }
   function text(owner, key, fallback) {
     try {
       var translate = owner && typeof owner._ === 'function' ? owner._ : null;
@@ -592,14 +302,81 @@ const DEFINITION_PRELUDE = `  function editor() {
     } catch (err) { /* fall back */ }
     return fallback;
   }
-  function validParams(value, type) {
+  function englishLabel(type) {
+    var s = spec(type);
+    return (s && s.label && (s.label.en || s.label.zh)) || type;
+  }
+  function escapeHtml(value) {
+    return String(value).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+  }
+  function paletteLabel() { return text(this, this.type + '.paletteLabel', englishLabel(this.type)); }
+  function label() { return this.name || text(this, this.type + '.paletteLabel', englishLabel(this.type)); }
+  function labelStyle() { return this.name ? 'node_label_italic' : ''; }
+  function inputLabels() { var s = spec(this.type); return s ? s.method : ''; }
+  function outputLabels(i) { return i === 0 ? text(this, 'tbk.outputs.response', 'response') : text(this, 'tbk.outputs.error', 'error'); }
+  function paletteAdd() {
+    var s = spec(this.type);
+    if (s) call('paletteAdd', this, this.type, [s.method, s.label.zh, s.label.en, s.title && s.title.zh, s.title && s.title.en].concat(s.terms || []).filter(Boolean).join(' '));
+  }
+  function prepare() { call('prepare', this, this.type); }
+  function save() { return call('save', this, this.type); }
+  function cancel() { call('cancel', this, this.type); }
+  function resize(size) { call('resize', this, this.type, size); }
+  /* required parameters set or mapped from msg, well-formed values: true, else the reason (Node-RED 3.1+ shows it) */
+  function validParams(value, opt) {
     var e = editor();
     if (!e || typeof e.validateParams !== 'function') return true;
-    try { return e.validateParams(value, type) !== false; } catch (err) { return true; }
+    try {
+      var verdict = e.validateParams(value, this && this.type, this);
+      return verdict === true || verdict === undefined ? true : verdict === false ? false : String(verdict);
+    } catch (err) { return true; }
   }
   function validMaxPages(value) {
     var s = String(value === undefined || value === null ? '' : value).trim();
     return s === '' || /^\\$\\{[^}]+\\}$/.test(s) || (/^[0-9]+$/.test(s) && Number(s) >= 1);
+  }
+  /* each type's edit dialog, from the set's shared template */
+  function fillTemplates(role) {
+    var shared = document.querySelector('script[data-tbk-template="' + role + '"]');
+    var templates = document.querySelectorAll('script[data-template-name]');
+    for (var i = 0; shared && i < templates.length; i++) {
+      try {
+        var type = templates[i].getAttribute('data-template-name');
+        var s = spec(type);
+        if (!s || s.role !== role || String(templates[i].textContent || '').trim() !== '') continue;
+        var badges = [];
+        if (s.status === 'method-inferred') badges.push('<span class="tbk-badge tbk-badge-warn" data-i18n="tbk.editor.unconfirmed"></span>');
+        if (s.validate === false) badges.push('<span class="tbk-badge tbk-badge-warn" data-i18n="tbk.editor.unvalidated"></span>');
+        if (s.writes) badges.push('<span class="tbk-badge" data-i18n="tbk.editor.writes"></span>');
+        if (s.session) badges.push('<span class="tbk-badge" data-i18n="tbk.editor.session"></span>');
+        var html = shared.textContent.split('{{type}}').join(type).split('{{method}}').join(escapeHtml(s.method)).split('{{badges}}').join(badges.join(' '));
+        templates[i].textContent = s.paging ? html.replace(/<!--\\/?paging-->/g, '') : html.replace(/<!--paging-->[\\s\\S]*?<!--\\/paging-->/, '');
+      } catch (err) {
+        if (typeof console !== 'undefined') console.warn('[tbk] template: ' + err);
+      }
+    }
+  }
+  /* the help's shared sections (<!--tbk:name value-->) in place */
+  function expandHelp() {
+    var parts = {};
+    var elements = document.querySelectorAll('script[data-tbk-help-part]');
+    for (var i = 0; i < elements.length; i++) parts[elements[i].getAttribute('data-tbk-help-part')] = elements[i].textContent;
+    /* (the attribute name split: Node-RED's loader takes what follows it in a node set's HTML for help) */
+    var helps = document.querySelectorAll('script[data-' + 'help-name]');
+    for (var j = 0; j < helps.length; j++) {
+      try {
+        var help = String(helps[j].textContent || '');
+        if (help.indexOf('<!--tbk:') === -1) continue;
+        helps[j].textContent = help.replace(/<!--tbk:(\\w+)(?: ([^>]*?))?-->/g, function (marker, name, value) {
+          return Object.prototype.hasOwnProperty.call(parts, name) ? parts[name].split('{{value}}').join(escapeHtml(value || '')) : marker;
+        });
+      } catch (err) {
+        if (typeof console !== 'undefined') console.warn('[tbk] help: ' + err);
+      }
+    }
+  }
+  if (typeof document !== 'undefined') {
+    try { fillTemplates(ROLE); expandHelp(); } catch (err) { if (typeof console !== 'undefined') console.warn('[tbk] ' + err); }
   }
 `;
 
@@ -609,22 +386,19 @@ export function htmlForRole(role: Role, specs: MethodSpec[], packageName: string
   out.push(`<!-- generated by scripts/build-nodes.ts from specs/methods: do not edit (${mine.length} node types, role ${role}) -->`);
   out.push(`<script type="text/javascript" src="resources/${packageName}/${EDITOR_SCRIPT}"></script>`);
   out.push(`<script type="application/json" data-tbk-editor-strings>${scriptSafeJson(EDITOR_STRINGS['en-US'])}</script>`);
-  for (const spec of mine) {
-    out.push(`<script type="application/json" data-tbk-spec="${checkType(spec.type)}">${scriptSafeJson(editorSpecFor(spec))}</script>`);
-  }
-  for (const spec of mine) out.push(templateFor(spec));
+  out.push(`<script type="text/html" data-tbk-template="${role}">${sharedTemplate()}</script>`);
+  for (const spec of mine) out.push(`<script type="application/json" data-tbk-spec="${checkType(spec.type)}">${scriptSafeJson(editorSpecFor(spec))}</script>`);
+  // empty: Node-RED's loader reads the set's types from them; the definition script fills them
+  for (const spec of mine) out.push(`<script type="text/html" data-template-name="${checkType(spec.type)}"></script>`);
   out.push('<script type="text/javascript">');
   out.push('(function () {');
   out.push("  'use strict';");
+  out.push(`  var ROLE = ${jsString(role)};`);
   out.push(DEFINITION_PRELUDE);
   for (const spec of mine) out.push(definitionFor(spec));
   out.push('})();');
   out.push('</script>');
   return out.join('\n') + '\n';
-}
-
-export function helpForRole(role: Role, specs: MethodSpec[], lang: Lang): string {
-  return specs.filter((s) => s.role === role).map((s) => helpFor(s, lang)).join('\n');
 }
 
 function paletteLabels(lang: Lang): Record<string, string> {
@@ -639,7 +413,6 @@ function paletteLabels(lang: Lang): Record<string, string> {
 export function localeForRole(role: Role, specs: MethodSpec[], lang: Lang): Record<string, unknown> {
   const catalog: Record<string, unknown> = {
     tbk: { editor: EDITOR_STRINGS[lang], outputs: OUTPUT_LABELS[lang] },
-    'tbk-api': { status: STATUS_STRINGS[lang] },
     palette: { label: paletteLabels(lang) },
   };
   for (const spec of specs.filter((s) => s.role === role)) {
@@ -715,12 +488,40 @@ function readSpecs(dir: string): MethodSpec[] {
   return specs;
 }
 
+/**
+ * Palette labels must tell every node type apart in each language, and show as written: the
+ * palette cuts long labels into lines of its markup, so a character it escapes (& < >) would show
+ * as an entity. The hand-written node sets' labels come from their catalogues.
+ */
+export function labelProblems(specs: readonly MethodSpec[], localesDir?: string): string[] {
+  const problems: string[] = [];
+  for (const lang of LANGS) {
+    const labels = new Map<string, string[]>();
+    const add = (label: string, type: string): void => void labels.set(label, [...(labels.get(label) ?? []), type]);
+    for (const spec of specs) add(labelOf(spec, lang), spec.type);
+    if (localesDir && existsSync(join(localesDir, lang))) {
+      for (const file of readdirSync(join(localesDir, lang)).filter((f) => f.endsWith('.json'))) {
+        const name = file.replace(/\.json$/, '');
+        const label = (JSON.parse(readFileSync(join(localesDir, lang, file), 'utf8')) as Record<string, { paletteLabel?: unknown }>)[name]?.paletteLabel;
+        if (typeof label === 'string') add(label, name);
+      }
+    }
+    for (const [label, types] of labels) {
+      if (types.length > 1) problems.push(`${lang}: "${label}" is the palette label of ${types.join(', ')}`);
+      if (/[&<>]/.test(label)) problems.push(`${lang}: "${label}" (${types.join(', ')}) holds a character the palette shows as an HTML entity`);
+    }
+  }
+  return problems;
+}
+
 export function buildNodes(options: BuildOptions = {}): BuildResult {
   const rootDir = resolve(options.rootDir ?? defaultRootDir());
   const outDir = resolve(options.outDir ?? join(rootDir, 'dist', 'nodes'));
   const specsDir = resolve(options.specsDir ?? (options.rootDir ? join(rootDir, 'specs', 'methods') : SPECS_DIR));
   const pkg = JSON.parse(readFileSync(join(rootDir, 'package.json'), 'utf8')) as { name: string };
   const specs = readSpecs(specsDir);
+  const problems = labelProblems(specs, join(rootDir, 'nodes', 'locales'));
+  if (problems.length) throw new Error(`palette labels:\n  ${problems.join('\n  ')}`);
   const files: string[] = [];
 
   const nodesDir = join(rootDir, 'nodes');
@@ -746,7 +547,7 @@ export function buildNodes(options: BuildOptions = {}): BuildResult {
       const json = join(outDir, 'locales', lang, `${name}.json`);
       writeFile(json, JSON.stringify(localeForRole(role, specs, lang), null, 2) + '\n');
       const help = join(outDir, 'locales', lang, `${name}.html`);
-      writeFile(help, helpForRole(role, specs, lang));
+      writeFile(help, helpForRole(role, specs, lang, (spec) => checkType(spec.type)));
       files.push(json, help);
     }
   }

@@ -12,7 +12,7 @@ import { detectBusinessFailure } from '../lib/response';
 import { loadSpecs } from '../lib/spec';
 import type { MethodSpec, ParamSpec, Role } from '../lib/spec/types';
 import { taskExamples } from './example-flows';
-import { FlowBuilder, SANDBOX_ENDPOINT, comment, debug, inject, methodNode, sandboxConfig, type FlowNode } from './flow-builder';
+import { FlowBuilder, OUTSIDE_NPM_START, comment, debug, fromPayload, inject, methodNode, type Column, type FlowNode } from './flow-builder';
 
 export const ROLES: readonly Role[] = ['promoter', 'provider', 'common', 'other'];
 export const EXAMPLES_DIR = resolve(__dirname, '..', ...(__dirname.includes(join('dist', 'scripts')) ? ['..'] : []), 'examples');
@@ -27,10 +27,10 @@ const FAMILY_TITLES: Record<Role, { zh: string; en: string }> = {
   other: { zh: '其他', en: 'other' },
 };
 
-const ROWS_PER_COLUMN = 30;
-const COLUMN_WIDTH = 1000;
+const ROWS_PER_BLOCK = 30;
 const ROW_HEIGHT = 80;
-const FIRST_ROW_Y = 140;
+const FIRST_ROW_Y = 160;
+const BLOCK_GAP = 120;
 
 const NUMERIC = /^-?\d+(\.\d+)?$/;
 const PLACEHOLDER_DATE = '2024-01-01 00:00:00';
@@ -174,7 +174,11 @@ function catalogInfo(role: Role, count: number, failures: readonly string[]): st
     '',
     `文档没有给出示例的必填参数，使用同名参数的文档示例或按类型生成的占位值（见各 inject 节点的说明）。需要用户授权的方法，inject 同时设置 msg.session = "${CATALOG_SESSION}"（沙箱接受任何非空 session；连接真实网关时删掉它，改用配置节点或 TBK_SESSION 中的 session）。`,
     '',
-    `配置节点指向本地沙箱 ${SANDBOX_ENDPOINT}，不含凭据：App Key / App Secret 留空时读取环境变量 TBK_APP_KEY / TBK_APP_SECRET，\`npm start\` 会为沙箱设置好它们。沙箱按文档中的响应示例作答。`,
+    '每个方法节点的必填参数都映射为 msg.payload 中的同名字段（参数类型 msg，值 payload.<参数名>），所以节点在编辑器中有效，参数来自 inject。',
+    '',
+    `配置节点与其他示例共用（相同的 ID，导入多个示例也只有一个）：网关地址和凭据读取环境变量 TBK_ENDPOINT、TBK_APP_KEY、TBK_APP_SECRET，\`npm start\` 会为它的 Node-RED 设置好它们（沙箱，端口是哪个都可以）。沙箱按文档中的响应示例作答。`,
+    '',
+    OUTSIDE_NPM_START.zh,
     ...failuresZh,
     '',
     '**English**',
@@ -183,44 +187,60 @@ function catalogInfo(role: Role, count: number, failures: readonly string[]): st
     '',
     `A required parameter the documentation gives no example for gets the documented example of a same-named parameter or a placeholder of its type (see the inject's description). For methods that need a user session the inject also sets msg.session = "${CATALOG_SESSION}" (the sandbox takes any non-empty session; for the real gateway remove it and use the config node's session or TBK_SESSION).`,
     '',
-    `The config node points at the local sandbox ${SANDBOX_ENDPOINT} and carries no credentials: an empty App Key / App Secret falls back to the environment variables TBK_APP_KEY / TBK_APP_SECRET, which \`npm start\` sets for the sandbox. The sandbox answers with the documented response examples.`,
+    'The required parameters of every method node are mapped from the same-named fields of msg.payload (type msg, value payload.<name>), so every node is valid in the editor and takes its parameters from the inject.',
+    '',
+    `The config node is the one all examples share (same id: importing several leaves one): it reads the gateway and the credentials from the environment variables TBK_ENDPOINT, TBK_APP_KEY and TBK_APP_SECRET, which \`npm start\` sets for its Node-RED (the sandbox, on whatever port). The sandbox answers with the documented response examples.`,
+    '',
+    OUTSIDE_NPM_START.en,
     ...failuresEn,
   ].join('\n');
 }
 
-/** The catalog flow of one family: a grid of inject -> node -> response / error rows. */
+/** The palette labels of a node type in both languages (a method node without a name shows one of them). */
+function methodLabels(specs: readonly MethodSpec[]): (node: FlowNode) => string[] | undefined {
+  const byType = new Map(specs.map((spec) => [spec.type, [spec.label.en, spec.label.zh].filter(Boolean)]));
+  return (node) => (node.type === 'tbk-api' && typeof node.method === 'string' && node.method ? [node.method] : byType.get(node.type));
+}
+
+/** The catalog flow of one family: blocks of inject -> node -> response / error rows, side by side. */
 export function catalogFlow(role: Role, specs: readonly MethodSpec[]): FlowNode[] {
   const file = `catalog/${role}.json`;
   const family = specs.filter((s) => s.role === role).sort((a, b) => a.type.localeCompare(b.type));
   const withApi = role === 'common';
   const count = family.length + (withApi ? 1 : 0);
   const title = FAMILY_TITLES[role];
-  const b = new FlowBuilder(file, `TBK ${title.zh} ${title.en} (catalog)`, '');
-  b.config('cfg', 'tbk-config', sandboxConfig('本地沙箱 local sandbox'));
+  const b = new FlowBuilder(file, `TBK ${title.zh} ${title.en} (catalog)`, '', methodLabels(specs));
+  b.exampleConfig();
   const failures = [...documentedFailures(family).keys()];
-  b.add('about', 'comment', comment(`淘宝客·${title.zh}：全部 ${count} 个节点的文档示例 / TBK ${title.en}: documented examples of all ${count} nodes`, catalogInfo(role, count, failures)), 300, 40);
+  b.add('about', 'comment', comment(`淘宝客·${title.zh}：全部 ${count} 个节点的文档示例 / TBK ${title.en}: documented examples of all ${count} nodes`, catalogInfo(role, count, failures)));
+  b.outsideNpmStartNote(0, 0);
+  b.row(40, ['about']);
+  b.row(80, ['outsideNpmStart']);
   const byName = examplesByName(specs);
 
-  const position = (index: number): { x: number; y: number } => ({
-    x: Math.floor(index / ROWS_PER_COLUMN) * COLUMN_WIDTH,
-    y: FIRST_ROW_Y + (index % ROWS_PER_COLUMN) * ROW_HEIGHT,
-  });
-  const row = (index: number, key: string, injectProps: Record<string, unknown>, nodeType: string, nodeProps: Record<string, unknown>): void => {
-    const { x, y } = position(index);
-    b.add(`${key}:inject`, 'inject', injectProps, x + 170, y, [[`${key}:node`]]);
-    b.add(`${key}:node`, nodeType, nodeProps, x + 470, y, [[`${key}:ok`], [`${key}:error`]]);
-    b.add(`${key}:ok`, 'debug', debug('响应 response'), x + 730, y - 20);
-    b.add(`${key}:error`, 'debug', debug('错误 error', 'error'), x + 730, y + 20);
+  const rows: Column[][] = [];
+  const row = (key: string, injectProps: Record<string, unknown>, nodeType: string, nodeProps: Record<string, unknown>): void => {
+    b.add(`${key}:inject`, 'inject', injectProps, 0, 0, [[`${key}:node`]]);
+    b.add(`${key}:node`, nodeType, nodeProps, 0, 0, [[`${key}:ok`], [`${key}:error`]]);
+    b.add(`${key}:ok`, 'debug', debug('响应 response'));
+    b.add(`${key}:error`, 'debug', debug('错误 error', 'error'));
+    rows.push([`${key}:inject`, `${key}:node`, [`${key}:ok`, `${key}:error`]]);
   };
 
-  family.forEach((spec, index) => {
+  family.forEach((spec) => {
     const { payload, placeholders } = catalogPayload(spec, specs, byName);
     const session = spec.auth === 'required' ? [{ p: 'session', v: CATALOG_SESSION, vt: 'str' }] : [];
     const injectProps = { ...inject(spec.method, payload, { topic: spec.method, extra: session }), info: placeholders.length ? `Not documented, filled in / 文档未给出，已补：\n\n${placeholders.map((p) => `- ${p}`).join('\n')}` : '' };
-    row(index, spec.type, injectProps, spec.type, methodNode('cfg', '', { version: spec.version, errorMode: 'output' }));
+    const required = spec.validate ? spec.params.filter((p) => p.required && p.kind !== 'file').map((p) => p.name) : [];
+    row(spec.type, injectProps, spec.type, methodNode('cfg', '', { version: spec.version, errorMode: 'output', params: fromPayload(...required) }));
   });
   if (withApi) {
-    row(family.length, 'tbk-api', inject('tbk-api: taobao.tbk.tpwd.parse', { password_content: '￥asaff￥' }, { topic: 'tbk-api' }), 'tbk-api', { name: '', config: 'cfg', method: 'taobao.tbk.tpwd.parse', writes: false, errorMode: 'output' });
+    row('tbk-api', inject('tbk-api: taobao.tbk.tpwd.parse', { password_content: '￥asaff￥' }, { topic: 'tbk-api' }), 'tbk-api', { name: '', config: 'cfg', method: 'taobao.tbk.tpwd.parse', writes: false, errorMode: 'output', batch: false, batchSize: 20 });
+  }
+  let left = 20;
+  for (let from = 0; from < rows.length; from += ROWS_PER_BLOCK) {
+    const { right } = b.grid(rows.slice(from, from + ROWS_PER_BLOCK), { left, top: FIRST_ROW_Y, rowHeight: ROW_HEIGHT });
+    left = right + BLOCK_GAP;
   }
   return b.build();
 }

@@ -467,6 +467,31 @@ interface TitleEn {
   labelZh?: string;
 }
 
+/** What the palette shows after a label when two node types would otherwise share it. */
+export const ROLE_SUFFIX: Record<string, { zh: string; en: string }> = {
+  provider: { zh: '（服务商）', en: ' (provider)' },
+};
+
+/**
+ * Palette labels a user can tell apart: the provider twin of a promoter method (same label in
+ * either language) gets the role after its label in both, and no label holds a character the
+ * palette would show as an HTML entity (it cuts long labels inside "&amp;").
+ */
+export function distinguishLabels(specs: MethodSpec[]): MethodSpec[] {
+  const plain = (text: string, lang: 'zh' | 'en'): string => text.replace(/\s*&\s*/g, lang === 'zh' ? '与' : ' and ').replace(/[<>]/g, '');
+  for (const spec of specs) spec.label = { zh: plain(spec.label.zh, 'zh'), en: plain(spec.label.en, 'en') };
+  for (const lang of ['zh', 'en'] as const) {
+    const count = new Map<string, number>();
+    for (const spec of specs) count.set(spec.label[lang], (count.get(spec.label[lang]) ?? 0) + 1);
+    for (const spec of specs) {
+      const suffix = ROLE_SUFFIX[spec.role];
+      if (!suffix || count.get(spec.label[lang])! < 2 || spec.label.zh.endsWith(suffix.zh)) continue;
+      spec.label = { zh: spec.label.zh + suffix.zh, en: spec.label.en + suffix.en };
+    }
+  }
+  return specs;
+}
+
 export function buildSpecs(catalog: Catalog, titlesEn: Record<string, TitleEn>): MethodSpec[] {
   const known = new Map<string, CatalogMethod>();
   for (const m of catalog.methods) if (m.method) known.set(m.method, m);
@@ -507,7 +532,7 @@ export function buildSpecs(catalog: Catalog, titlesEn: Record<string, TitleEn>):
     if (paging) spec.paging = paging;
     specs.push(orderKeys(spec));
   }
-  return specs;
+  return distinguishLabels(specs);
 }
 
 /** Stable, readable key order in the written files. */

@@ -5,6 +5,8 @@
  * Environment: PORT (editor, default 1880 or a free port), SANDBOX_PORT (default 8787 or a free port;
  * 0 = any free port), TBK_ENDPOINT + TBK_APP_KEY + TBK_APP_SECRET (use that gateway, no sandbox),
  * TBK_ADZONE_ID (adzone of the demo search), TBK_USER_DIR (another Node-RED user directory).
+ * Node-RED gets TBK_ENDPOINT, TBK_APP_KEY and TBK_APP_SECRET (the sandbox's unless given): the config
+ * node of the demo and of every example reads them, so imported examples run whatever the ports.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -13,6 +15,7 @@ import { createServer } from 'node:net';
 import { dirname, join, relative, resolve } from 'node:path';
 import { DEFAULT_APP, startSandbox, type Sandbox } from '../lib/sandbox/index';
 import { specForMethod } from '../lib/spec/index';
+import { EXAMPLE_CONFIG_ID, EXAMPLE_ENV, exampleConfigNode } from './flow-builder';
 
 const REPO_ROOT = resolve(__dirname, '..', '..');
 const PACKAGE_NAME = (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { name: string }).name;
@@ -25,7 +28,7 @@ const STOP_TIMEOUT_MS = 20_000;
 /** Ids of the demo flow: fixed, so later starts can recognise it. */
 export const DEMO_IDS = {
   tab: 'tbk-demo-tab',
-  config: 'tbk-demo-config',
+  config: EXAMPLE_CONFIG_ID,
   comment: 'tbk-demo-comment',
   searchInject: 'tbk-demo-search-inject',
   searchApi: 'tbk-demo-search-api',
@@ -160,6 +163,9 @@ module.exports = {
     // No login: the editor listens on 127.0.0.1 only. To add one, see
     // https://nodered.org/docs/user-guide/runtime/securing-node-red
     // adminAuth: { type: 'credentials', users: [{ username: 'admin', password: '<bcrypt hash>', permissions: '*' }] },
+    // The runtime's language (the nodes' errors and status texts): Node-RED takes only the first two
+    // letters of LANG ("zh"), for which it has no texts; zh-CN on a Chinese system, else its default.
+    lang: /^zh/i.test(process.env.LC_ALL || process.env.LC_MESSAGES || process.env.LANG || '') ? 'zh-CN' : undefined,
     telemetry: { enabled: false },
     editorTheme: { tours: false },
     logging: { console: { level: 'info', metrics: false, audit: false } },
@@ -179,16 +185,21 @@ function prepareUserDir(userDir: string): string {
   return settingsFile;
 }
 
-/** The sandbox port the demo config node of an earlier start points at, so it keeps working. */
+/**
+ * The sandbox port the flows of an earlier start point at: user directories made before the config
+ * node read TBK_ENDPOINT have the sandbox URL written in; the same port keeps them working.
+ */
 function sandboxPortOfExistingDemo(flowFile: string): number | undefined {
   try {
     const flows = JSON.parse(readFileSync(flowFile, 'utf8')) as FlowNode[];
-    const config = flows.find((n) => n.id === DEMO_IDS.config);
-    const match = typeof config?.endpoint === 'string' ? /^http:\/\/127\.0\.0\.1:(\d+)\/router\/rest$/.exec(config.endpoint) : null;
-    return match ? Number(match[1]) : undefined;
+    for (const node of flows) {
+      const match = node.type === 'tbk-config' && typeof node.endpoint === 'string' ? /^http:\/\/127\.0\.0\.1:(\d+)\/router\/rest$/.exec(node.endpoint) : null;
+      if (match) return Number(match[1]);
+    }
   } catch {
-    return undefined;
+    // no flows yet
   }
+  return undefined;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -282,42 +293,24 @@ async function loadedTypes(editorUrl: string): Promise<{ types: Set<string>; pro
 const COMMENT_INFO = `## 淘宝客 Node-RED 演示 / 淘宝客 Node-RED demo
 
 **中文**：点击 inject 节点左侧的按钮发起一次调用，结果显示在右侧“调试”侧栏中。
-“淘宝客 配置”节点（tbk-config）指向 \`npm start\` 启动的本地沙箱网关，App Key / App Secret 已作为凭据保存（加密存放在 flows_cred.json，不在流程里）。
+配置节点（tbk-config）与示例流程共用：网关地址和凭据读取环境变量 TBK_ENDPOINT、TBK_APP_KEY、TBK_APP_SECRET，\`npm start\` 为 Node-RED 设置好它们（本地沙箱网关和沙箱凭据，端口是哪个都可以）。流程中和 flows_cred.json 中都没有凭据本身。
 沙箱会校验签名、时间戳和必填参数，并返回文档中的示例数据。
-要连接真实网关：在配置节点中把网关地址改为 https://eco.taobao.com/router/rest，并填入自己的 App Key / App Secret。
+要连接真实网关：以 TBK_ENDPOINT=https://eco.taobao.com/router/rest 和自己的 TBK_APP_KEY / TBK_APP_SECRET 运行 \`npm start\`，或在配置节点中直接填写。
 第二个输出是错误输出（msg.error）。
 
 **English**: click the button on the left of an inject node to make a call; the result shows in the Debug sidebar.
-The config node (tbk-config) points at the local sandbox gateway started by \`npm start\`; the App Key / App Secret are stored as credentials (encrypted in flows_cred.json, never in the flow).
+The config node (tbk-config) is the one the examples use: it reads the gateway and the credentials from the environment variables TBK_ENDPOINT, TBK_APP_KEY and TBK_APP_SECRET, which \`npm start\` sets for Node-RED (the local sandbox gateway and its test app, on whatever port). Neither the flow nor flows_cred.json holds the credentials themselves.
 The sandbox checks the signature, the timestamp and the required parameters, and answers the documented example data.
-To call the real gateway: set the config node's endpoint to https://eco.taobao.com/router/rest and enter your own App Key / App Secret.
+To call the real gateway: run \`npm start\` with TBK_ENDPOINT=https://eco.taobao.com/router/rest and your own TBK_APP_KEY / TBK_APP_SECRET, or type them into the config node.
 The second output is the error output (msg.error).`;
 
 /** The demo flow; the tpwd part only when the method nodes are installed. */
-export function demoFlow(gateway: Gateway, adzoneId: string, withTpwd: boolean): FlowNode[] {
+export function demoFlow(adzoneId: string, withTpwd: boolean): FlowNode[] {
   const z = DEMO_IDS.tab;
-  const sandboxed = gateway.sandbox !== undefined;
   const flow: FlowNode[] = [
     { id: z, type: 'tab', label: '淘宝客 Demo', disabled: false, info: '' },
-    {
-      id: DEMO_IDS.config,
-      type: 'tbk-config',
-      name: sandboxed ? '本地沙箱 Sandbox' : '淘宝客 TOP',
-      endpoint: gateway.url,
-      signMethod: 'md5',
-      timeout: '15000',
-      retries: '2',
-      retryWrites: false,
-      maxBanSeconds: '60',
-      rateLimit: '40',
-      concurrency: '16',
-      partnerId: '',
-      targetAppKey: '',
-      simplify: false,
-      clockOffset: '0',
-      // Node-RED moves these into flows_cred.json (encrypted) on deploy; they never stay in the flow.
-      credentials: { appKey: gateway.appKey, appSecret: gateway.appSecret },
-    },
+    // the config node of the examples: importing them later adds no second one
+    exampleConfigNode(),
     { id: DEMO_IDS.comment, type: 'comment', z, name: '淘宝客 演示 / demo：点击 inject 按钮 / click an inject button', info: COMMENT_INFO, x: 330, y: 40, wires: [] },
     {
       id: DEMO_IDS.searchInject,
@@ -431,7 +424,7 @@ async function main(): Promise<void> {
   const flowFile = join(userDir, 'flows.json');
   const firstStart = !existsSync(flowFile);
   if (process.env.TBK_ENDPOINT?.trim() && firstStart && !(process.env.TBK_APP_KEY?.trim() && process.env.TBK_APP_SECRET?.trim())) {
-    throw new StartError('TBK_ENDPOINT is set: set TBK_APP_KEY and TBK_APP_SECRET too (the demo config node needs them)');
+    throw new StartError('TBK_ENDPOINT is set: set TBK_APP_KEY and TBK_APP_SECRET too (the config node of the demo and the examples reads them)');
   }
   const settingsFile = prepareUserDir(userDir);
   const explicitPort = portFromEnv('PORT');
@@ -439,9 +432,13 @@ async function main(): Promise<void> {
   const gateway = await startGateway(flowFile);
   const editorUrl = `http://${HOST}:${editorPort}/`;
 
-  // config nodes with empty credentials (every imported example) use these: the sandbox's test app
-  const env = gateway.sandbox ? { ...process.env, TBK_APP_KEY: process.env.TBK_APP_KEY || gateway.appKey, TBK_APP_SECRET: process.env.TBK_APP_SECRET || gateway.appSecret } : process.env;
-  Object.assign(env, examplesEnvironment(gateway));
+  // the config node of the demo and of every example reads the gateway and the credentials from these
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    [EXAMPLE_ENV.endpoint]: gateway.url,
+    [EXAMPLE_ENV.appKey]: process.env[EXAMPLE_ENV.appKey] || gateway.appKey,
+    [EXAMPLE_ENV.appSecret]: process.env[EXAMPLE_ENV.appSecret] || gateway.appSecret,
+  };
   const child = startNodeRed(userDir, settingsFile, editorPort, env);
   let stopping = false;
   const stop = async (exitCode: number): Promise<never> => {
@@ -479,7 +476,7 @@ async function main(): Promise<void> {
     if (firstStart && adminAuth) {
       demoNote = 'adminAuth is set in settings.js: the demo flow was not deployed. / 已启用登录，未部署演示流程。';
     } else if (firstStart) {
-      await deployFlows(editorUrl, demoFlow(gateway, process.env.TBK_ADZONE_ID?.trim() || '12345678', types.has('tbk-tpwd-create')));
+      await deployFlows(editorUrl, demoFlow(process.env.TBK_ADZONE_ID?.trim() || '12345678', types.has('tbk-tpwd-create')));
       demoNote = 'Demo flow deployed (tab "淘宝客 Demo"). / 已部署演示流程。';
     }
 
@@ -506,7 +503,7 @@ async function main(): Promise<void> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// BEGIN issue 14: the examples' gateway variable and the dashboard of example 12
+// The dashboard of example 12
 
 export const DASHBOARD_PACKAGE = '@flowfuse/node-red-dashboard';
 
@@ -529,13 +526,6 @@ function installDashboard(userDir: string): void {
 function dashboardInstalled(userDir: string): boolean {
   return existsSync(join(userDir, 'node_modules', ...DASHBOARD_PACKAGE.split('/'), 'package.json'));
 }
-
-/** TBK_ENDPOINT for the examples' shared config node: the sandbox, unless the user set one. */
-function examplesEnvironment(gateway: Gateway): NodeJS.ProcessEnv {
-  return process.env.TBK_ENDPOINT?.trim() ? {} : { TBK_ENDPOINT: gateway.url };
-}
-// END issue 14
-// ---------------------------------------------------------------------------------------------
 
 if (require.main === module) {
   main().catch((err: unknown) => {

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import vm from 'node:vm';
-import { buildNodes, CATEGORIES, EDITOR_STRINGS, htmlForRole, LANGS, ROLES } from '../scripts/build-nodes';
+import { buildNodes, CATEGORIES, EDITOR_STRINGS, htmlForRole, labelProblems, LANGS, ROLES } from '../scripts/build-nodes';
 import { loadSpecs, SPECS_DIR } from '../lib/spec';
 import type { MethodSpec, Role } from '../lib/spec/types';
 import { REPO_ROOT } from './support/paths';
@@ -56,24 +56,58 @@ function i18nKeys(html: string): string[] {
   return keys;
 }
 
-/** Runs a node set's definition scripts against a stub RED; returns the registered definitions. */
-function loadDefinitions(html: string, window: Record<string, unknown> = {}, globals: Record<string, unknown> = {}): { defs: Record<string, any>; order: string[] } {
+interface FakeElement {
+  attrs: Record<string, string>;
+  textContent: string;
+  getAttribute(name: string): string | null;
+}
+
+/**
+ * The <script> elements of a page as a document the definition scripts can query (attribute
+ * selectors only), as the editor has them: the node set's HTML, then its help.
+ */
+function fakeDocument(html: string): { elements: FakeElement[]; document: Record<string, unknown> } {
+  const elements: FakeElement[] = scripts(html).map((tag) => {
+    const attrs: Record<string, string> = {};
+    for (const m of tag.attrs.matchAll(/([\w-]+)(?:\s*=\s*"([^"]*)")?/g)) attrs[m[1]!] = m[2] ?? '';
+    return { attrs, textContent: tag.body, getAttribute: (name: string) => (name in attrs ? attrs[name]! : null) };
+  });
+  const matches = (element: FakeElement, selector: string): boolean => {
+    const m = /^script\[([\w-]+)(?:([\^]?=)"([^"]*)")?\]$/.exec(selector);
+    if (!m) throw new Error(`selector not supported by the fake document: ${selector}`);
+    const value = element.attrs[m[1]!];
+    if (value === undefined) return false;
+    return m[2] === undefined || (m[2] === '=' ? value === m[3] : value.startsWith(m[3]!));
+  };
+  const document = {
+    querySelectorAll: (selector: string) => elements.filter((e) => matches(e, selector)),
+    querySelector: (selector: string) => elements.find((e) => matches(e, selector)) ?? null,
+    getElementById: () => null,
+    createElement: () => ({}),
+  };
+  return { elements, document };
+}
+
+/** Runs a node set's definition scripts against a stub RED (and a document of the page); returns the registered definitions. */
+function loadDefinitions(html: string, window: Record<string, unknown> = {}, globals: Record<string, unknown> = {}): { defs: Record<string, any>; order: string[]; elements: FakeElement[] } {
   const defs: Record<string, any> = {};
   const order: string[] = [];
   const RED = {
     nodes: {
-      registerType(type: string, def: unknown) {
+      registerType(type: string, def: Record<string, unknown>) {
         assert.ok(!(type in defs), `${type} registered twice`);
+        def.type = type; // as Node-RED's registry does
         defs[type] = def;
         order.push(type);
       },
     },
   };
-  const context = vm.createContext({ RED, window, console: { warn() {}, log() {} }, ...globals });
+  const { elements, document } = fakeDocument(html);
+  const context = vm.createContext({ RED, window, document, console: { warn() {}, log() {} }, ...globals });
   for (const tag of scripts(html)) {
     if (attr(tag, 'type') === 'text/javascript' && attr(tag, 'src') === undefined) vm.runInContext(tag.body, context, { timeout: 2000 });
   }
-  return { defs, order };
+  return { defs, order, elements };
 }
 
 /** A translate function over a locale catalog, as Node-RED gives a definition (`this._`): the key itself when missing. */
@@ -187,14 +221,19 @@ function checkBuild(label: string, getSpecs: () => { specsDir: string; specs: Me
         assert.deepEqual(loaderTypes.sort(), registered.sort());
         assert.doesNotMatch(page, /data-help-name/);
         assert.ok(page.includes(`<script type="text/javascript" src="resources/${PACKAGE_NAME}/tbk-editor.js"></script>`), 'shared editor script tag');
+        // the definition script fills each type's template from the set's shared one
+        const { elements } = loadDefinitions(page);
         const tags = scripts(page);
         for (const spec of byRole(role)) {
-          const template = tags.find((t) => attr(t, 'data-template-name') === spec.type);
-          assert.ok(template && attr(template, 'type') === 'text/html', `template of ${spec.type}`);
+          const template = elements.find((e) => e.attrs['data-template-name'] === spec.type);
+          assert.ok(template && template.attrs.type === 'text/html', `template of ${spec.type}`);
           for (const id of ['node-input-config', 'node-input-name', `tbk-params-${spec.type}`, 'node-input-allowExtra', 'node-input-errorMode']) {
-            assert.ok(template.body.includes(`id="${id}"`), `${spec.type}: #${id}`);
+            assert.ok(template.textContent.includes(`id="${id}"`), `${spec.type}: #${id}`);
           }
-          assert.equal(template.body.includes('id="node-input-paging"'), Boolean(spec.paging), `${spec.type}: paging row only with spec.paging`);
+          assert.ok(template.textContent.includes(`<code class="tbk-method">${spec.method}</code>`), `${spec.type}: method`);
+          assert.equal(template.textContent.includes('id="node-input-paging"'), Boolean(spec.paging), `${spec.type}: paging row only with spec.paging`);
+          assert.equal(template.textContent.includes('tbk.editor.writes'), spec.writes, `${spec.type}: the writes badge`);
+          assert.doesNotMatch(template.textContent, /\{\{\w+\}\}|<!--\/?paging-->/);
           const description = tags.find((t) => attr(t, 'data-tbk-spec') === spec.type);
           assert.ok(description && attr(description, 'type') === 'application/json', `description of ${spec.type}`);
           const parsed = JSON.parse(description.body);
@@ -205,26 +244,33 @@ function checkBuild(label: string, getSpecs: () => { specsDir: string; specs: Me
       }
     });
 
-    it('writes help in en-US and zh-CN for every type, summary first, with inputs, outputs and details', function () {
+    it('writes help in en-US and zh-CN for every type, summary and official page first, with inputs, outputs and details', function () {
       for (const role of ROLES) {
         for (const lang of LANGS) {
-          const tags = scripts(help(role, lang));
-          assert.equal(tags.length, byRole(role).length, `${role} ${lang}: one help per type`);
+          const helpFile = help(role, lang);
+          assert.equal(scripts(helpFile).filter((t) => attr(t, 'data-help-name')).length, byRole(role).length, `${role} ${lang}: one help per type`);
+          // as the editor shows it: the shared sections put in place by the definition script
+          const { elements } = loadDefinitions(html(role) + helpFile);
           for (const spec of byRole(role)) {
-            const tag = tags.find((t) => attr(t, 'data-help-name') === spec.type);
-            assert.ok(tag && attr(tag, 'type') === 'text/html', `${lang} help of ${spec.type}`);
-            const body = tag.body.trim();
+            const tag = elements.find((e) => e.attrs['data-help-name'] === spec.type);
+            assert.ok(tag && tag.attrs.type === 'text/html', `${lang} help of ${spec.type}`);
+            const body = tag.textContent.trim();
+            assert.doesNotMatch(body, /<!--tbk:|\{\{value\}\}/, `${spec.type} ${lang}: every shared section in place`);
             const first = /^<p>([\s\S]*?)<\/p>/.exec(body);
             assert.ok(first && first[1]!.includes(spec.method), `${spec.type} ${lang}: first paragraph names the method`);
-            assert.match(body, /<h3>[^<]+<\/h3>\s*<dl class="message-properties">/);
+            if (spec.docId) assert.ok(first![1]!.includes(`<a href="https://open.taobao.com/api.htm?docId=${spec.docId}&amp;docType=2" target="_blank">`), `${spec.type}: the official page, in the first paragraph`);
+            else assert.ok(body.includes(lang === 'zh-CN' ? '没有该方法的官方文档页' : 'No official document page is known'), `${spec.type}: says it has no official page`);
+            assert.match(body, /<h3>[^<]+<\/h3><dl class="message-properties"><dt class="optional">payload/);
             assert.match(body, /<ol class="node-ports">/);
+            assert.ok(body.includes(`<code>${spec.method.replace(/^taobao\./, '').replace(/\./g, '_')}_response</code>`), `${spec.type}: the response key`);
             assert.ok(body.includes('request_id, attempts, duration_ms') && body.includes('sub_code, sub_msg'), 'msg.tbk and msg.error shapes');
             assert.doesNotMatch(body, /<script|alert\(1\)<\/script>/i, 'spec text is escaped');
-            for (const p of spec.params) assert.ok(body.includes(`<code>${p.name}</code>`), `${spec.type} ${lang}: parameter ${p.name}`);
+            for (const p of spec.params) assert.ok(body.includes(`<tr><td>${p.name}`), `${spec.type} ${lang}: parameter ${p.name}`);
+            if (spec.params.some((p) => p.required)) assert.ok(body.includes(lang === 'zh-CN' ? '映射到 msg' : 'mapped from msg'), `${spec.type}: how to map a required parameter`);
             if (spec.status === 'method-inferred') assert.ok(body.includes(lang === 'zh-CN' ? '未确认' : 'Unconfirmed'), `${spec.type}: unconfirmed note`);
             if (!spec.validate && spec.sibling) assert.ok(body.includes(`<code>${spec.sibling}</code>`), `${spec.type}: sibling`);
-            if (spec.docId) assert.ok(body.includes(`https://open.taobao.com/api.htm?docId=${spec.docId}&amp;docType=2`), `${spec.type}: doc link`);
             if (spec.role === 'provider' || spec.auth === 'required') assert.match(body, /<dt class="optional">session/);
+            if (spec.paging) assert.ok(body.includes('msg.tbk.partial'), `${spec.type}: paging`);
             for (const e of spec.errors) assert.ok(body.includes(e.code.replace(/&/g, '&amp;').replace(/</g, '&lt;')), `${spec.type}: error ${e.code}`);
           }
         }
@@ -249,15 +295,17 @@ function checkBuild(label: string, getSpecs: () => { specsDir: string; specs: Me
           for (const fn of ['oneditprepare', 'oneditsave', 'paletteLabel', 'label', 'outputLabels']) assert.equal(typeof def[fn], 'function', `${spec.type}.${fn}`);
           // without the shared script nothing throws and the English label is the fallback
           assert.equal(def.paletteLabel.call(def), spec.label.en || spec.label.zh);
-          assert.doesNotThrow(() => def.oneditprepare.call({ params: {} }));
-          assert.doesNotThrow(() => def.oneditsave.call({ params: {} }));
-          assert.equal(def.defaults.params.validate({ x: { value: '1', type: 'nope' } }), true, 'no shared script: no verdict');
+          assert.doesNotThrow(() => def.oneditprepare.call({ type: spec.type, params: {} }));
+          assert.doesNotThrow(() => def.oneditsave.call({ type: spec.type, params: {} }));
+          assert.equal(def.defaults.params.validate.call({ type: spec.type }, { x: { value: '1', type: 'nope' } }, {}), true, 'no shared script: no verdict');
+          assert.equal(def.defaults.params.validate.length, 2, 'a validator that can give Node-RED its reason');
+          assert.equal(def.inputLabels.call({ type: spec.type }), spec.method);
           // with Node-RED's translate function the localized label
           for (const lang of LANGS) {
             const _ = translator(catalog(role, lang));
             const expected = lang === 'zh-CN' ? spec.label.zh : spec.label.en;
             assert.equal(def.paletteLabel.call({ ...def, _ }), expected || spec.label.en || spec.label.zh);
-            assert.equal(def.label.call({ _, name: '' }), expected || spec.label.en || spec.label.zh);
+            assert.equal(def.label.call({ _, type: spec.type, name: '' }), expected || spec.label.en || spec.label.zh);
             assert.equal(def.outputLabels.call({ _ }, 1), lang === 'zh-CN' ? '错误' : 'error');
           }
           assert.equal(def.label.call({ name: 'mine' }), 'mine');
@@ -277,7 +325,7 @@ function checkBuild(label: string, getSpecs: () => { specsDir: string; specs: Me
         };
         const { defs } = loadDefinitions(html(role), { TbkEditor });
         for (const spec of byRole(role)) {
-          const node = { params: {} };
+          const node = { type: spec.type, params: {} };
           defs[spec.type].oneditprepare.call(node);
           defs[spec.type].oneditsave.call(node);
           assert.doesNotThrow(() => defs[spec.type].onpaletteadd.call(defs[spec.type]), 'a throwing shared script is contained');
@@ -302,7 +350,6 @@ function checkBuild(label: string, getSpecs: () => { specsDir: string; specs: Me
           for (const r of ROLES) assert.equal(typeof lookup(cat, `palette.label.${CATEGORIES[r].replace(/ /g, '_')}`), 'string');
           assert.deepEqual(Object.keys(cat.tbk.editor).sort(), Object.keys(EDITOR_STRINGS['en-US']).sort());
           for (const key of i18nKeys(html(role))) assert.equal(typeof lookup(cat, key), 'string', `${role} ${lang}: ${key}`);
-          assert.equal(typeof lookup(cat, 'tbk-api.status.inflight'), 'string');
         }
         assert.equal(lookup(catalog(role, 'zh-CN'), `palette.label.tbk_${role}`), { promoter: '淘宝客·推广者', provider: '淘宝客·服务商', common: '淘宝客·公用', other: '淘宝客·其他' }[role]);
       }
@@ -334,6 +381,19 @@ checkBuild('specs/methods', () => {
 });
 
 describe('editor files: build guards', function () {
+  it('refuses palette labels two node types share, or that the palette would show as an entity', function () {
+    const [first, , third] = sampleSpecs();
+    assert.deepEqual(labelProblems([first!, third!]), []);
+    const twin = { ...third!, type: 'tbk-twin', label: { ...first!.label } };
+    assert.match(labelProblems([first!, twin]).join('\n'), /"物料搜索" is the palette label of tbk-dg-material-optional-upgrade, tbk-twin/);
+    const entity = { ...third!, label: { zh: '解析&转链', en: 'Parse & convert' } };
+    assert.match(labelProblems([entity]).join('\n'), /shows as an HTML entity/);
+  });
+
+  it('labels every node type of specs/methods apart, in both languages, without entities', function () {
+    assert.deepEqual(labelProblems(loadSpecs(), join(REPO_ROOT, 'nodes', 'locales')), []);
+  });
+
   it('refuses a node type that could break out of the generated script', function () {
     const dir = mkdtempSync(join(tmpdir(), 'tbk-specs-bad-'));
     try {
@@ -387,6 +447,28 @@ describe('shared editor script (resources/tbk-editor.js)', function () {
     assert.equal(editor.validateParams({ other: { value: '{"a":', type: 'json' } }, 'tbk-x'), false);
     assert.equal(editor.validateParams({ other: { value: 'x', type: 'weird' } }, 'tbk-x'), false);
     assert.equal(editor.validateParams([], 'tbk-x'), false);
+  });
+
+  it('marks a node invalid, with the reason, while a required parameter is neither set nor mapped from msg', function () {
+    const required = {
+      type: 'tbk-r',
+      method: 'taobao.tbk.r',
+      validate: true,
+      params: [
+        { name: 'adzone_id', kind: 'number', required: true },
+        { name: 'item_id', kind: 'string', required: true },
+        { name: 'image', kind: 'file', required: true },
+        { name: 'q', kind: 'string', required: false },
+      ],
+    };
+    const editor = load({ 'tbk-r': required, 'tbk-free': { ...required, type: 'tbk-free', validate: false } });
+    assert.equal(editor.validateParams({}, 'tbk-r'), 'Required, but neither set nor mapped from msg: adzone_id, item_id');
+    assert.equal(editor.validateParams(undefined, 'tbk-r'), 'Required, but neither set nor mapped from msg: adzone_id, item_id');
+    assert.equal(editor.validateParams({ adzone_id: { value: '123', type: 'num' }, item_id: { value: '', type: 'str' } }, 'tbk-r'), 'Required, but neither set nor mapped from msg: item_id');
+    // mapped from msg (or any other source): valid; a file can only come in msg.payload
+    assert.equal(editor.validateParams({ adzone_id: { value: '123', type: 'num' }, item_id: { value: 'payload.item_id', type: 'msg' } }, 'tbk-r'), true);
+    assert.equal(editor.validateParams({ adzone_id: { value: 'ADZONE', type: 'env' }, item_id: { value: 'ids', type: 'flow' } }, 'tbk-r'), true);
+    assert.equal(editor.validateParams({}, 'tbk-free'), true, 'parameters that are not validated are not required either');
   });
 
   it('falls back to the en-US editor strings the generated node sets carry', function () {

@@ -2,6 +2,7 @@ import { isPlainObject } from '../objects';
 import { z } from 'zod';
 import { isFileParam } from '../encode';
 import { TopError } from '../errors';
+import { messageFields, type MessageArgs } from '../messages';
 import { dateTime, parseGmt8 } from '../time';
 import type { MethodSpec, ParamSpec } from './types';
 
@@ -24,7 +25,14 @@ const DATE_TIME = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/;
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?$/;
 const DESCRIPTION_MAX = 80;
 
-type Check = (value: unknown) => { ok: true; value: unknown } | { ok: false; rule: string };
+/** A broken rule: the key of its text (validation.rule.*) and the values it quotes. */
+interface Rule {
+  key: string;
+  args: MessageArgs;
+}
+
+type Failure = { ok: false; rule: Rule };
+type Check = (value: unknown) => { ok: true; value: unknown } | Failure;
 
 interface Compiled {
   schema: z.ZodType<Record<string, unknown>>;
@@ -33,43 +41,45 @@ interface Compiled {
 
 const cache = new WeakMap<MethodSpec, Compiled>();
 
-/** A short, never-throwing rendering of a value for messages. */
-function show(value: unknown): string {
+/**
+ * A short, never-throwing rendering of a value for messages, as the `got` value of a rule: the value
+ * itself for text, numbers and booleans, else the key of a name for its kind ("an array").
+ */
+function show(value: unknown): MessageArgs {
+  const named = (kind: string): MessageArgs => ({ got_key: `validation.value.${kind}` });
   try {
     switch (typeof value) {
       case 'string':
-        return JSON.stringify(value.length > 40 ? value.slice(0, 40) + '…' : value);
+        return { got: JSON.stringify(value.length > 40 ? value.slice(0, 40) + '…' : value) };
       case 'number':
       case 'boolean':
-        return String(value);
+        return { got: String(value) };
       case 'bigint':
-        return `${value.toString()}n`;
+        return { got: `${value.toString()}n` };
       case 'symbol':
-        return 'a symbol';
       case 'function':
-        return 'a function';
       case 'undefined':
-        return 'undefined';
+        return named(typeof value);
       default:
-        if (value === null) return 'null';
-        if (Array.isArray(value)) return 'an array';
-        if (dateTime(value) !== undefined) return 'a Date';
-        return 'an object';
+        if (value === null) return named('null');
+        if (Array.isArray(value)) return named('array');
+        if (dateTime(value) !== undefined) return named('date');
+        return named('object');
     }
   } catch {
-    return 'an unprintable value';
+    return named('unprintable');
   }
 }
 
-function label(param: ParamSpec): string {
+/** The " (description…)" that follows a parameter's name in a message, '' without one. */
+function about(param: ParamSpec): string {
   const description = param.description?.trim();
-  if (!description) return `Parameter "${param.name}"`;
-  const short = description.length > DESCRIPTION_MAX ? description.slice(0, DESCRIPTION_MAX) + '…' : description;
-  return `Parameter "${param.name}" (${short})`;
+  if (!description) return '';
+  return ` (${description.length > DESCRIPTION_MAX ? description.slice(0, DESCRIPTION_MAX) + '…' : description})`;
 }
 
-function fail(rule: string): { ok: false; rule: string } {
-  return { ok: false, rule };
+function fail(key: string, args: MessageArgs = {}): Failure {
+  return { ok: false, rule: { key: `validation.rule.${key}`, args } };
 }
 
 function ok(value: unknown): { ok: true; value: unknown } {
@@ -93,10 +103,10 @@ function charCount(text: string, limit: number): number {
   return count;
 }
 
-function numberValue(value: unknown): { ok: true; value: number | string } | { ok: false; rule: string } {
+function numberValue(value: unknown): { ok: true; value: number | string } | Failure {
   if (typeof value === 'number') {
-    if (!Number.isFinite(value)) return fail(`must be a finite number, got ${show(value)}`);
-    if (Number.isInteger(value) && !Number.isSafeInteger(value)) return fail(`is an integer beyond 2^53 that has lost precision (${show(value)}): pass it as a string`);
+    if (!Number.isFinite(value)) return fail('notFinite', show(value));
+    if (Number.isInteger(value) && !Number.isSafeInteger(value)) return fail('lostPrecision', show(value));
     return { ok: true, value };
   }
   if (typeof value === 'bigint') {
@@ -105,15 +115,15 @@ function numberValue(value: unknown): { ok: true; value: number | string } | { o
   }
   if (typeof value === 'string') {
     const text = value.trim();
-    if (!NUMERIC.test(text)) return fail(`must be a number, got ${show(value)}`);
+    if (!NUMERIC.test(text)) return fail('notNumber', show(value));
     if (INTEGER.test(text)) {
       const n = Number(text);
       return { ok: true, value: Number.isSafeInteger(n) ? n : text.replace(/^(-?)0+(?=\d)/, '$1') };
     }
     const n = Number(text);
-    return Number.isFinite(n) ? { ok: true, value: n } : fail(`must be a number, got ${show(value)}`);
+    return Number.isFinite(n) ? { ok: true, value: n } : fail('notNumber', show(value));
   }
-  return fail(`must be a number, got ${show(value)}`);
+  return fail('notNumber', show(value));
 }
 
 function numberCheck(p: ParamSpec): Check {
@@ -121,9 +131,9 @@ function numberCheck(p: ParamSpec): Check {
     const r = numberValue(value);
     if (!r.ok) return r;
     const n = typeof r.value === 'number' ? r.value : Number(r.value);
-    if (p.enum && !p.enum.some((e) => Number(e) === n)) return fail(`must be one of ${p.enum.join(', ')}, got ${show(value)}`);
-    if (p.min !== undefined && n < p.min) return fail(`must be at least ${p.min}, got ${show(value)}`);
-    if (p.max !== undefined && n > p.max) return fail(`must be at most ${p.max}, got ${show(value)}`);
+    if (p.enum && !p.enum.some((e) => Number(e) === n)) return fail('oneOf', { allowed: p.enum.join(', '), ...show(value) });
+    if (p.min !== undefined && n < p.min) return fail('min', { min: p.min, ...show(value) });
+    if (p.max !== undefined && n > p.max) return fail('max', { max: p.max, ...show(value) });
     return r;
   };
 }
@@ -133,13 +143,13 @@ function stringCheck(p: ParamSpec): Check {
     let text: string;
     if (typeof value === 'string') text = value;
     else if (typeof value === 'number') {
-      if (!Number.isFinite(value)) return fail(`must be a string, got ${show(value)}`);
-      if (Number.isInteger(value) && !Number.isSafeInteger(value)) return fail(`is an integer beyond 2^53 that has lost precision (${show(value)}): pass it as a string`);
+      if (!Number.isFinite(value)) return fail('notString', show(value));
+      if (Number.isInteger(value) && !Number.isSafeInteger(value)) return fail('lostPrecision', show(value));
       text = String(value);
     } else if (typeof value === 'bigint') text = value.toString();
-    else return fail(`must be a string, got ${show(value)}`);
-    if (p.maxLength !== undefined && charCount(text, p.maxLength) > p.maxLength) return fail(`must be at most ${p.maxLength} characters long, got ${text.length}`);
-    if (p.enum && !p.enum.some((e) => String(e) === text)) return fail(`must be one of ${p.enum.map((e) => JSON.stringify(String(e))).join(', ')}, got ${show(text)}`);
+    else return fail('notString', show(value));
+    if (p.maxLength !== undefined && charCount(text, p.maxLength) > p.maxLength) return fail('tooLong', { max: p.maxLength, length: text.length });
+    if (p.enum && !p.enum.some((e) => String(e) === text)) return fail('oneOf', { allowed: p.enum.map((e) => JSON.stringify(String(e))).join(', '), ...show(text) });
     return ok(text);
   };
 }
@@ -152,29 +162,29 @@ function booleanCheck(): Check {
       if (text === 'true') return ok(true);
       if (text === 'false') return ok(false);
     }
-    return fail(`must be true or false, got ${show(value)}`);
+    return fail('notBoolean', show(value));
   };
 }
 
 function dateCheck(): Check {
   return (value) => {
     const time = dateTime(value);
-    if (time !== undefined) return Number.isNaN(time) ? fail('must be a valid date, got an invalid Date') : ok(value);
+    if (time !== undefined) return Number.isNaN(time) ? fail('invalidDate') : ok(value);
     if (typeof value === 'number') {
-      if (!Number.isFinite(value)) return fail(`must be a date, got ${show(value)}`);
+      if (!Number.isFinite(value)) return fail('notDate', show(value));
       const date = new Date(value);
-      return Number.isNaN(date.getTime()) ? fail(`must be a date (epoch milliseconds in range), got ${show(value)}`) : ok(date);
+      return Number.isNaN(date.getTime()) ? fail('epochRange', show(value)) : ok(date);
     }
     if (typeof value === 'string') {
       const text = value.trim();
-      if (DATE_TIME.test(text)) return Number.isNaN(parseGmt8(text)) ? fail(`must be a real date and time, got ${show(value)}`) : ok(text);
-      if (DATE_ONLY.test(text)) return Number.isNaN(parseGmt8(`${text} 00:00:00`)) ? fail(`must be a real date, got ${show(value)}`) : ok(text);
+      if (DATE_TIME.test(text)) return Number.isNaN(parseGmt8(text)) ? fail('notRealDateTime', show(value)) : ok(text);
+      if (DATE_ONLY.test(text)) return Number.isNaN(parseGmt8(`${text} 00:00:00`)) ? fail('notRealDate', show(value)) : ok(text);
       if (ISO_DATE.test(text)) {
         const ms = Date.parse(text);
-        return Number.isNaN(ms) ? fail(`must be a real date, got ${show(value)}`) : ok(new Date(ms));
+        return Number.isNaN(ms) ? fail('notRealDate', show(value)) : ok(new Date(ms));
       }
     }
-    return fail(`must be a date ('yyyy-MM-dd HH:mm:ss', 'yyyy-MM-dd', ISO 8601, a Date or epoch milliseconds), got ${show(value)}`);
+    return fail('dateFormat', show(value));
   };
 }
 
@@ -203,61 +213,65 @@ function listCheck(p: ParamSpec, item: 'string' | 'number'): Check {
         const v = items[i];
         if (item === 'number') {
           const r = numberValue(v);
-          if (!r.ok) return fail(`item ${i} ${r.rule}`);
+          if (!r.ok) return itemFailure(i, r.rule);
           out.push(r.value);
         } else if (typeof v === 'string') out.push(v);
         else if (typeof v === 'number' && Number.isFinite(v) && (!Number.isInteger(v) || Number.isSafeInteger(v))) out.push(String(v));
         else if (typeof v === 'bigint') out.push(v.toString());
-        else return fail(`item ${i} must be a string or a number, got ${show(v)}`);
+        else return fail('itemNotScalar', { index: i, ...show(v) });
       }
-      if (p.maxLength !== undefined && out.length > p.maxLength) return fail(`must have at most ${p.maxLength} items, got ${out.length}`);
+      if (p.maxLength !== undefined && out.length > p.maxLength) return fail('tooManyItems', { max: p.maxLength, count: out.length });
       return ok(out.length === 0 ? undefined : out);
     }
     if (typeof value === 'string' || typeof value === 'number' || typeof value === 'bigint') {
-      if (typeof value === 'number' && (!Number.isFinite(value) || (Number.isInteger(value) && !Number.isSafeInteger(value)))) return fail(`must be a list, got ${show(value)}`);
+      if (typeof value === 'number' && (!Number.isFinite(value) || (Number.isInteger(value) && !Number.isSafeInteger(value)))) return fail('notList', show(value));
       const text = typeof value === 'string' ? value : value.toString();
       const parts = text.split(',').filter((s) => s.trim() !== '');
       if (item === 'number') {
         const bad = parts.find((s) => !NUMERIC.test(s.trim()));
-        if (bad !== undefined) return fail(`must be a comma-separated list of numbers, got ${show(bad.trim())} in it`);
+        if (bad !== undefined) return fail('notNumberList', show(bad.trim()));
       }
-      if (p.maxLength !== undefined && parts.length > p.maxLength) return fail(`must have at most ${p.maxLength} items, got ${parts.length}`);
+      if (p.maxLength !== undefined && parts.length > p.maxLength) return fail('tooManyItems', { max: p.maxLength, count: parts.length });
       return ok(text);
     }
-    return fail(`must be a list (an array or a comma-separated string), got ${show(value)}`);
+    return fail('notList', show(value));
   };
 }
 
 function jsonCheck(p: ParamSpec): Check {
   const isListType = /\[\]\s*$/.test(p.docType);
-  const countOk = (parsed: unknown): string | undefined =>
-    p.maxLength !== undefined && isListType && Array.isArray(parsed) && parsed.length > p.maxLength ? `must have at most ${p.maxLength} items, got ${parsed.length}` : undefined;
+  const countOk = (parsed: unknown): Failure | undefined =>
+    p.maxLength !== undefined && isListType && Array.isArray(parsed) && parsed.length > p.maxLength ? fail('tooManyItems', { max: p.maxLength, count: parsed.length }) : undefined;
   return (value) => {
     if (typeof value === 'string') {
       let parsed: unknown;
       try {
         parsed = JSON.parse(value);
       } catch {
-        return fail(`must be JSON (an object, an array or a JSON string), got ${show(value)}`);
+        return fail('notJson', show(value));
       }
-      const tooMany = countOk(parsed);
-      return tooMany ? fail(tooMany) : ok(value);
+      return countOk(parsed) ?? ok(value);
     }
     if (Array.isArray(value) || isPlainObject(value)) {
       try {
         JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
       } catch (err) {
-        return fail(`cannot be encoded as JSON (${err instanceof Error ? err.message : 'unknown reason'})`);
+        return fail('jsonUnencodable', { reason: err instanceof Error ? err.message : 'unknown reason' });
       }
-      const tooMany = countOk(value);
-      return tooMany ? fail(tooMany) : ok(value);
+      return countOk(value) ?? ok(value);
     }
-    return fail(`must be JSON (an object, an array or a JSON string), got ${show(value)}`);
+    return fail('notJson', show(value));
   };
 }
 
 function fileCheck(): Check {
-  return (value) => (isFileParam(value) ? ok(value) : fail(`must be a file (a Buffer, a Uint8Array or {data: Buffer, filename}), got ${show(value)}`));
+  return (value) => (isFileParam(value) ? ok(value) : fail('notFile', show(value)));
+}
+
+/** A number rule broken by an item of a list: the same rule, naming the item. */
+function itemFailure(index: number, rule: Rule): Failure {
+  const name = rule.key.slice('validation.rule.'.length);
+  return fail(`item${name[0]!.toUpperCase()}${name.slice(1)}`, { index, ...rule.args });
 }
 
 function checkFor(p: ParamSpec): Check {
@@ -282,22 +296,31 @@ function checkFor(p: ParamSpec): Check {
   }
 }
 
+/** The text of a parameter that broke a rule, with `more` other problems found beside it. */
+function paramText(param: ParamSpec, rule: Rule, more: number): ReturnType<typeof messageFields> {
+  const moreArgs: MessageArgs = more === 0 ? { more: '' } : more === 1 ? { more_key: 'validation.moreOne' } : { more_key: 'validation.moreMany', count: more };
+  // the rule's own values first: its got_key is rendered before the rule that quotes it
+  return messageFields('validation.param', { param: param.name, about: about(param), ...rule.args, rule_key: rule.key, ...moreArgs });
+}
+
 function compile(spec: MethodSpec): Compiled {
   const shape: Record<string, z.ZodType<unknown>> = {};
   for (const p of spec.params) {
     const check = checkFor(p);
-    const prefix = label(p);
+    // the English text for zod; the rule itself travels in params, for the error's key and values
+    const report = (ctx: z.RefinementCtx, rule: Rule): void => ctx.addIssue({ code: 'custom', message: paramText(p, rule, 0).message, params: { rule } });
+    const required: Rule = { key: 'validation.rule.required', args: {} };
     shape[p.name] = z.unknown().optional().transform((value, ctx) => {
       if (isAbsent(value)) {
-        if (p.required) ctx.addIssue({ code: 'custom', message: `${prefix} is required` });
+        if (p.required) report(ctx, required);
         return undefined;
       }
       const result = check(value);
       if (!result.ok) {
-        ctx.addIssue({ code: 'custom', message: `${prefix} ${result.rule}` });
+        report(ctx, result.rule);
         return z.NEVER;
       }
-      if (result.value === undefined && p.required) ctx.addIssue({ code: 'custom', message: `${prefix} is required` });
+      if (result.value === undefined && p.required) report(ctx, required);
       return result.value;
     });
   }
@@ -313,24 +336,24 @@ function compiledFor(spec: MethodSpec): Compiled {
   return compiled;
 }
 
-function validationError(spec: MethodSpec, message: string, param?: string, cause?: unknown): TopError {
-  return new TopError({ kind: 'validation', method: spec.method, message, ...(param !== undefined ? { param } : {}) }, cause !== undefined ? { cause } : undefined);
+function validationError(spec: MethodSpec, text: ReturnType<typeof messageFields>, param?: string, cause?: unknown): TopError {
+  return new TopError({ kind: 'validation', method: spec.method, ...text, ...(param !== undefined ? { param } : {}) }, cause !== undefined ? { cause } : undefined);
 }
 
 /** Own enumerable string keys copied into a fresh object; getters that throw become a TopError. */
 function readParams(spec: MethodSpec, params: unknown): Record<string, unknown> {
   if (!isPlainObject(params)) {
-    throw validationError(spec, `Parameters for ${spec.method} must be a plain object, got ${show(params)}`);
+    throw validationError(spec, messageFields('validation.notObject', { method: spec.method, ...show(params) }));
   }
   const keys = Object.keys(params);
   const forbidden = keys.filter((k) => FORBIDDEN_KEYS.has(k));
-  if (forbidden.length) throw validationError(spec, `Parameter name ${forbidden.map((k) => `"${k}"`).join(', ')} is not allowed`, forbidden[0]);
+  if (forbidden.length) throw validationError(spec, messageFields('validation.forbidden', { names: forbidden.map((k) => `"${k}"`).join(', ') }), forbidden[0]);
   const copy: Record<string, unknown> = {};
   for (const key of keys) {
     try {
       copy[key] = params[key];
     } catch (err) {
-      throw validationError(spec, `Parameter "${key}" could not be read`, key, err);
+      throw validationError(spec, messageFields('validation.unreadable', { param: key }), key, err);
     }
   }
   return copy;
@@ -343,14 +366,17 @@ function validate(spec: MethodSpec, params: unknown, options: ValidateOptions | 
   const extra = Object.keys(copy).filter((k) => !known.has(k));
   if (extra.length && !options?.allowExtra) {
     const names = extra.map((k) => `"${k}"`).join(', ');
-    throw validationError(spec, `Unknown parameter${extra.length > 1 ? 's' : ''} ${names} for ${spec.method} (documented: ${[...known].join(', ') || 'none'})`, extra[0]);
+    const text = messageFields(extra.length > 1 ? 'validation.unknownMany' : 'validation.unknownOne', { names, method: spec.method, documented: [...known].join(', ') || '-' });
+    throw validationError(spec, text, extra[0]);
   }
   const result = schema.safeParse(copy);
   if (!result.success) {
     const issue = result.error.issues[0]!;
-    const more = result.error.issues.length > 1 ? ` (and ${result.error.issues.length - 1} more problem${result.error.issues.length > 2 ? 's' : ''})` : '';
     const param = typeof issue.path[0] === 'string' ? issue.path[0] : undefined;
-    throw validationError(spec, issue.message + more, param);
+    const paramSpec = spec.params.find((p) => p.name === param);
+    const rule = (issue as { params?: { rule?: Rule } }).params?.rule;
+    if (!paramSpec || !rule) throw validationError(spec, messageFields('validation.failed', { method: spec.method }), param);
+    throw validationError(spec, paramText(paramSpec, rule, result.error.issues.length - 1), param);
   }
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(result.data)) if (value !== undefined) out[key] = value;
@@ -374,6 +400,6 @@ export function validateParams(spec: MethodSpec, params: unknown, options?: Vali
     } catch {
       // a spec that cannot be read: keep the placeholder
     }
-    throw new TopError({ kind: 'validation', method, message: `Parameters for ${method} could not be validated` }, { cause: err });
+    throw new TopError({ kind: 'validation', method, ...messageFields('validation.failed', { method }) }, { cause: err });
   }
 }

@@ -5,13 +5,13 @@
 import { strict as assert } from 'node:assert';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { DEFAULT_APP, startSandbox, type Sandbox } from '../../lib/sandbox/index';
 import { loadSpecs, type MethodSpec, type Role } from '../../lib/spec/index';
 import { REPO_ROOT } from '../support/paths';
 import { freePort } from '../support/redis';
+import { requireTool } from '../support/tools';
 import { closeQuietly, launchBrowser, openEditor, PACKAGE_NAME, PageProblems, SCREENSHOT_DIR, startNodeRed, type Editor, type NodeRed } from './support';
 
 // Browser-side globals, used only inside page.evaluate / waitForFunction callbacks (serialised to the page).
@@ -22,20 +22,12 @@ const SPECS = loadSpecs();
 const ROLES: Role[] = ['promoter', 'provider', 'common', 'other'];
 /** palette category of each role: 'tbk promoter' ..., drawn as #red-ui-palette-container-tbk_promoter */
 const categoryId = (role: Role): string => `red-ui-palette-container-tbk_${role}`;
-const EXAMPLE_ENDPOINT_PORT = 8787;
 const EXAMPLE_FILE = '01-generic-api-call';
 const DIALOG_TYPE = 'tbk-dg-material-optional-upgrade';
 /** an app of our own, so the secret typed in the config dialog is a string found nowhere else */
 const E2E_APP = { appKey: `e2e-app-${randomBytes(4).toString('hex')}`, appSecret: `e2e-secret-${randomBytes(12).toString('hex')}` };
 const E2E_SESSION = `e2e-session-${randomBytes(12).toString('hex')}`;
 
-function portIsFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-  });
-}
 
 interface DialogSeen {
   type: string;
@@ -113,12 +105,12 @@ describe('editor in headless Chromium (e2e)', function () {
 
   before(async function () {
     this.timeout(180_000);
+    requireTool(this, 'chromium');
     mkdirSync(SCREENSHOT_DIR, { recursive: true });
     for (const file of readdirSync(SCREENSHOT_DIR)) if (file.startsWith('failure-')) rmSync(join(SCREENSHOT_DIR, file), { force: true });
-    // the examples point at the default sandbox port; take it when it is free, else rewrite the endpoint on import
-    const apps = [{ ...DEFAULT_APP }, E2E_APP];
-    sandbox = await startSandbox({ apps, port: (await portIsFree(EXAMPLE_ENDPOINT_PORT)) ? EXAMPLE_ENDPOINT_PORT : 0 }).catch(() => startSandbox({ apps, port: 0 }));
-    nodeRed = await startNodeRed({ TBK_APP_KEY: DEFAULT_APP.appKey, TBK_APP_SECRET: DEFAULT_APP.appSecret });
+    // a port of the kernel's choosing: the examples find the sandbox through TBK_ENDPOINT, as under npm start
+    sandbox = await startSandbox({ apps: [{ ...DEFAULT_APP }, E2E_APP], port: 0 });
+    nodeRed = await startNodeRed({ TBK_ENDPOINT: sandbox.url, TBK_APP_KEY: DEFAULT_APP.appKey, TBK_APP_SECRET: DEFAULT_APP.appSecret });
     browser = await launchBrowser();
     editor = await openEditor(browser, nodeRed.url, 'en-US', problems);
   });
@@ -209,6 +201,12 @@ describe('editor in headless Chromium (e2e)', function () {
       await search('taobao.tbk.dg.material.optional.upgrade', [DIALOG_TYPE], ['tbk-tpwd-create', 'tbk-dg-material-optional']);
       await search('taobao.tbk.tpwd.create', ['tbk-tpwd-create'], [DIALOG_TYPE]);
       await search('zzqqxx-no-such-node', [], [DIALOG_TYPE, 'tbk-tpwd-create', 'tbk-api']);
+      // the generic node by what it is, in both languages
+      for (const term of ['通用', '任意接口', 'any method']) await search(term, ['tbk-api'], [DIALOG_TYPE, 'tbk-tpwd-create']);
+      // every link conversion by 转链, whatever its title calls it (商品链接转换, 店铺链接转换 ...)
+      const conversions = SPECS.filter((spec) => /\.convert$/.test(spec.method) || /转链|链接转换/.test(spec.title.zh + spec.label.zh)).map((spec) => spec.type);
+      assert.ok(['tbk-item-convert', 'tbk-shop-convert', 'tbk-sc-shop-convert', 'tbk-dg-general-link-convert'].every((type) => conversions.includes(type)), conversions.join(', '));
+      await search('转链', conversions, ['tbk-tpwd-create', 'tbk-api', DIALOG_TYPE]);
     } finally {
       await page.fill('#red-ui-palette-search input', '');
       await page.press('#red-ui-palette-search input', 'End');
@@ -280,7 +278,7 @@ describe('editor in headless Chromium (e2e)', function () {
         RED.view.importNodes(
           [
             { id: 'e2e-cfg-inject', type: 'inject', z, name: 'e2e tpwd', props: [{ p: 'payload' }], payload: '{"url":"https://s.click.taobao.com/e2e"}', payloadType: 'json', repeat: '', once: false, x: 150, y: 80, wires: [['e2e-cfg-tpwd']] },
-            { id: 'e2e-cfg-tpwd', type: 'tbk-tpwd-create', z, name: 'e2e tpwd create', x: 380, y: 80, wires: [['e2e-cfg-debug'], ['e2e-cfg-debug']] },
+            { id: 'e2e-cfg-tpwd', type: 'tbk-tpwd-create', z, name: 'e2e tpwd create', params: { url: { value: 'payload.url', type: 'msg' } }, x: 380, y: 80, wires: [['e2e-cfg-debug'], ['e2e-cfg-debug']] },
             { id: 'e2e-cfg-debug', type: 'debug', z, name: 'e2e-cfg-debug', active: true, tosidebar: true, console: false, complete: 'true', targetType: 'full', x: 620, y: 80, wires: [] },
           ],
           { generateIds: false, addFlow: false, touchImport: true },
@@ -407,8 +405,7 @@ describe('editor in headless Chromium (e2e)', function () {
       const flow: Array<Record<string, any>> = await page.evaluate(([module, file]) => $.getJSON(`library/examples/flows/${module}/${file}`), [PACKAGE_NAME, EXAMPLE_FILE] as const);
       const config = flow.find((n) => n.type === 'tbk-config');
       assert.ok(config, 'the example has a config node');
-      assert.equal(config.endpoint, `http://127.0.0.1:${EXAMPLE_ENDPOINT_PORT}/router/rest`);
-      if (new URL(sandbox.url).port !== String(EXAMPLE_ENDPOINT_PORT)) config.endpoint = sandbox.url;
+      assert.equal(config.endpoint, '${TBK_ENDPOINT}', 'the gateway comes from the environment, whatever the sandbox port');
       const debugNodes = flow.filter((n) => n.type === 'debug');
       const injects = flow.filter((n) => n.type === 'inject');
       assert.ok(debugNodes.length > 0 && injects.length > 0, 'the example has inject and debug nodes');
@@ -419,7 +416,7 @@ describe('editor in headless Chromium (e2e)', function () {
       await page.evaluate((nodes) => RED.view.importNodes(nodes, { generateIds: false, addFlow: true, touchImport: true }), flow);
       await dropImported(page);
       await page
-        .waitForFunction((ids) => ids.every((id) => RED.nodes.node(id)), flow.map((n) => n.id as string), { timeout: 10_000 })
+        .waitForFunction((ids) => ids.every((id) => RED.nodes.node(id) || RED.nodes.workspace(id)), flow.map((n) => n.id as string), { timeout: 10_000 })
         .catch(async () => assert.fail(`the example's nodes were not imported: ${await page.evaluate(() => $('.red-ui-notification').text())}`));
       await deploy(page);
 
@@ -443,6 +440,154 @@ describe('editor in headless Chromium (e2e)', function () {
   );
 
   check(
+    'imports every example through the Import dialog: one config node, every node valid, none overlapping; deployed, they reach the sandbox on its port',
+    async (page) => {
+      assert.ok(sandbox);
+      const listing: Array<string | { fn?: string }> = await page.evaluate((module) => $.getJSON(`library/examples/flows/${module}`), PACKAGE_NAME);
+      // a string is a folder (catalog/), an object a file
+      const names = listing.map((entry) => (typeof entry === 'string' ? undefined : entry.fn)).filter((name): name is string => Boolean(name));
+      assert.ok(listing.includes('catalog'), 'the catalog folder');
+      const files = readdirSync(join(REPO_ROOT, 'examples')).filter((f) => f.endsWith('.json')).map((f) => f.replace(/\.json$/, ''));
+      assert.deepEqual([...names].sort(), files.sort(), 'the examples library lists examples/*.json');
+      const catalogs: Array<string | { fn?: string }> = await page.evaluate((module) => $.getJSON(`library/examples/flows/${module}/catalog`), PACKAGE_NAME);
+      const paths = [...names, ...catalogs.flatMap((entry) => (typeof entry === 'string' ? [] : [`catalog/${entry.fn}`]))];
+      assert.equal(paths.length, files.length + 4, 'every task example and the four catalog flows');
+      const importedTabs: string[] = [];
+      let copies = 0;
+      for (const path of paths) {
+        const flow: Array<Record<string, any>> = await page.evaluate(([module, file]) => $.getJSON(`library/examples/flows/${module}/${file}`), [PACKAGE_NAME, path] as const);
+        const { tabs, copied } = await importThroughDialog(page, flow);
+        importedTabs.push(...tabs);
+        if (copied) copies++;
+      }
+      assert.ok(copies >= paths.length - 1, `every import after the first met the config node already there (${copies} of ${paths.length})`);
+      const configs: Array<{ id: string; endpoint: string; users: number; valid: boolean }> = await page.evaluate(() => {
+        const out: Array<{ id: string; endpoint: string; users: number; valid: boolean }> = [];
+        RED.nodes.eachConfig((n: any) => {
+          if (n.type === 'tbk-config') out.push({ id: n.id, endpoint: n.endpoint, users: n.users.length, valid: n.valid !== false });
+        });
+        return out;
+      });
+      assert.equal(configs.length, 1, `one sandbox config node after importing ${paths.length} examples: ${JSON.stringify(configs)}`);
+      assert.equal(configs[0]!.endpoint, '${TBK_ENDPOINT}');
+      assert.ok(configs[0]!.valid && configs[0]!.users > 150, `the config node serves every example: ${JSON.stringify(configs[0])}`);
+
+      const invalid: string[] = await page.evaluate((tabs) => {
+        const out: string[] = [];
+        RED.nodes.eachNode((n: any) => {
+          if (tabs.includes(n.z) && n.valid === false) out.push(`${n.type} ${n.name || n.id}: ${(n.validationErrors || []).join('; ')}`);
+        });
+        return out;
+      }, importedTabs);
+      assert.deepEqual(invalid, [], 'invalid nodes in the imported examples');
+
+      // as drawn: the size Node-RED gives each node from its label, tab by tab
+      const overlaps: string[] = await page.evaluate(async (tabs) => {
+        const out: string[] = [];
+        for (const tab of tabs) {
+          RED.workspaces.show(tab);
+          RED.view.redraw(true);
+          await new Promise((resolve) => setTimeout(resolve, 50));
+          const nodes: any[] = [];
+          RED.nodes.eachNode((n: any) => {
+            if (n.z === tab) nodes.push(n);
+          });
+          for (let i = 0; i < nodes.length; i++) {
+            for (let j = i + 1; j < nodes.length; j++) {
+              const a = nodes[i];
+              const b = nodes[j];
+              if (Math.abs(a.x - b.x) < (a.w + b.w) / 2 + 4 && Math.abs(a.y - b.y) < (a.h + b.h) / 2 + 4) out.push(`${RED.nodes.workspace(tab).label}: ${a.name || a.type} / ${b.name || b.type}`);
+            }
+          }
+        }
+        return out;
+      }, importedTabs);
+      assert.deepEqual(overlaps, [], 'nodes drawn over each other');
+
+      await page.evaluate(() => RED.nodes.dirty(true));
+      await deploy(page);
+      const search = await page.evaluate((tabs) => {
+        let id = '';
+        RED.nodes.eachNode((n: any) => {
+          if (!id && tabs.includes(n.z) && n.type === 'inject' && n.name === '搜索 女装 / search' && RED.nodes.workspace(n.z).label.startsWith('02')) id = n.id;
+        });
+        return id;
+      }, importedTabs);
+      assert.ok(search, 'the inject of example 02');
+      const callsBefore = sandbox.stats().totalCalls;
+      await clickInject(page, search);
+      await waitForDebug(page, '可发布的文案 ready to post', 1);
+      assert.ok(sandbox.stats().totalCalls >= callsBefore + 3, 'search, convert and 淘口令 reached the sandbox');
+      assert.match((await debugMessages(page, '可发布的文案 ready to post'))[0]!, /到手价/);
+    },
+    300_000,
+  );
+
+  check('marks a method node invalid while a required parameter is neither set nor mapped from msg, and says why in the dialog', async (page) => {
+    const z: string = await page.evaluate(() => RED.workspaces.active());
+    await page.evaluate((tab) => {
+      RED.nodes.import([{ id: 'e2e-required', type: 'tbk-item-info-upgrade-get', z: tab, x: 300, y: 600, config: '', params: {}, wires: [[], []] }]);
+      RED.nodes.dirty(false);
+    }, z);
+    const before = await page.evaluate(() => {
+      const node = RED.nodes.node('e2e-required');
+      RED.editor.validateNode(node);
+      return { valid: node.valid, errors: node.validationErrors };
+    });
+    assert.equal(before.valid, false, 'the red triangle');
+    assert.ok(before.errors.some((e: string) => /Required, but neither set nor mapped from msg: item_id/.test(e)), JSON.stringify(before.errors));
+    await page.evaluate(() => RED.editor.edit(RED.nodes.node('e2e-required')));
+    await page.waitForFunction(() => $('#tbk-params-tbk-item-info-upgrade-get .tbk-problem').is(':visible'));
+    assert.match(await page.evaluate(() => $('#tbk-params-tbk-item-info-upgrade-get .tbk-problem').text()), /item_id/);
+    assert.equal(await page.evaluate(() => $('.tbk-param[data-name="item_id"]').hasClass('tbk-missing')), true);
+    // mapped from msg: msg.payload.item_id
+    await page.evaluate(() => {
+      const input = $('.tbk-param[data-name="item_id"] input[id^="tbk-param-"]');
+      input.typedInput('type', 'msg');
+      input.typedInput('value', 'payload.item_id');
+      input.trigger('change');
+    });
+    await page.waitForFunction(() => !$('#tbk-params-tbk-item-info-upgrade-get .tbk-problem').is(':visible'));
+    await page.click('#node-dialog-ok');
+    await page.waitForSelector('#node-dialog-ok', { state: 'detached' });
+    const after = await page.evaluate(() => {
+      const node = RED.nodes.node('e2e-required');
+      return { params: node.params, missing: (node.validationErrors || []).filter((e: string) => /Required/.test(e)) };
+    });
+    assert.deepEqual(after.params, { item_id: { value: 'payload.item_id', type: 'msg' } });
+    assert.deepEqual(after.missing, [], 'no longer missing (the config is still to choose)');
+    await page.evaluate(() => {
+      RED.nodes.remove('e2e-required');
+      RED.nodes.dirty(false);
+      RED.view.redraw(true);
+    });
+  });
+
+  check("shows each method's help with its official page, tables wrapped at the sidebar's default width", async (page) => {
+    const sample = SPECS.filter((spec) => spec.docId && spec.response.length > 10).slice(0, 3).concat(SPECS.filter((spec) => !spec.docId).slice(0, 1));
+    for (const spec of sample) {
+      const seen = await page.evaluate(async (type) => {
+        RED.sidebar.help.show(type);
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        const help = $('.red-ui-sidebar-help-stack .red-ui-help').last();
+        const width = help.width();
+        const tables = help.find('table.tbk-help-table');
+        const cut = tables.filter(function (this: any) {
+          return this.scrollWidth > this.clientWidth + 1 || $(this).outerWidth() > width + 1;
+        }).length;
+        return { width, tables: tables.length, cut, links: help.find('a[href*="open.taobao.com/api.htm?docId="]').map(function (this: any) { return $(this).attr('href'); }).get(), text: help.text(), markers: help.html().includes('<!--tbk:') };
+      }, spec.type);
+      assert.ok(seen.width > 200 && seen.width < 500, `the sidebar at its default width: ${seen.width}`);
+      assert.ok(seen.tables >= 1, `${spec.type}: tables`);
+      assert.equal(seen.cut, 0, `${spec.type}: a table wider than the sidebar`);
+      assert.equal(seen.markers, false, `${spec.type}: the shared sections in place`);
+      assert.match(seen.text, /Outputs[\s\S]*request_id, attempts, duration_ms/);
+      if (spec.docId) assert.ok(seen.links.some((href: string) => href.includes(`docId=${spec.docId}&`)), `${spec.type}: its official page: ${seen.links.join(', ')}`);
+      else assert.match(seen.text, /No official document page is known/);
+    }
+  });
+
+  check(
     'shows the Chinese labels when the browser language is zh-CN',
     async () => {
       assert.ok(browser && nodeRed);
@@ -455,6 +600,21 @@ describe('editor in headless Chromium (e2e)', function () {
         }), DIALOG_TYPE);
         assert.match(texts.lang, /^zh/);
         assert.deepEqual(texts.categories, ['淘宝客·推广者', '淘宝客·服务商', '淘宝客·公用', '淘宝客·其他']);
+        // every palette label tells its type apart, as written (no entity shows)
+        const paletteLabels: Array<{ type: string; text: string }> = await zh.page.evaluate(() =>
+          $('.red-ui-palette-node[data-palette-type^="tbk-"] .red-ui-palette-label')
+            .map(function (this: any) {
+              return { type: $(this).closest('.red-ui-palette-node').attr('data-palette-type'), text: $(this).text().trim() };
+            })
+            .get(),
+        );
+        assert.ok(paletteLabels.length >= 150);
+        const byText = new Map<string, string[]>();
+        for (const { type, text } of paletteLabels) byText.set(text, [...(byText.get(text) ?? []), type]);
+        assert.deepEqual([...byText].filter(([, types]) => types.length > 1), [], 'palette labels shared by two types');
+        assert.deepEqual(paletteLabels.filter((l) => /&(amp|lt|gt);/.test(l.text)), [], 'an HTML entity shows in a label');
+        assert.equal(paletteLabels.find((l) => l.type === 'tbk-sc-material-optional')!.text, '物料搜索（服务商）');
+        assert.equal(paletteLabels.find((l) => l.type === 'tbk-dg-material-optional')!.text, '物料搜索');
         const spec = SPECS.find((s) => s.type === DIALOG_TYPE)!;
         assert.equal(texts.label, spec.label.zh);
         await screenshotPalette(zh.page, 'palette-zh-CN.png');
@@ -559,6 +719,30 @@ describe('editor in headless Chromium (e2e)', function () {
         }
       })
       .catch(() => undefined);
+  }
+
+  /**
+   * Imports a flow as a user does: Import (Ctrl-I), the flow pasted, Import; when nodes of it are
+   * already there (the config node every example shares), the notification's "Import copy" (Node-RED
+   * 4.1's editor then gives the copies new ids but keeps a config node already there under the same
+   * id: importNodes with generateIds). Returns the tabs it added and whether it took a copy.
+   */
+  async function importThroughDialog(page: Page, flow: Array<Record<string, any>>): Promise<{ tabs: string[]; copied: boolean }> {
+    const tabsBefore: string[] = await page.evaluate(() => RED.nodes.getWorkspaceOrder().slice());
+    await page.evaluate(() => RED.actions.invoke('core:show-import-dialog'));
+    await page.waitForSelector('#red-ui-clipboard-dialog-import-text', { state: 'visible' });
+    await page.fill('#red-ui-clipboard-dialog-import-text', JSON.stringify(flow));
+    await page.press('#red-ui-clipboard-dialog-import-text', 'End'); // the dialog checks the text on keyup
+    await page.waitForFunction(() => !$('#red-ui-clipboard-dialog-ok').hasClass('disabled') && !$('#red-ui-clipboard-dialog-ok').prop('disabled'));
+    await page.click('#red-ui-clipboard-dialog-ok');
+    await page.waitForSelector('#red-ui-clipboard-dialog-import-text', { state: 'hidden' });
+    const copy = await page.evaluate(() => RED._('clipboard.import.importCopy'));
+    const button = page.locator('.red-ui-notification button', { hasText: copy });
+    const conflict = await button.first().isVisible({ timeout: 1_000 }).catch(() => false);
+    if (conflict) await button.first().click();
+    await page.waitForFunction((count) => RED.nodes.getWorkspaceOrder().length > count, tabsBefore.length, { timeout: 10_000 });
+    const tabs: string[] = await page.evaluate((before) => RED.nodes.getWorkspaceOrder().filter((id: string) => !before.includes(id)), tabsBefore);
+    return { tabs, copied: conflict };
   }
 
   /**

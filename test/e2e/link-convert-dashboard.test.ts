@@ -11,6 +11,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { DEFAULT_APP, installOrderBook, OrderBook, startSandbox, type Sandbox } from '../../lib/sandbox/index';
 import { REPO_ROOT } from '../support/paths';
 import { closeQuietly, launchBrowser, openEditor, PageProblems, SCREENSHOT_DIR, startNodeRed, type NodeRed } from './support';
+import { requireTool } from '../support/tools';
 
 const DASHBOARD = '@flowfuse/node-red-dashboard';
 const EXAMPLE = join(REPO_ROOT, 'examples', '12-commission-dashboard.json');
@@ -41,13 +42,14 @@ describe('tbk-link-convert and the commission dashboard in headless Chromium (e2
 
   before(async function () {
     this.timeout(180_000);
+    requireTool(this, 'chromium');
     mkdirSync(SCREENSHOT_DIR, { recursive: true });
     // an order book that stands still: 20 hours of orders, the last change 2 minutes ago
     book = new OrderBook({ seed: 12, start: Date.now() - 20 * 3_600_000, ordersPerHour: 30 });
     book.advance(Date.now() - 120_000 - book.now);
     sandbox = await startSandbox({ apps: [{ ...DEFAULT_APP }] });
     installOrderBook(sandbox, book);
-    nodeRed = await startNodeRed({ TBK_ENDPOINT: sandbox.url, TBK_APP_KEY: DEFAULT_APP.appKey, TBK_APP_SECRET: DEFAULT_APP.appSecret }, [DASHBOARD]);
+    nodeRed = await startNodeRed({ TBK_ENDPOINT: sandbox.url, TBK_APP_KEY: DEFAULT_APP.appKey, TBK_APP_SECRET: DEFAULT_APP.appSecret }, {}, [DASHBOARD]);
     browser = await launchBrowser();
   });
 

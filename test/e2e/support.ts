@@ -3,12 +3,13 @@
  * directory, and a headless Chromium (the system one: no browser is ever downloaded) driven by
  * playwright-core, with every page error and console error collected.
  */
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { REPO_ROOT } from '../support/paths';
+import { INSTALL_HINTS, toolPath } from '../support/tools';
 
 export const PACKAGE_NAME = (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { name: string }).name;
 export const SCREENSHOT_DIR = join(REPO_ROOT, 'test-results', 'screenshots');
@@ -16,17 +17,11 @@ export const SCREENSHOT_DIR = join(REPO_ROOT, 'test-results', 'screenshots');
 const NODE_RED_READY_MS = 90_000;
 const NODE_RED_STOP_MS = 10_000;
 
-/** The system Chromium: TBK_CHROMIUM, else /usr/bin/chromium, else `chromium` on the PATH. */
+/** The system Chromium (TBK_CHROMIUM, else `chromium` on the PATH): no browser is ever downloaded. */
 export function chromiumPath(): string {
-  const candidates = [process.env.TBK_CHROMIUM, '/usr/bin/chromium'];
-  for (const candidate of candidates) if (candidate && existsSync(candidate)) return candidate;
-  try {
-    const found = execFileSync('sh', ['-c', 'command -v chromium || command -v chromium-browser'], { encoding: 'utf8' }).trim();
-    if (found) return found;
-  } catch {
-    // not on the PATH either
-  }
-  throw new Error('Chromium not found: install the Debian package "chromium" (apt-get install -y --no-install-recommends chromium) or set TBK_CHROMIUM');
+  const path = toolPath('chromium');
+  if (!path) throw new Error(`Chromium not found: ${INSTALL_HINTS.chromium}, or set TBK_CHROMIUM`);
+  return path;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -57,7 +52,7 @@ function killQuietly(child: ChildProcess, signal: NodeJS.Signals): void {
   }
 }
 
-function settingsText(): string {
+function settingsText(extra: Record<string, unknown>): string {
   return `module.exports = ${JSON.stringify(
     {
       flowFile: 'flows.json',
@@ -69,6 +64,7 @@ function settingsText(): string {
       editorTheme: { tours: false, palette: { catalogues: [] } },
       externalModules: { palette: { allowInstall: false } },
       logging: { console: { level: 'info', metrics: false, audit: false } },
+      ...extra,
     },
     null,
     2,
@@ -80,7 +76,7 @@ function settingsText(): string {
  * (node_modules/@tbkflow/node-red-taobaoke -> the repository), so Node-RED loads it under its scoped
  * name: resources/@tbkflow/..., icons/@tbkflow/... and the examples library all resolve as for a user.
  */
-function prepareUserDir(modules: readonly string[] = []): string {
+function prepareUserDir(settings: Record<string, unknown>, modules: readonly string[]): string {
   const userDir = mkdtempSync(join(tmpdir(), 'tbk-e2e-'));
   const installed: Record<string, string> = { [PACKAGE_NAME]: REPO_ROOT };
   // other node packages (e.g. @flowfuse/node-red-dashboard) from the repository's node_modules, the same way
@@ -93,13 +89,16 @@ function prepareUserDir(modules: readonly string[] = []): string {
     dependencies[name] = `file:${target}`;
   }
   writeFileSync(join(userDir, 'package.json'), JSON.stringify({ name: 'tbk-e2e', version: '0.0.0', private: true, dependencies }, null, 2));
-  writeFileSync(join(userDir, 'settings.js'), settingsText());
+  writeFileSync(join(userDir, 'settings.js'), settingsText(settings));
   return userDir;
 }
 
-/** Starts Node-RED on a free loopback port; resolves once the editor answers. `modules`: more node packages to install. */
-export async function startNodeRed(env: Record<string, string>, modules: readonly string[] = []): Promise<NodeRed> {
-  const userDir = prepareUserDir(modules);
+/**
+ * Starts Node-RED on a free loopback port (`settings` added to the test's settings.js, `modules`: more
+ * node packages to install); resolves once the editor answers.
+ */
+export async function startNodeRed(env: Record<string, string>, settings: Record<string, unknown> = {}, modules: readonly string[] = []): Promise<NodeRed> {
+  const userDir = prepareUserDir(settings, modules);
   const redJs = join(dirname(require.resolve('node-red/package.json', { paths: [REPO_ROOT] })), 'red.js');
   const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env };
   delete childEnv.NODE_RED_ENABLE_PROJECTS;

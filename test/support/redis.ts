@@ -1,25 +1,16 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-
-export const INSTALL_HINT = 'apt-get update && apt-get install -y --no-install-recommends redis-server';
-
-/** True when a redis-server binary answers --version. */
-export function redisServerInstalled(): boolean {
-  const probe = spawnSync('redis-server', ['--version'], { stdio: 'ignore' });
-  return !probe.error && probe.status === 0;
-}
+import { requireTool } from './tools';
 
 /**
- * For a `before` hook of tests that need Redis: skips them only when TBK_SKIP_REDIS=1 says so,
- * and fails them when redis-server is missing otherwise.
+ * For a `before` hook of tests that need Redis: skips (and counts) them when redis-server is not
+ * installed, fails them under CI=true (test/support/tools.ts).
  */
 export function requireRedisServer(context: Mocha.Context): void {
-  if (redisServerInstalled()) return;
-  if (process.env.TBK_SKIP_REDIS === '1') context.skip();
-  throw new Error(`redis-server is not installed (${INSTALL_HINT}); set TBK_SKIP_REDIS=1 to skip the tests that need it`);
+  requireTool(context, 'redis-server');
 }
 
 /** A port nobody listens on right now (the kernel's pick for port 0). */
