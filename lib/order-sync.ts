@@ -44,6 +44,8 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { TopError } from './errors';
+import { messageFields, type MessageArgs } from './messages';
 import { formatGmt8, parseGmt8 } from './time';
 
 export type OrderQueryType = 1 | 2 | 3 | 4;
@@ -146,6 +148,9 @@ export interface SyncErrorInfo {
   sub_code?: string;
   sub_msg?: string;
   request_id?: string;
+  /** the message's id and values, for its translation (see lib/messages.ts) */
+  messageKey?: string;
+  messageArgs?: MessageArgs;
 }
 
 export interface SyncGap {
@@ -253,7 +258,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 function errorInfo(err: unknown): SyncErrorInfo {
   const e = err as Partial<SyncErrorInfo> & { message?: unknown };
   const info: SyncErrorInfo = { message: typeof e?.message === 'string' ? e.message : String(err) };
-  for (const key of ['kind', 'code', 'sub_code', 'sub_msg', 'request_id'] as const) {
+  for (const key of ['kind', 'code', 'sub_code', 'sub_msg', 'request_id', 'messageKey', 'messageArgs'] as const) {
     if (e && e[key] !== undefined) (info as unknown as Record<string, unknown>)[key] = e[key];
   }
   return info;
@@ -412,7 +417,7 @@ export class OrderSync {
     const oldest = Math.ceil((now - RETENTION_MS + RETENTION_MARGIN_MS) / 1000) * 1000;
     if (start < oldest) {
       const end = Math.min(oldest, until);
-      if (start < end) gaps.push({ start, end, error: { kind: 'retention', message: 'The order API keeps 90 days: this range can no longer be read (sub_code 2004)' } });
+      if (start < end) gaps.push({ start, end, error: { kind: 'retention', ...messageFields('sync.retention') } });
       start = Math.max(start, oldest);
     }
     if (!state) state = { v: 1, method: this.method, queryType: this.queryType, cursor: Math.min(start, until), origin: Math.min(start, until), seen: {} };
@@ -605,7 +610,7 @@ class WindowRun {
     for (let pageNo = 1; ; pageNo++) {
       if (pageNo > MAX_PAGE_NO) {
         if (windowEnd - windowStart > 1000) return { split: true };
-        return { error: new Error(`More than ${MAX_PAGE_NO} pages of orders in one second: cannot be read completely`) };
+        return { error: new TopError({ kind: 'transport', ...messageFields('sync.tooManyPages', { pages: MAX_PAGE_NO }) }) };
       }
       if (signal?.aborted) return { error: signal.reason };
       const params: Record<string, unknown> = {
@@ -693,7 +698,7 @@ class WindowRun {
       const nextIndex = typeof data?.position_index === 'string' && data.position_index !== '' ? data.position_index : undefined;
       // a gateway that says has_next but hands back the same cursor would be read forever
       if (orders.length === 0 || (nextIndex !== undefined && nextIndex === positionIndex)) {
-        return { error: new Error(`The gateway answered has_next=true without moving on (page ${pageNo}, position_index ${nextIndex ?? 'none'}): window left unread`) };
+        return { error: new TopError({ kind: 'transport', ...messageFields('sync.stuck', { page: pageNo, position: nextIndex ?? 'none' }) }) };
       }
       if (nextIndex !== undefined) positionIndex = nextIndex;
     }

@@ -36,6 +36,16 @@ export const NODE_MESSAGES: Readonly<Record<string, string>> = {
   'config.limitShared': 'rate limit of __rate__/s shared through __where__',
   'config.limitSharedAgain': 'rate limit shared again through __where__',
   'config.redisUnused': 'the Redis URL is not used: the rate limit is off (0)',
+  // tbk-order-sync
+  'sync.gap': 'order sync gap __start__ - __end__: __reason__',
+  'sync.queueFull': 'too many order sync runs waiting (__count__)',
+  'sync.backfillPayload': 'a backfill takes msg.payload = {from, to}',
+  'sync.backfillFrom': 'a backfill needs msg.payload.from (or the node\'s Backfill from): epoch ms, a Date or "yyyy-MM-dd HH:mm:ss" (GMT+8)',
+  'sync.backfillTo': 'msg.payload.to is not a time: epoch ms, a Date or "yyyy-MM-dd HH:mm:ss" (GMT+8)',
+  'sync.backfillOrder': 'a backfill needs from < to',
+  'sync.invalidCheckpoint': 'the stored checkpoint is not valid (__problem__): the sync starts afresh from the lookback',
+  'sync.checkpointFile': 'the context store "__store__" does not persist (memory): the checkpoint is kept in __where__',
+  'sync.checkpointAt': 'checkpoint in __where__',
   'config.envNotSet': "__name__ is not set (the config node's __field__ refers to ${__name__})",
   'config.endpointEmpty': "The config node's endpoint __endpoint__ is empty once its variables are expanded",
 };

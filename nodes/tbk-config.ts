@@ -4,6 +4,7 @@ import { DEFAULT_WINDOW_MS } from '../lib/ratelimit';
 import { createLimiterFromConfig, type RedisCallLimiter, type SharedLimitState } from '../lib/redis-limiter';
 import { configText, expandEnv, lookupEnv, problemWith, readRedisUrl, readSettings, redisHostPort, withoutRedisCredentials, type LimitMode, type TbkConfigNode, type TbkSettings } from './config-settings';
 import type { NodeAPI, NodeDef, NodeStatus } from './red-types';
+import { localMessage, runtimeText } from './runtime-text';
 
 interface Credentials {
   appKey?: string;
@@ -73,12 +74,12 @@ export = function (RED: NodeAPI): void {
       limitMode = state;
       const where = `Redis ${redisHostPort(redisUrl)}`;
       if (state === 'local-fallback') {
-        const why = reason ? withoutRedisCredentials(reason, redisUrl) : `${where} unreachable`;
-        this.warn(`rate limit is local to this Node-RED (${settings.rateLimit}/s here alone) until Redis answers again: ${why}`);
+        const why = reason ? withoutRedisCredentials(reason, redisUrl) : runtimeText(RED, 'config.redisUnreachable', { where });
+        this.warn(runtimeText(RED, 'config.localLimit', { rate: settings.rateLimit, reason: why }));
       } else if (first) {
-        this.log(`rate limit of ${settings.rateLimit}/s shared through ${where}`);
+        this.log(runtimeText(RED, 'config.limitShared', { rate: settings.rateLimit, where }));
       } else {
-        this.warn(`rate limit shared again through ${where}`);
+        this.warn(runtimeText(RED, 'config.limitSharedAgain', { where }));
       }
       for (const watcher of limitWatchers) watcher(state);
     };
@@ -89,7 +90,7 @@ export = function (RED: NodeAPI): void {
     if (!problem) {
       try {
         if (redisUrl && Math.floor(settings.rateLimit) < 1) {
-          this.warn('the Redis URL is not used: the rate limit is off (0)');
+          this.warn(runtimeText(RED, 'config.redisUnused'));
         } else if (redisUrl) {
           limitMode = 'connecting';
           limiter = createLimiterFromConfig({ redisUrl, appKey, perSecond: settings.rateLimit, concurrency: settings.concurrency, maxCallMs: maxCallMs(settings), onStateChange: onLimitState });
@@ -124,9 +125,9 @@ export = function (RED: NodeAPI): void {
     let status: NodeStatus = {};
     if (problem) {
       // one line, naming every variable that is not set: fixing one does not reveal the next
-      this.error(problems.length > 1 ? problems.map((p) => p.message).join('; ') : problem.message);
+      this.error(problems.length > 1 ? problems.map((p) => localMessage(RED, p)).join('; ') : localMessage(RED, problem));
       const unset = problem.messageKey === 'config.envNotSet' ? String(problem.messageArgs?.name) : undefined;
-      const text = unset !== undefined ? configText(RED, 'status.envNotSet', `${unset} is not set`, { name: unset }) : problem.message;
+      const text = unset !== undefined ? configText(RED, 'status.envNotSet', `${unset} is not set`, { name: unset }) : localMessage(RED, problem);
       status = { fill: 'red', shape: 'ring', text: text.length > MAX_STATUS_TEXT ? text.slice(0, MAX_STATUS_TEXT - 1) + '…' : text };
     } else if (fromEnvironment.length > 0) {
       const names = fromEnvironment.join(', ');

@@ -21,7 +21,8 @@ import { redisHostPort, type TbkConfigNode } from './config-settings';
 import { contextCheckpoint, locateCheckpoint, oneRunAtATime, type CheckpointLocation, type ContextTarget } from './order-sync-checkpoint';
 import { parseInstant, readOrderSyncSettings, type OrderSyncSettings } from './order-sync-settings';
 import type { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, NodeStatus, SendFunction } from './red-types';
-import { asTopError, errorForMessage, isPlainObject, localLimitStatus, messageSession, resolveConfigClient, validationError, watchLimitMode } from './shared';
+import { localMessage, nodeMessageFields, nodeSetNamespace, runtimeText, statusText } from './runtime-text';
+import { asTopError, catchableError, errorForMessage, isPlainObject, localLimitStatus, messageSession, resolveConfigClient, validationError, watchLimitMode } from './shared';
 
 type SyncNode = Node & { context(): ContextTarget & { flow: ContextTarget; global: ContextTarget } };
 
@@ -51,15 +52,19 @@ const DEFAULT_WINDOW_CONCURRENCY = 16;
 const hhmm = (ms: number): string => formatGmt8(ms).slice(11, 16);
 const TOP_ERROR_KINDS: readonly string[] = ['validation', 'top', 'business', 'transport', 'timeout', 'aborted', 'throttled'];
 
+/** This node's own catalogue (status texts). */
+const NAMESPACE = nodeSetNamespace('tbk-order-sync');
+
 /** The failure a run with gaps stands for: its first gap, with the range in the message. */
 function gapError(gaps: RunReport['gaps'], method: string): TopError {
   const gap = gaps[0]!;
   const e = gap.error;
   const kind: TopErrorKind = e.kind === 'retention' ? 'validation' : TOP_ERROR_KINDS.includes(e.kind ?? '') ? (e.kind as TopErrorKind) : 'top';
+  const range = { start: formatGmt8(gap.start), end: formatGmt8(gap.end) };
   return new TopError({
     kind,
     method,
-    message: `order sync gap ${formatGmt8(gap.start)} - ${formatGmt8(gap.end)}: ${e.message}`,
+    ...nodeMessageFields('sync.gap', e.messageKey ? { ...e.messageArgs, ...range, reason_key: e.messageKey } : { ...range, reason: e.message }),
     ...(e.code !== undefined ? { code: e.code } : {}),
     ...(e.sub_code !== undefined ? { sub_code: e.sub_code } : {}),
     ...(e.sub_msg !== undefined ? { sub_msg: e.sub_msg } : {}),
@@ -101,7 +106,7 @@ class OrderSyncNode {
       execute: (job) => this.execute(job),
       maxQueued: MAX_QUEUED,
       onRefused: (job) => {
-        const err = new TopError({ kind: 'validation', param: 'topic', message: `too many order sync runs waiting (${MAX_QUEUED})` });
+        const err = validationError('topic', { key: 'sync.queueFull', args: { count: MAX_QUEUED } });
         for (const input of job.inputs) this.failInput(input, err);
       },
       // only reached if reporting itself failed: finish the messages once anyway
@@ -137,14 +142,7 @@ class OrderSyncNode {
   }
 
   private text(key: string, fallback: string, substitutions: Record<string, unknown> = {}): string {
-    try {
-      const full = `tbk-order-sync.status.${key}`;
-      const value = this.RED._?.(full, substitutions);
-      if (typeof value === 'string' && value !== '' && !value.endsWith(full)) return value;
-    } catch {
-      // no catalogue: the English text
-    }
-    return fallback;
+    return statusText(this.RED, `${NAMESPACE}:tbk-order-sync.status.${key}`, fallback, substitutions);
   }
 
   private setStatus(status: NodeStatus): void {
@@ -184,7 +182,7 @@ class OrderSyncNode {
         this.setStatus(this.gapStatus(status.gap.start, status.gap.end, status.gap.error.sub_code ?? status.gap.error.kind ?? 'error'));
         break;
       case 'reset':
-        this.node.warn(`the stored checkpoint is not valid (${status.problem}): the sync starts afresh from the lookback`);
+        this.node.warn(runtimeText(this.RED, 'sync.invalidCheckpoint', { problem: status.problem }));
         this.setStatus({ fill: 'yellow', shape: 'ring', text: this.text('reset', 'checkpoint invalid: started afresh') });
         break;
       default:
@@ -210,11 +208,11 @@ class OrderSyncNode {
   /** An input that could not be run: the error output or Catch, then done. */
   private failInput(input: PendingInput, err: TopError): void {
     if (this.errorsToOutput()) {
-      input.msg.error = errorForMessage(this.node, err);
+      input.msg.error = errorForMessage(this.node, err, this.RED);
       input.send([null, input.msg]);
       input.done();
     } else {
-      input.done(err);
+      input.done(catchableError(this.RED, err));
     }
   }
 
@@ -222,7 +220,7 @@ class OrderSyncNode {
   private locationFor(session: string | undefined): Promise<CheckpointLocation> {
     const config = typeof this.configId === 'string' && this.configId !== '' ? (this.RED.nodes.getNode(this.configId) as TbkConfigNode | null) : null;
     const account = config?.syncAccount?.();
-    if (!account) return Promise.reject(validationError('config', 'no tbk-config node selected'));
+    if (!account) return Promise.reject(validationError('config', { key: 'node.noConfig' }));
     const { settings } = this;
     const key = checkpointKey({ appKey: account.appKey, method: settings.method, queryType: settings.queryType, session, filters: settings.extraParams, name: settings.contextKey });
     let found = this.locations.get(key);
@@ -252,8 +250,8 @@ class OrderSyncNode {
       leaseMs: settings.leaseMs,
       ...(isDefault ? { onLeaseChange: (held: boolean) => this.onLeaseChange(held) } : {}),
     });
-    if (location.kind === 'file') node.warn(`the context store "${settings.store || 'default'}" does not persist (memory): the checkpoint is kept in ${location.where}`);
-    else node.log(`checkpoint in ${location.where}`);
+    if (location.kind === 'file') node.warn(runtimeText(this.RED, 'sync.checkpointFile', { store: settings.store || 'default', where: location.where }));
+    else node.log(runtimeText(this.RED, 'sync.checkpointAt', { where: location.where }));
     if (isDefault) this.checkpointKind = location.kind;
     if (this.closing) {
       await location.lease?.close();
@@ -360,14 +358,14 @@ class OrderSyncNode {
     out.tbk = { method: this.settings.method, queryType: this.settings.queryType, trigger: job.kind === 'backfill' ? 'backfill' : job.trigger, run, ...extra };
     const gapped = payload.gaps && payload.gaps.length > 0 ? gapError(payload.gaps, this.settings.method) : undefined;
     const toOutput = this.errorsToOutput();
-    if (gapped && toOutput) out.error = errorForMessage(this.node, gapped);
+    if (gapped && toOutput) out.error = errorForMessage(this.node, gapped, this.RED);
     if (first) first.send([null, out]);
     else this.node.send([null, out]);
     if (gapped && !toOutput) {
-      if (first) {
-        Object.defineProperty(gapped, 'cause', { value: { ...gapped.toJSON(), gaps: payload.gaps }, configurable: true, writable: true, enumerable: false });
-        first.done(gapped);
-      } else this.node.error(gapped, out);
+      const caught = catchableError(this.RED, gapped);
+      Object.assign(caught.cause as object, { gaps: payload.gaps });
+      if (first) first.done(caught);
+      else this.node.error(caught, out);
     } else first?.done();
     for (const input of others) input.done();
   }
@@ -381,10 +379,10 @@ class OrderSyncNode {
   }
 
   private reportFailure(job: Job, err: TopError): void {
-    this.setStatus({ fill: 'red', shape: 'ring', text: `${err.kind}: ${err.message}`.slice(0, 40) });
+    this.setStatus({ fill: 'red', shape: 'ring', text: `${err.kind}: ${localMessage(this.RED, err)}`.slice(0, 40) });
     if (job.inputs.length === 0) {
-      if (this.errorsToOutput()) this.node.send([null, { topic: 'error', payload: undefined, error: errorForMessage(this.node, err) }]);
-      else this.node.error(err, { topic: 'error', payload: undefined });
+      if (this.errorsToOutput()) this.node.send([null, { topic: 'error', payload: undefined, error: errorForMessage(this.node, err, this.RED) }]);
+      else this.node.error(catchableError(this.RED, err), { topic: 'error', payload: undefined });
     }
     for (const input of job.inputs) this.failInput(input, err);
   }
@@ -392,14 +390,14 @@ class OrderSyncNode {
   private backfillJob(msg: NodeMessage, session: string | undefined, input: PendingInput): Job {
     const { settings } = this;
     if (msg.payload !== undefined && msg.payload !== null && msg.payload !== '' && !isPlainObject(msg.payload)) {
-      throw validationError('payload', 'a backfill takes msg.payload = {from, to}');
+      throw validationError('payload', { key: 'sync.backfillPayload' });
     }
     const payload = isPlainObject(msg.payload) ? msg.payload : {};
     const from = payload.from !== undefined && payload.from !== '' ? parseInstant(payload.from) : (settings.backfillFrom ?? Number.NaN);
-    if (Number.isNaN(from)) throw validationError('from', 'a backfill needs msg.payload.from (or the node\'s Backfill from): epoch ms, a Date or "yyyy-MM-dd HH:mm:ss" (GMT+8)');
+    if (Number.isNaN(from)) throw validationError('from', { key: 'sync.backfillFrom' });
     const to = payload.to !== undefined && payload.to !== '' ? parseInstant(payload.to) : settings.backfillTo;
-    if (to !== undefined && Number.isNaN(to)) throw validationError('to', 'msg.payload.to is not a time: epoch ms, a Date or "yyyy-MM-dd HH:mm:ss" (GMT+8)');
-    if (to !== undefined && to <= from) throw validationError('to', 'a backfill needs from < to');
+    if (to !== undefined && Number.isNaN(to)) throw validationError('to', { key: 'sync.backfillTo' });
+    if (to !== undefined && to <= from) throw validationError('to', { key: 'sync.backfillOrder' });
     return { kind: 'backfill', trigger: 'input', from, ...(to !== undefined ? { until: to } : {}), ...(session ? { session } : {}), inputs: [input] };
   }
 
