@@ -5,8 +5,8 @@
  */
 import { DEFAULT_APP, startSandbox } from '../lib/sandbox/index';
 import { OrderBook, installOrderBook } from '../lib/sandbox/order-book';
-import { orderFingerprint } from '../lib/order-sync';
-import { parseGmt8 } from '../lib/time';
+import { orderFingerprint } from '../lib/sync/engine';
+import { parseGmt8 } from '../lib/top/time';
 
 export interface BackfillGatewayOptions {
   latencyMs: number;

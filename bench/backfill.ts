@@ -10,8 +10,8 @@
  */
 import { fork } from 'node:child_process';
 import { join } from 'node:path';
-import { TopClient } from '../lib/client';
-import { MemoryCheckpointStore, OrderSync, orderFingerprint } from '../lib/order-sync';
+import { TopClient } from '../lib/top/client';
+import { MemoryCheckpointStore, OrderSync, orderFingerprint } from '../lib/sync/engine';
 import { DEFAULT_APP } from '../lib/sandbox/index';
 import type { BackfillGatewayCommand, BackfillGatewayMessage, BackfillGatewayOptions } from './backfill-gateway';
 

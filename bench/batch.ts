@@ -13,8 +13,8 @@
  *   npx tsc -p tsconfig.json && node dist/bench/batch.js
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { batchInChunks } from '../lib/batch';
-import { TopClient } from '../lib/client';
+import { batchInChunks } from '../lib/top/batch';
+import { TopClient } from '../lib/top/client';
 import { DEFAULT_APP, startSandbox } from '../lib/sandbox/index';
 
 const METHOD = 'taobao.tbk.item.info.get';

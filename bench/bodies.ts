@@ -6,9 +6,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { responseKey } from '../lib/response';
+import { responseKey } from '../lib/top/response';
 import { seededRandom } from '../lib/sandbox/faults';
-import { SPECS_DIR } from '../lib/spec/index';
+import { SPECS_DIR } from '../lib/method-specs/index';
 
 export const SEARCH_METHOD = 'taobao.tbk.dg.material.optional.upgrade';
 export const TPWD_METHOD = 'taobao.tbk.tpwd.create';

@@ -5,11 +5,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Agent, request } from 'undici';
-import { TopClient } from '../lib/client';
-import { encodeParams, formEncode } from '../lib/encode';
-import { sign } from '../lib/sign';
-import { topTimestamp } from '../lib/time';
-import { post } from '../lib/transport';
+import { TopClient } from '../lib/top/client';
+import { encodeParams, formEncode } from '../lib/top/encode';
+import { sign } from '../lib/top/sign';
+import { topTimestamp } from '../lib/top/time';
+import { post } from '../lib/top/transport';
 import { startNodeRed, type FlowNode } from './nodered';
 import { APP_KEY, APP_SECRET, METHOD, closedLoop, closedLoopAsync, searchParams, type LoopOutcome } from './workload';
 

@@ -10,7 +10,7 @@ import { fork } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
-import { TopClient } from '../lib/client';
+import { TopClient } from '../lib/top/client';
 
 type CaseName = 'gzip-bomb' | 'gzip-bomb-x4' | 'endless-body';
 const CASES: Array<{ name: CaseName; label: string; body: 'bomb' | 'endless'; calls: number }> = [

@@ -10,7 +10,7 @@
  *
  *   npx tsc -p tsconfig.json && node dist/bench/link-convert.js
  */
-import { findMaterials } from '../lib/link-materials';
+import { findMaterials } from '../lib/links/materials';
 import { DEFAULT_APP, startSandbox } from '../lib/sandbox/index';
 import { startNodeRed, type FlowNode } from './nodered';
 

@@ -1,8 +1,8 @@
 /** CPU cost of signing + encoding one call, lossless parsing against JSON.parse, and memory growth. */
 import { request } from 'undici';
-import { TopClient } from '../lib/client';
-import { encodeParams, formEncode } from '../lib/encode';
-import { parseJsonBytes, parseJsonLossless } from '../lib/json';
+import { TopClient } from '../lib/top/client';
+import { encodeParams, formEncode } from '../lib/top/encode';
+import { parseJsonBytes, parseJsonLossless } from '../lib/top/json';
 import { TPWD_METHOD, type BodyVariant } from './bodies';
 import { APP_KEY, APP_SECRET, METHOD, closedLoopAsync, searchParams } from './workload';
 

@@ -1,7 +1,7 @@
 /** Settings of the tbk-config node: reading, `${ENV}` expansion, defaults, checks. */
-import { TopError } from '../lib/errors';
+import { TopError } from '../lib/top/errors';
 import type { TopClient } from '../lib/index';
-import { DEFAULT_MAX_RESPONSE_BYTES } from '../lib/transport';
+import { DEFAULT_MAX_RESPONSE_BYTES } from '../lib/top/transport';
 import type { Node, NodeAPI, NodeDef, NodeStatus } from './red-types';
 import { nodeMessageFields, packageName } from './runtime-text';
 

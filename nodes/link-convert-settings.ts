@@ -1,5 +1,5 @@
 /** Properties of the tbk-link-convert node: reading, `${ENV}` expansion, defaults, checks. */
-import { DG_LINK_CONVERT, SC_LINK_CONVERT, type LinkConvertMethod, type ReplaceWith } from '../lib/link-convert';
+import { DG_LINK_CONVERT, SC_LINK_CONVERT, type LinkConvertMethod, type ReplaceWith } from '../lib/links/convert';
 import { expandEnv } from './config-settings';
 import type { NodeAPI } from './red-types';
 import { errorModeOf, type ErrorMode } from './shared';

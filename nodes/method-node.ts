@@ -1,9 +1,9 @@
 /** One constructor for every generated method node: editor rows + msg.payload, validated against the spec. */
-import type { TopError } from '../lib/errors';
+import type { TopError } from '../lib/top/errors';
 import type { CallResult } from '../lib/index';
-import { validateParams } from '../lib/spec/schema';
-import { specsByRole } from '../lib/spec/index';
-import type { MethodSpec, Role } from '../lib/spec/types';
+import { validateParams } from '../lib/method-specs/schema';
+import { specsByRole } from '../lib/method-specs/index';
+import type { MethodSpec, Role } from '../lib/method-specs/types';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from './red-types';
 import { asTopError, errorForMessage, errorModeOf, handleCalls, isPlainObject, payloadParams, rejectForbiddenKeys, validationError, type CallContext, type ErrorMode } from './shared';
 

@@ -8,8 +8,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { TopError } from '../lib/errors';
-import { MESSAGES, fillTemplate, resolveArgs, type MessageArgs } from '../lib/messages';
+import type { TopError } from '../lib/top/errors';
+import { MESSAGES, fillTemplate, resolveArgs, type MessageArgs } from '../lib/top/messages';
 import type { NodeAPI } from './red-types';
 
 /** English texts of the messages the nodes themselves give (the lib's are in lib/messages.ts). */

@@ -3,10 +3,10 @@
  * AbortController per message, in-flight status, error routing (output 2 or Catch), and the
  * promise that every input ends in exactly one output or one Catch event and one done().
  */
-import { isPlainObject } from '../lib/objects';
+import { isPlainObject } from '../lib/top/objects';
 export { isPlainObject };
-import { TopError, isTopError, type TopErrorFields } from '../lib/errors';
-import type { MessageArgs } from '../lib/messages';
+import { TopError, isTopError, type TopErrorFields } from '../lib/top/errors';
+import type { MessageArgs } from '../lib/top/messages';
 import type { CallOptions, TopClient } from '../lib/index';
 import type { LimitMode, TbkConfigNode } from './config-settings';
 import type { DoneFunction, Node, NodeAPI, NodeMessage, NodeStatus, SendFunction } from './red-types';

@@ -1,7 +1,7 @@
-import { batchInChunks, DEFAULT_BATCH_SIZE } from '../lib/batch';
-import type { TopError } from '../lib/errors';
-import { specForMethod } from '../lib/spec/index';
-import type { MethodSpec } from '../lib/spec/types';
+import { batchInChunks, DEFAULT_BATCH_SIZE } from '../lib/top/batch';
+import type { TopError } from '../lib/top/errors';
+import { specForMethod } from '../lib/method-specs/index';
+import type { MethodSpec } from '../lib/method-specs/types';
 import type { Node, NodeAPI, NodeDef } from './red-types';
 import { errorForMessage, errorModeOf, handleCalls, payloadParams, validationError } from './shared';
 

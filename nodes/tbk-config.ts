@@ -1,7 +1,7 @@
-import { TopError } from '../lib/errors';
+import { TopError } from '../lib/top/errors';
 import { TopClient } from '../lib/index';
-import { DEFAULT_WINDOW_MS } from '../lib/ratelimit';
-import { createLimiterFromConfig, type RedisCallLimiter, type SharedLimitState } from '../lib/redis-limiter';
+import { DEFAULT_WINDOW_MS } from '../lib/limits/ratelimit';
+import { createLimiterFromConfig, type RedisCallLimiter, type SharedLimitState } from '../lib/limits/redis-limiter';
 import { configText, expandEnv, lookupEnv, problemWith, readRedisUrl, readSettings, redisHostPort, withoutRedisCredentials, type LimitMode, type TbkConfigNode, type TbkSettings } from './config-settings';
 import type { NodeAPI, NodeDef, NodeStatus } from './red-types';
 import { localMessage, runtimeText } from './runtime-text';

@@ -6,8 +6,8 @@
  * Output 2 (or Catch): only when a call fails as a whole (signature, transport, ...) or the input
  * or the node's settings are wrong. A material the gateway refuses is listed with ok: false.
  */
-import { TopError } from '../lib/errors';
-import { convertText, NO_ANSWER, NO_LINK, type ConvertedLink } from '../lib/link-convert';
+import { TopError } from '../lib/top/errors';
+import { convertText, NO_ANSWER, NO_LINK, type ConvertedLink } from '../lib/links/convert';
 import { readLinkConvertSettings, settingsProblem, type SettingsProblem } from './link-convert-settings';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from './red-types';
 import { nodeSetNamespace, statusText } from './runtime-text';

@@ -11,12 +11,12 @@
  * Runs never overlap (lib/sync/run-queue.ts). Every input message is finished (done) once, when the
  * run it asked for has ended.
  */
-import { TopError, type TopErrorKind } from '../lib/errors';
+import { TopError, type TopErrorKind } from '../lib/top/errors';
 import type { TopClient } from '../lib/index';
-import { OrderSync, type PageInfo, type PublisherOrder, type RunReport, type SyncStatus } from '../lib/order-sync';
+import { OrderSync, type PageInfo, type PublisherOrder, type RunReport, type SyncStatus } from '../lib/sync/engine';
 import { checkpointKey } from '../lib/sync/checkpoint-key';
 import { RunQueue, type QueuedRun } from '../lib/sync/run-queue';
-import { formatGmt8 } from '../lib/time';
+import { formatGmt8 } from '../lib/top/time';
 import { redisHostPort, type TbkConfigNode } from './config-settings';
 import { contextCheckpoint, locateCheckpoint, oneRunAtATime, type CheckpointLocation, type ContextTarget } from './order-sync-checkpoint';
 import { parseInstant, readOrderSyncSettings, type OrderSyncSettings } from './order-sync-settings';

@@ -7,8 +7,8 @@
  */
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { loadSpecs, SPECS_DIR } from '../lib/spec';
-import type { MethodSpec, ParamSpec, Role } from '../lib/spec/types';
+import { loadSpecs, SPECS_DIR } from '../lib/method-specs';
+import type { MethodSpec, ParamSpec, Role } from '../lib/method-specs/types';
 import { docUrl, helpForRole, labelOf, LANGS, needsSession, titleOf, type Lang } from './method-help';
 
 export { LANGS, type Lang };

@@ -8,9 +8,9 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { detectBusinessFailure } from '../lib/response';
-import { loadSpecs } from '../lib/spec';
-import type { MethodSpec, ParamSpec, Role } from '../lib/spec/types';
+import { detectBusinessFailure } from '../lib/top/response';
+import { loadSpecs } from '../lib/method-specs';
+import type { MethodSpec, ParamSpec, Role } from '../lib/method-specs/types';
 import { taskExamples } from './example-flows';
 import { FlowBuilder, OUTSIDE_NPM_START, comment, debug, fromPayload, inject, methodNode, type Column, type FlowNode } from './flow-builder';
 

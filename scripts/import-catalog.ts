@@ -7,10 +7,10 @@
  */
 import { mkdirSync, readFileSync, readdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parseJsonLossless } from '../lib/json';
-import type { BusinessRules } from '../lib/response';
-import { nodeTypeFor } from '../lib/spec';
-import type { ErrorCodeSpec, MethodSpec, PagingSpec, ParamKind, ParamSpec, ResponseFieldSpec, Role } from '../lib/spec/types';
+import { parseJsonLossless } from '../lib/top/json';
+import type { BusinessRules } from '../lib/top/response';
+import { nodeTypeFor } from '../lib/method-specs';
+import type { ErrorCodeSpec, MethodSpec, PagingSpec, ParamKind, ParamSpec, ResponseFieldSpec, Role } from '../lib/method-specs/types';
 
 interface CatalogParam {
   name: string;

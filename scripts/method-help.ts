@@ -8,7 +8,7 @@
  * the node set's definition script puts them in place when the editor loads it (expandHelp in
  * scripts/build-nodes.ts), so the help reads whole while the editor downloads the text once.
  */
-import type { MethodSpec, ParamKind, ParamSpec, ResponseFieldSpec, Role } from '../lib/spec/types';
+import type { MethodSpec, ParamKind, ParamSpec, ResponseFieldSpec, Role } from '../lib/method-specs/types';
 
 export const LANGS = ['en-US', 'zh-CN'] as const;
 export type Lang = (typeof LANGS)[number];

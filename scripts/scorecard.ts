@@ -16,7 +16,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { loadSpecs } from '../lib/spec';
+import { loadSpecs } from '../lib/method-specs';
 
 const ROOT = resolve(__dirname, '..', ...(__dirname.includes(join('dist', 'scripts')) ? ['..'] : []));
 const PRELOAD = join(ROOT, 'scripts', 'scorecard-preload.js');

@@ -14,7 +14,7 @@ import { existsSync, lstatSync, mkdirSync, readFileSync, realpathSync, rmSync, s
 import { createServer } from 'node:net';
 import { dirname, join, relative, resolve } from 'node:path';
 import { DEFAULT_APP, startSandbox, type Sandbox } from '../lib/sandbox/index';
-import { specForMethod } from '../lib/spec/index';
+import { specForMethod } from '../lib/method-specs/index';
 import { EXAMPLE_CONFIG_ID, EXAMPLE_ENV, exampleConfigNode } from './flow-builder';
 
 const REPO_ROOT = resolve(__dirname, '..', '..');

@@ -11,13 +11,13 @@ import {
   encodeBatchBody,
   parseBatchBody,
   splitBatchAnswer,
-} from '../lib/batch';
-import { TopClient, type BatchCallResult } from '../lib/client';
-import { TopError } from '../lib/errors';
-import { sign, type SignMethod } from '../lib/sign';
-import { specForMethod } from '../lib/spec/index';
+} from '../lib/top/batch';
+import { TopClient, type BatchCallResult } from '../lib/top/client';
+import { TopError } from '../lib/top/errors';
+import { sign, type SignMethod } from '../lib/top/sign';
+import { specForMethod } from '../lib/method-specs/index';
 import { startSandbox, type Sandbox } from '../lib/sandbox';
-import { topTimestamp } from '../lib/time';
+import { topTimestamp } from '../lib/top/time';
 import { REFERENCE_DIR } from './support/paths';
 import { Collector, countDone, delay, helper, type TestNode, useSandboxAndRuntime } from './support/node-red';
 // eslint-disable-next-line @typescript-eslint/no-require-imports

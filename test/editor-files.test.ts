@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import vm from 'node:vm';
 import { buildNodes, CATEGORIES, EDITOR_STRINGS, htmlForRole, labelProblems, LANGS, ROLES } from '../scripts/build-nodes';
-import { loadSpecs, SPECS_DIR } from '../lib/spec';
-import type { MethodSpec, Role } from '../lib/spec/types';
+import { loadSpecs, SPECS_DIR } from '../lib/method-specs';
+import type { MethodSpec, Role } from '../lib/method-specs/types';
 import { REPO_ROOT } from './support/paths';
 
 const PACKAGE_NAME = (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { name: string }).name;

@@ -9,12 +9,12 @@ import { createServer, type RequestListener, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { startSandbox, type Sandbox } from '../lib/sandbox';
-import { loadSpecs } from '../lib/spec/index';
+import { loadSpecs } from '../lib/method-specs/index';
 import { EXAMPLES_DIR, ROLES, documentedFailures, generatedExamples } from '../scripts/generate-examples';
 import { EXAMPLE_CONFIG_ID, OUTSIDE_NPM_START, exampleConfigNode, layoutProblems } from '../scripts/flow-builder';
 import { SAMPLE_CHAT } from '../scripts/example-flows';
 import { OrderBook, installOrderBook } from '../lib/sandbox/order-book';
-import { findMaterials } from '../lib/link-materials';
+import { findMaterials } from '../lib/links/materials';
 import { Collector, assertNoSecrets, delay, helper, requireFromNodeRed, type TestNode, stopRuntime } from './support/node-red';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 import configNode = require('../nodes/tbk-config');

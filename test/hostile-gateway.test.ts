@@ -8,10 +8,10 @@ import assert from 'node:assert/strict';
 import { runInNewContext } from 'node:vm';
 import { brotliCompressSync, constants as zlibConstants, deflateSync, gzipSync } from 'node:zlib';
 import { TopClient, TopError } from '../lib';
-import { encodeParams, encodeValue } from '../lib/encode';
-import { loadSpecs } from '../lib/spec';
-import { validateParams } from '../lib/spec/schema';
-import { dateTime, formatGmt8 } from '../lib/time';
+import { encodeParams, encodeValue } from '../lib/top/encode';
+import { loadSpecs } from '../lib/method-specs';
+import { validateParams } from '../lib/method-specs/schema';
+import { dateTime, formatGmt8 } from '../lib/top/time';
 import { rejection } from './support/assertions';
 import { json, ScriptedServer, type Step } from './support/scripted-server';
 

@@ -3,9 +3,9 @@
  * (lib/sandbox/link-convert.ts), with a real TopClient over loopback HTTP.
  */
 import { strict as assert } from 'node:assert';
-import { TopClient } from '../lib/client';
-import { answerEntries, convertText, DG_LINK_CONVERT, matchEntries, materialParam, MAX_MATERIALS_PER_CALL, replacementFor, SC_LINK_CONVERT } from '../lib/link-convert';
-import { findMaterials } from '../lib/link-materials';
+import { TopClient } from '../lib/top/client';
+import { answerEntries, convertText, DG_LINK_CONVERT, matchEntries, materialParam, MAX_MATERIALS_PER_CALL, replacementFor, SC_LINK_CONVERT } from '../lib/links/convert';
+import { findMaterials } from '../lib/links/materials';
 import { DEFAULT_APP, startSandbox, type Sandbox } from '../lib/sandbox';
 import { materialAnswer } from '../lib/sandbox/link-convert';
 import { rejection } from './support/assertions';

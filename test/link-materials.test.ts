@@ -4,7 +4,7 @@
  */
 import { strict as assert } from 'node:assert';
 import fc from 'fast-check';
-import { findMaterials, isTaobaoHost, replaceMaterials, type MaterialKind } from '../lib/link-materials';
+import { findMaterials, isTaobaoHost, replaceMaterials, type MaterialKind } from '../lib/links/materials';
 
 interface Case {
   name: string;

@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { TopError } from '../lib/errors';
+import { TopError } from '../lib/top/errors';
 import type { Sandbox } from '../lib/sandbox';
 import { DEFAULT_ENDPOINT, expandEnv, readSettings } from '../nodes/config-settings';
 import type { NodeAPI } from '../nodes/red-types';

@@ -5,10 +5,10 @@
  * leaving out a required parameter ends on output 2 naming it, with no call made.
  */
 import { strict as assert } from 'node:assert';
-import { sign } from '../lib/sign';
+import { sign } from '../lib/top/sign';
 import { startSandbox, type Sandbox } from '../lib/sandbox';
-import { loadSpecs } from '../lib/spec/index';
-import { answerEntries } from '../lib/link-convert';
+import { loadSpecs } from '../lib/method-specs/index';
+import { answerEntries } from '../lib/links/convert';
 import { LINK_CONVERT_METHODS, materialAnswer } from '../lib/sandbox/link-convert';
 import { catalogPayload, documentedFailures } from '../scripts/generate-examples';
 import { Collector, helper } from './support/node-red';

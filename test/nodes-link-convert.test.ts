@@ -1,7 +1,7 @@
 /** The tbk-link-convert node in a real Node-RED, against the sandbox over loopback HTTP. */
 import { strict as assert } from 'node:assert';
-import { findMaterials } from '../lib/link-materials';
-import { DG_LINK_CONVERT, SC_LINK_CONVERT } from '../lib/link-convert';
+import { findMaterials } from '../lib/links/materials';
+import { DG_LINK_CONVERT, SC_LINK_CONVERT } from '../lib/links/convert';
 import type { Sandbox } from '../lib/sandbox';
 import { assertNoSecrets, catchNode, Collector, countDone, delay, helper, type TestNode, useSandboxAndRuntime } from './support/node-red';
 // eslint-disable-next-line @typescript-eslint/no-require-imports

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import type { Sandbox } from '../lib/sandbox';
-import { loadSpecs } from '../lib/spec/index';
-import type { MethodSpec } from '../lib/spec/types';
+import { loadSpecs } from '../lib/method-specs/index';
+import type { MethodSpec } from '../lib/method-specs/types';
 import { MIGRATIONS, createMethodNode, migrate, readMethodConfig } from '../nodes/method-node';
 import type { NodeAPI } from '../nodes/red-types';
 import { Collector, assertNoSecrets, catchNode, countDone, delay, helper, type TestNode, useSandboxAndRuntime } from './support/node-red';

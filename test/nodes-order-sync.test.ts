@@ -2,10 +2,10 @@ import { strict as assert } from 'node:assert';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { orderFingerprint, type SyncState } from '../lib/order-sync';
+import { orderFingerprint, type SyncState } from '../lib/sync/engine';
 import { startSandbox, type Sandbox } from '../lib/sandbox';
 import { OrderBook, installOrderBook, type OrderBookOptions } from '../lib/sandbox/order-book';
-import { formatGmt8, parseGmt8 } from '../lib/time';
+import { formatGmt8, parseGmt8 } from '../lib/top/time';
 import { SANDBOX_SECRET, TEST_USER_DIR, catchNode, configFlow, countDone, credentials, delay, helper, until, type TestNode, stopRuntime } from './support/node-red';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 import configNode = require('../nodes/tbk-config');

@@ -5,13 +5,13 @@
  */
 import { strict as assert } from 'node:assert';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import type { TopClient } from '../lib/client';
-import { orderFingerprint, type SyncState } from '../lib/order-sync';
+import type { TopClient } from '../lib/top/client';
+import { orderFingerprint, type SyncState } from '../lib/sync/engine';
 import { startSandbox, type Sandbox } from '../lib/sandbox';
 import { OrderBook, installOrderBook, type OrderBookOptions } from '../lib/sandbox/order-book';
 import { checkpointKey } from '../lib/sync/checkpoint-key';
 import { FileCheckpointStore } from '../lib/sync/file-checkpoint';
-import { parseGmt8 } from '../lib/time';
+import { parseGmt8 } from '../lib/top/time';
 import { checkpointDirectory } from '../nodes/order-sync-checkpoint';
 import { SANDBOX_SECRET, TEST_USER_DIR, catchNode, helper, startRuntime, stopRuntime, until, type TestNode } from './support/node-red';
 // eslint-disable-next-line @typescript-eslint/no-require-imports

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { encodeParams, formatGmt8, parseGmt8, parseJsonLossless, responseKey, sign, stringToSign, topTimestamp, type SignMethod } from '../lib';
 import fc from 'fast-check';
-import { parseJsonBytes, quoteUnsafeIntegers } from '../lib/json';
+import { parseJsonBytes, quoteUnsafeIntegers } from '../lib/top/json';
 import { REFERENCE_DIR } from './support/paths';
 
 interface SignatureVector { id: string; params: Record<string, string>; secret: string; sign_method: SignMethod; body?: string; string_to_sign?: string; expected_sign: string }

@@ -1,7 +1,7 @@
 /** The rate limit's rule: a call counts from its start until one window after it reached the gateway at the latest. */
 import { strict as assert } from 'node:assert';
-import { ARRIVAL_MARGIN_MS, ArrivalBound } from '../lib/arrival';
-import { RateLimiter } from '../lib/ratelimit';
+import { ARRIVAL_MARGIN_MS, ArrivalBound } from '../lib/top/arrival';
+import { RateLimiter } from '../lib/limits/ratelimit';
 
 const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 

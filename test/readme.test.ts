@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadSpecs } from '../lib/spec/index';
+import { loadSpecs } from '../lib/method-specs/index';
 import { END_MARKER, methodsBlock, START_MARKER } from '../scripts/readme-methods';
 import { REPO_ROOT } from './support/paths';
 

@@ -3,7 +3,7 @@ import { fork } from 'node:child_process';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { TopClient, TopError } from '../lib';
-import { createLimiterFromConfig, RedisCallLimiter, type RedisCallLimiterOptions, type SharedLimitState } from '../lib/redis-limiter';
+import { createLimiterFromConfig, RedisCallLimiter, type RedisCallLimiterOptions, type SharedLimitState } from '../lib/limits/redis-limiter';
 import { DEFAULT_APP, startSandbox, type Sandbox } from '../lib/sandbox';
 import type { LimitedClientJob, LimitedClientMessage } from './support/limited-client';
 import { rejection } from './support/assertions';

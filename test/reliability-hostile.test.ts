@@ -11,8 +11,8 @@ import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import fc from 'fast-check';
-import { TopClient } from '../lib/client';
-import { isTopError, type TopError } from '../lib/errors';
+import { TopClient } from '../lib/top/client';
+import { isTopError, type TopError } from '../lib/top/errors';
 import { SMALLEST_ANSWER, type HostileEncoding, type HostileMessage, type HostileScenario } from './support/hostile-gateway';
 
 setFlagsFromString('--expose-gc');

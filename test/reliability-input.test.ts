@@ -5,11 +5,11 @@
  */
 import { strict as assert } from 'node:assert';
 import fc from 'fast-check';
-import { isTopError } from '../lib/errors';
+import { isTopError } from '../lib/top/errors';
 import { startSandbox, type Sandbox } from '../lib/sandbox';
-import { loadSpecs } from '../lib/spec/index';
-import { validateParams } from '../lib/spec/schema';
-import type { MethodSpec, ParamSpec } from '../lib/spec/types';
+import { loadSpecs } from '../lib/method-specs/index';
+import { validateParams } from '../lib/method-specs/schema';
+import type { MethodSpec, ParamSpec } from '../lib/method-specs/types';
 import { helper, type TestNode, stopRuntime, startRuntime } from './support/node-red';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 import configNode = require('../nodes/tbk-config');

@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { TopClient } from '../lib/client';
+import { TopClient } from '../lib/top/client';
 import { startSandbox, type Sandbox } from '../lib/sandbox';
 import { parseArgs } from '../lib/sandbox/cli';
 import { rejection } from './support/assertions';

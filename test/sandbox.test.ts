@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { gunzipSync } from 'node:zlib';
 import { Agent, FormData, request } from 'undici';
-import { sign, type SignMethod } from '../lib/sign';
-import { topTimestamp } from '../lib/time';
-import { parseJsonLossless } from '../lib/json';
-import { detectBusinessFailure, responseKey } from '../lib/response';
-import { loadSpecs } from '../lib/spec';
-import type { MethodSpec, ParamSpec } from '../lib/spec/types';
+import { sign, type SignMethod } from '../lib/top/sign';
+import { topTimestamp } from '../lib/top/time';
+import { parseJsonLossless } from '../lib/top/json';
+import { detectBusinessFailure, responseKey } from '../lib/top/response';
+import { loadSpecs } from '../lib/method-specs';
+import type { MethodSpec, ParamSpec } from '../lib/method-specs/types';
 import { startSandbox, type Sandbox, type SandboxOptions } from '../lib/sandbox';
 
 const APP = { appKey: 'test-app', appSecret: 'test-secret' };

@@ -1,11 +1,11 @@
 import { strict as assert } from 'node:assert';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { TopError } from '../lib/errors';
-import { detectBusinessFailure } from '../lib/response';
-import { loadSpecs, nodeTypeFor, SPECS_DIR } from '../lib/spec';
-import { validateParams } from '../lib/spec/schema';
-import type { MethodSpec, ParamKind, ParamSpec } from '../lib/spec/types';
+import { TopError } from '../lib/top/errors';
+import { detectBusinessFailure } from '../lib/top/response';
+import { loadSpecs, nodeTypeFor, SPECS_DIR } from '../lib/method-specs';
+import { validateParams } from '../lib/method-specs/schema';
+import type { MethodSpec, ParamKind, ParamSpec } from '../lib/method-specs/types';
 import { kindFor, parseLimits, shortZh } from '../scripts/import-catalog';
 
 const REPO_ROOT = resolve(__dirname, '..', ...(__dirname.includes('dist') ? ['..'] : []));

@@ -3,14 +3,14 @@ import { strict as assert } from 'node:assert';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { TopClient } from '../lib/client';
-import { GatewayClock } from '../lib/gateway-clock';
-import { checkpointProblem, type SyncState } from '../lib/order-sync';
+import { TopClient } from '../lib/top/client';
+import { GatewayClock } from '../lib/top/gateway-clock';
+import { checkpointProblem, type SyncState } from '../lib/sync/engine';
 import { startSandbox } from '../lib/sandbox';
 import { checkpointKey } from '../lib/sync/checkpoint-key';
 import { FileCheckpointStore } from '../lib/sync/file-checkpoint';
 import { RunQueue, type QueuedRun } from '../lib/sync/run-queue';
-import { parseGmt8 } from '../lib/time';
+import { parseGmt8 } from '../lib/top/time';
 
 const NOW = parseGmt8('2025-03-01 12:00:00');
 const valid = (): SyncState => ({ v: 1, method: 'taobao.tbk.order.details.get', queryType: 4, cursor: NOW - 60_000, origin: NOW - 3_600_000, seen: { '123456789012345678': ['abc', NOW / 1000 - 120] } });

@@ -3,8 +3,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { Agent, FormData } from 'undici';
-import { TopError } from '../lib/errors';
-import { formatByteSize, post } from '../lib/transport';
+import { TopError } from '../lib/top/errors';
+import { formatByteSize, post } from '../lib/top/transport';
 
 describe('transport (undici dispatch)', function () {
   let server: Server;

@@ -4,10 +4,10 @@
  * injected business failures, and a serializer that writes order ids as exact bare literals.
  */
 import { randomBytes } from 'node:crypto';
-import { responseKey } from '../response';
-import { SIGN_METHODS, isBlank, sign, type SignMethod } from '../sign';
-import { parseGmt8 } from '../time';
-import type { MethodSpec, ParamSpec, ResponseFieldSpec } from '../spec/types';
+import { responseKey } from '../top/response';
+import { SIGN_METHODS, isBlank, sign, type SignMethod } from '../top/sign';
+import { parseGmt8 } from '../top/time';
+import type { MethodSpec, ParamSpec, ResponseFieldSpec } from '../method-specs/types';
 import type { FaultRule } from './faults';
 import { checkLinkConvertParams, linkConvertResponse } from './link-convert';
 

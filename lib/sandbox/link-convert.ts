@@ -7,8 +7,8 @@
  * A call without `material_list` keeps the documented example answer.
  */
 import { createHash } from 'node:crypto';
-import { findMaterials } from '../link-materials';
-import { formatGmt8, parseGmt8 } from '../time';
+import { findMaterials } from '../links/materials';
+import { formatGmt8, parseGmt8 } from '../top/time';
 import type { GatewayCall, TopErrorFields } from './gateway';
 
 export const LINK_CONVERT_METHODS: ReadonlySet<string> = new Set(['taobao.tbk.dg.general.link.convert', 'taobao.tbk.sc.general.link.convert']);

@@ -17,7 +17,7 @@
  * and the others as JSON strings (the real API does both, see top-protocol.md section 7).
  */
 import { seededRandom } from './faults';
-import { formatGmt8, parseGmt8 } from '../time';
+import { formatGmt8, parseGmt8 } from '../top/time';
 
 export type OrderQueryType = 1 | 2 | 3 | 4;
 

@@ -8,10 +8,10 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Socket } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { Response as UndiciResponse } from 'undici';
-import { BATCH_SEPARATOR_HEADER, DEFAULT_BATCH_SEPARATOR, parseBatchBody } from '../batch';
-import { isBlank } from '../sign';
-import { loadSpecs } from '../spec';
-import type { MethodSpec } from '../spec/types';
+import { BATCH_SEPARATOR_HEADER, DEFAULT_BATCH_SEPARATOR, parseBatchBody } from '../top/batch';
+import { isBlank } from '../top/sign';
+import { loadSpecs } from '../method-specs';
+import type { MethodSpec } from '../method-specs/types';
 import { FaultSet, checkFaultRule, type FaultKind, type FaultRule } from './faults';
 import {
   ECHO_METHOD,

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { OrderDetailsMethod, OrderQueryType } from '../order-sync';
+import type { OrderDetailsMethod, OrderQueryType } from './engine';
 
 export interface CheckpointIdentity {
   appKey: string;

@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:f
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { DEFAULT_APP, startSandbox, type Sandbox } from '../../lib/sandbox/index';
-import { loadSpecs, type MethodSpec, type Role } from '../../lib/spec/index';
+import { loadSpecs, type MethodSpec, type Role } from '../../lib/method-specs/index';
 import { REPO_ROOT } from '../support/paths';
 import { freePort } from '../support/redis';
 import { requireTool } from '../support/tools';

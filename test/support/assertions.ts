@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { TopError } from '../../lib/errors';
+import { TopError } from '../../lib/top/errors';
 
 /** The TopError a promise rejects with; fails the test when it resolves or rejects with anything else. */
 export async function rejection(promise: Promise<unknown>): Promise<TopError> {

@@ -9,8 +9,8 @@
  * mode 'hold': takes `calls` entries, says { type: 'held', count } and keeps them until it is killed
  * (a runtime that dies with calls in flight).
  */
-import { TopClient } from '../../lib/client';
-import { RedisCallLimiter } from '../../lib/redis-limiter';
+import { TopClient } from '../../lib/top/client';
+import { RedisCallLimiter } from '../../lib/limits/redis-limiter';
 
 export interface LimitedClientJob {
   mode: 'calls' | 'close' | 'hold';

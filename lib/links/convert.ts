@@ -4,9 +4,9 @@
  * `material_list` calls of at most 20, side by side through the client's rate limit; each answer is
  * mapped back to its material (`input_material_url`, else order) and replaces it in place.
  */
-import type { CallOptions, CallResult, TopClient } from './client';
-import { findMaterials, replaceMaterials, type Material } from './link-materials';
-import { isPlainObject } from './objects';
+import type { CallOptions, CallResult, TopClient } from '../top/client';
+import { findMaterials, replaceMaterials, type Material } from './materials';
+import { isPlainObject } from '../top/objects';
 
 export const DG_LINK_CONVERT = 'taobao.tbk.dg.general.link.convert';
 export const SC_LINK_CONVERT = 'taobao.tbk.sc.general.link.convert';

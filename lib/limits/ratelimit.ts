@@ -1,5 +1,5 @@
-import { TopError } from './errors';
-import { messageFields } from './messages';
+import { TopError } from '../top/errors';
+import { messageFields } from '../top/messages';
 
 export interface RateLimitOptions {
   /** calls started in any one-second window; 0 or less = no limit */

@@ -1,9 +1,9 @@
-import { isPlainObject } from '../objects';
+import { isPlainObject } from '../top/objects';
 import { z } from 'zod';
-import { isFileParam } from '../encode';
-import { TopError } from '../errors';
-import { messageFields, type MessageArgs } from '../messages';
-import { dateTime, parseGmt8 } from '../time';
+import { isFileParam } from '../top/encode';
+import { TopError } from '../top/errors';
+import { messageFields, type MessageArgs } from '../top/messages';
+import { dateTime, parseGmt8 } from '../top/time';
 import type { MethodSpec, ParamSpec } from './types';
 
 /**

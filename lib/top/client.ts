@@ -6,7 +6,7 @@ import { GatewayClock } from './gateway-clock';
 import { messageFields, type MessageArgs } from './messages';
 import { checkEncodable, encodeParams, formEncode, type EncodedParams } from './encode';
 import { parseJsonBytes, parseJsonLossless } from './json';
-import { RateLimiter, type CallLimiter, type RateLimitOptions } from './ratelimit';
+import { RateLimiter, type CallLimiter, type RateLimitOptions } from '../limits/ratelimit';
 import { detectBusinessFailure, REPORTED_FAILURE, unwrapBody, type BusinessRules } from './response';
 import { DEFAULT_RETRY, isRetryableTopError, parseBanSeconds, retryDelayMs, shouldRetry, THROTTLE_SUB_CODES, type RetryOptions } from './retry';
 import { sign, SIGN_METHODS, type SignMethod } from './sign';

@@ -1,6 +1,6 @@
 import { Redis, type RedisOptions } from 'ioredis';
-import { TopError } from './errors';
-import { messageFields } from './messages';
+import { TopError } from '../top/errors';
+import { messageFields } from '../top/messages';
 import { DEFAULT_WINDOW_MS, RateLimiter, type CallLimiter, type Release } from './ratelimit';
 
 export type SharedLimitState = 'shared' | 'local-fallback';

@@ -1,4 +1,4 @@
-import type { BusinessRules } from '../response';
+import type { BusinessRules } from '../top/response';
 
 /** Parameter types as the method nodes and the validator understand them. */
 export type ParamKind = 'string' | 'number' | 'boolean' | 'date' | 'json' | 'string[]' | 'number[]' | 'file';

@@ -44,9 +44,9 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { TopError } from './errors';
-import { messageFields, type MessageArgs } from './messages';
-import { formatGmt8, parseGmt8 } from './time';
+import { TopError } from '../top/errors';
+import { messageFields, type MessageArgs } from '../top/messages';
+import { formatGmt8, parseGmt8 } from '../top/time';
 
 export type OrderQueryType = 1 | 2 | 3 | 4;
 export type OrderDetailsMethod = 'taobao.tbk.order.details.get' | 'taobao.tbk.sc.order.details.get';
