@@ -20,8 +20,8 @@
 
   /*
    * English fallbacks of the tbk.editor.* keys, used when a catalog is missing: the build writes
-   * them once per node set as <script type="application/json" data-tbk-editor-strings> from
-   * EDITOR_STRINGS in scripts/build-nodes.ts, so they are kept in one place.
+   * them once per generated node set as <script type="application/json" data-tbk-editor-strings>
+   * from nodes/locales/en-US/method-editor.json, so they are kept in one place.
    */
   var fallbackStrings = null;
   function fallbacks() {

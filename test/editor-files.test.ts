@@ -3,13 +3,18 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import vm from 'node:vm';
-import { buildNodes, CATEGORIES, EDITOR_STRINGS, htmlForRole, labelProblems, LANGS, ROLES } from '../scripts/build-nodes';
+import { buildNodes } from '../scripts/build-nodes';
+import { htmlForRole } from '../scripts/editor-html';
+import { labelProblems } from '../scripts/locale-catalogs';
+import { CATEGORIES, LANGS, ROLES } from '../scripts/node-sets';
+import { readUiStrings } from '../scripts/ui-strings';
 import { loadSpecs, SPECS_DIR } from '../lib/spec';
 import type { MethodSpec, Role } from '../lib/spec/types';
 import { REPO_ROOT } from './support/paths';
 
 const PACKAGE_NAME = (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { name: string }).name;
 const EDITOR_SCRIPT = readFileSync(join(REPO_ROOT, 'resources', 'tbk-editor.js'), 'utf8');
+const UI_STRINGS = readUiStrings(join(REPO_ROOT, 'nodes', 'locales'));
 
 interface ScriptTag {
   attrs: string;
@@ -348,7 +353,7 @@ function checkBuild(label: string, getSpecs: () => { specsDir: string; specs: Me
             assert.deepEqual(entry.label, spec.label);
           }
           for (const r of ROLES) assert.equal(typeof lookup(cat, `palette.label.${CATEGORIES[r].replace(/ /g, '_')}`), 'string');
-          assert.deepEqual(Object.keys(cat.tbk.editor).sort(), Object.keys(EDITOR_STRINGS['en-US']).sort());
+          assert.deepEqual(Object.keys(cat.tbk.editor).sort(), Object.keys(UI_STRINGS['en-US'].editor).sort());
           for (const key of i18nKeys(html(role))) assert.equal(typeof lookup(cat, key), 'string', `${role} ${lang}: ${key}`);
         }
         assert.equal(lookup(catalog(role, 'zh-CN'), `palette.label.tbk_${role}`), { promoter: '淘宝客·推广者', provider: '淘宝客·服务商', common: '淘宝客·公用', other: '淘宝客·其他' }[role]);
@@ -358,6 +363,20 @@ function checkBuild(label: string, getSpecs: () => { specsDir: string; specs: Me
     it('copies the hand-written editor files and the icons beside the node sets', function () {
       for (const file of ['tbk-config.html', 'tbk-api.html', 'icons/taobao.svg', 'icons/tbk-config.svg', 'icons/tbk-api.svg']) assert.ok(existsSync(join(outDir, file)), file);
       for (const lang of LANGS) for (const name of ['tbk-config', 'tbk-api']) for (const ext of ['json', 'html']) assert.ok(existsSync(join(outDir, 'locales', lang, `${name}.${ext}`)), `${lang}/${name}.${ext}`);
+    });
+
+    it('gives the hand-written catalogues the palette titles of palette.json, and ships no UI strings file as it is', function () {
+      for (const lang of LANGS) {
+        for (const name of ['tbk-api', 'tbk-link-convert', 'tbk-order-sync']) {
+          const cat = readJson(join(outDir, 'locales', lang, `${name}.json`));
+          assert.equal(typeof lookup(cat, `${name}.paletteLabel`), 'string', `${lang} ${name}: its own texts`);
+          for (const r of ROLES) {
+            const title = UI_STRINGS[lang].palette[CATEGORIES[r]];
+            assert.equal(lookup(cat, `palette.label.${CATEGORIES[r].replace(/ /g, '_')}`), title, `${lang} ${name}: the title of ${CATEGORIES[r]}`);
+          }
+        }
+        for (const file of ['palette.json', 'method-editor.json', 'method-help.json']) assert.ok(!existsSync(join(outDir, 'locales', lang, file)), `${lang}/${file}`);
+      }
     });
   });
 }
@@ -410,7 +429,7 @@ describe('shared editor script (resources/tbk-editor.js)', function () {
   function load(descriptions: Record<string, unknown>): any {
     const elements = Object.entries(descriptions).map(([type, body]) => ({ getAttribute: () => type, textContent: JSON.stringify(body) }));
     // the strings element as a generated node set writes it
-    const page = htmlForRole('common', [], PACKAGE_NAME);
+    const page = htmlForRole('common', [], PACKAGE_NAME, UI_STRINGS['en-US'].editor);
     const strings = /<script type="application\/json" data-tbk-editor-strings>(.*?)<\/script>/.exec(page)![1]!;
     const window: Record<string, any> = {};
     const warnings: string[] = [];
@@ -473,7 +492,7 @@ describe('shared editor script (resources/tbk-editor.js)', function () {
 
   it('falls back to the en-US editor strings the generated node sets carry', function () {
     const editor = load({});
-    for (const [key, value] of Object.entries(EDITOR_STRINGS['en-US'])) assert.equal(editor.text(null, key), value, key);
+    for (const [key, value] of Object.entries(UI_STRINGS['en-US'].editor)) assert.equal(editor.text(null, key), value, key);
   });
 });
 
@@ -614,10 +633,7 @@ describe('hand-written editors (tbk-config, tbk-api)', function () {
     assert.ok(existsSync(join(REPO_ROOT, 'icons', 'tbk-link-convert.svg')));
     const pkg = readJson(join(REPO_ROOT, 'package.json'));
     assert.equal(pkg['node-red'].nodes['tbk-link-convert'], 'dist/nodes/tbk-link-convert.js');
-    for (const lang of LANGS) {
-      const cat = readJson(join(nodesDir, 'locales', lang, 'tbk-link-convert.json'));
-      assert.equal(typeof lookup(cat, 'palette.label.tbk_promoter'), 'string', `${lang}: the palette category title`);
-    }
+    for (const lang of LANGS) assert.equal(typeof UI_STRINGS[lang].palette[def.category], 'string', `${lang}: the palette category title`);
     const keys = (value: unknown, prefix = ''): string[] =>
       value !== null && typeof value === 'object' ? Object.entries(value).flatMap(([k, v]) => keys(v, prefix ? `${prefix}.${k}` : k)) : [prefix];
     assert.deepEqual(keys(readJson(join(nodesDir, 'locales', 'zh-CN', 'tbk-link-convert.json'))), keys(readJson(join(nodesDir, 'locales', 'en-US', 'tbk-link-convert.json'))), 'the same keys in both languages');
