@@ -142,7 +142,8 @@ function definitionFor(spec: MethodSpec): string {
 /**
  * The start of every node set's definition script: the definitions' functions (`this` is the node
  * or the definition, whose type names its spec), the filling of the templates and of the help's
- * shared sections, all guarded against a missing or broken shared script.
+ * shared sections, all guarded against a missing or broken shared script. Texts go through the
+ * shared script's text() (resources/tbk-editor.js), the one lookup of every tbk editor.
  */
 const DEFINITION_PRELUDE = `  var specs = {};
   function editor() {
@@ -168,13 +169,10 @@ const DEFINITION_PRELUDE = `  var specs = {};
     specs[type] = found;
     return found;
   }
+  /* the shared script's text(); only its fallback while the script is missing */
   function text(owner, key, fallback) {
-    try {
-      var translate = owner && typeof owner._ === 'function' ? owner._ : null;
-      var value = translate ? translate(key) : null;
-      if (typeof value === 'string' && value !== '' && value !== key && value.indexOf(key) === -1) return value;
-    } catch (err) { /* fall back */ }
-    return fallback;
+    var value = call('text', owner, key, fallback);
+    return typeof value === 'string' ? value : fallback;
   }
   function englishLabel(type) {
     var s = spec(type);

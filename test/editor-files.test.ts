@@ -115,6 +115,14 @@ function loadDefinitions(html: string, window: Record<string, unknown> = {}, glo
   return { defs, order, elements };
 }
 
+/** A window with the shared editor script run in it, as Node-RED runs a page's <script src> before its other scripts. */
+function withSharedScript(): Record<string, unknown> {
+  const window: Record<string, unknown> = {};
+  const document = { querySelectorAll: () => [], getElementById: () => null };
+  vm.runInContext(EDITOR_SCRIPT, vm.createContext({ window, document, console: { warn() {} } }), { timeout: 2000 });
+  return window;
+}
+
 /** A translate function over a locale catalog, as Node-RED gives a definition (`this._`): the key itself when missing. */
 function translator(catalog: any): (key: string) => string {
   return (key: string) => {
@@ -285,6 +293,7 @@ function checkBuild(label: string, getSpecs: () => { specsDir: string; specs: Me
     it('node definitions run without errors and match the runtime contract', function () {
       for (const role of ROLES) {
         const { defs } = loadDefinitions(html(role));
+        const translated = loadDefinitions(html(role), withSharedScript()).defs;
         assert.deepEqual(Object.keys(defs).sort(), byRole(role).map((s) => s.type).sort());
         for (const spec of byRole(role)) {
           const def = defs[spec.type];
@@ -305,13 +314,14 @@ function checkBuild(label: string, getSpecs: () => { specsDir: string; specs: Me
           assert.equal(def.defaults.params.validate.call({ type: spec.type }, { x: { value: '1', type: 'nope' } }, {}), true, 'no shared script: no verdict');
           assert.equal(def.defaults.params.validate.length, 2, 'a validator that can give Node-RED its reason');
           assert.equal(def.inputLabels.call({ type: spec.type }), spec.method);
-          // with Node-RED's translate function the localized label
+          // with the shared script (whose text() does every lookup) and Node-RED's translate function: the localized label
+          const shown = translated[spec.type];
           for (const lang of LANGS) {
             const _ = translator(catalog(role, lang));
             const expected = lang === 'zh-CN' ? spec.label.zh : spec.label.en;
-            assert.equal(def.paletteLabel.call({ ...def, _ }), expected || spec.label.en || spec.label.zh);
-            assert.equal(def.label.call({ _, type: spec.type, name: '' }), expected || spec.label.en || spec.label.zh);
-            assert.equal(def.outputLabels.call({ _ }, 1), lang === 'zh-CN' ? '错误' : 'error');
+            assert.equal(shown.paletteLabel.call({ ...shown, _ }), expected || spec.label.en || spec.label.zh);
+            assert.equal(shown.label.call({ _, type: spec.type, name: '' }), expected || spec.label.en || spec.label.zh);
+            assert.equal(shown.outputLabels.call({ _ }, 1), lang === 'zh-CN' ? '错误' : 'error');
           }
           assert.equal(def.label.call({ name: 'mine' }), 'mine');
         }
@@ -490,9 +500,18 @@ describe('shared editor script (resources/tbk-editor.js)', function () {
     assert.equal(editor.validateParams({}, 'tbk-free'), true, 'parameters that are not validated are not required either');
   });
 
+  it('looks a text up in the catalog of the owner (node or definition), else gives the fallback', function () {
+    const editor = load({});
+    const _ = (key: string): string => ({ 'tbk-api.paletteLabel': 'TOP 接口' })[key] ?? key;
+    assert.equal(editor.text({ _ }, 'tbk-api.paletteLabel', 'TOP API'), 'TOP 接口');
+    assert.equal(editor.text({ _ }, 'tbk-api.outputs.error', 'error'), 'error', 'Node-RED answers a key it lacks with the key');
+    assert.equal(editor.text({ _: () => { throw new Error('no catalog'); } }, 'tbk-api.paletteLabel', 'TOP API'), 'TOP API');
+    assert.equal(editor.text(null, 'tbk-api.paletteLabel', 'TOP API'), 'TOP API');
+  });
+
   it('falls back to the en-US editor strings the generated node sets carry', function () {
     const editor = load({});
-    for (const [key, value] of Object.entries(UI_STRINGS['en-US'].editor)) assert.equal(editor.text(null, key), value, key);
+    for (const [key, value] of Object.entries(UI_STRINGS['en-US'].editor)) assert.equal(editor.editorText(null, key), value, key);
   });
 });
 
@@ -650,6 +669,23 @@ describe('hand-written editors (tbk-config, tbk-api)', function () {
         const help = readFileSync(join(nodesDir, 'locales', lang, `${name}.html`), 'utf8');
         assert.match(help, new RegExp(`<script type="text/html" data-help-name="${name}">\\s*<p>`));
       }
+    }
+  });
+
+  it('take their texts from the shared editor script, which they load first', function () {
+    for (const name of ['tbk-config', 'tbk-api', 'tbk-link-convert', 'tbk-order-sync']) {
+      const page = readFileSync(join(nodesDir, `${name}.html`), 'utf8');
+      assert.ok(page.includes(`<script type="text/javascript" src="resources/${PACKAGE_NAME}/tbk-editor.js"></script>`), `${name}: the shared editor script tag`);
+      assert.doesNotMatch(page, /function text\(/, `${name}: no text lookup of its own`);
+      const english = lookup(readJson(join(nodesDir, 'locales', 'en-US', `${name}.json`)), `${name}.paletteLabel`);
+      const shown = loadDefinitions(page, withSharedScript()).defs[name];
+      for (const lang of LANGS) {
+        const cat = readJson(join(nodesDir, 'locales', lang, `${name}.json`));
+        assert.equal(shown.paletteLabel.call({ ...shown, _: translator(cat) }), lookup(cat, `${name}.paletteLabel`), `${name} ${lang}`);
+      }
+      assert.equal(shown.paletteLabel.call({ ...shown, _: translator({}) }), english, `${name}: no catalog, the English fallback`);
+      const alone = loadDefinitions(page).defs[name];
+      assert.equal(alone.paletteLabel.call({ ...alone, _: translator({}) }), english, `${name}: no shared script, the English fallback`);
     }
   });
 });
