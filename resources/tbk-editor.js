@@ -1,9 +1,11 @@
 /*
- * Shared editor script of the generated Taobao (TBK) method nodes.
- * Served by Node-RED at resources/@tbkflow/node-red-taobaoke/tbk-editor.js and loaded by every
- * generated node set before its node definitions. Each method node type embeds a description of its
- * parameters as <script type="application/json" data-tbk-spec="<type>">; this script draws one
- * TypedInput row per parameter and stores the filled rows in node.params as
+ * Shared editor script of the Taobao (TBK) nodes.
+ * Served by Node-RED at resources/@tbkflow/node-red-taobaoke/tbk-editor.js. Every node set of the
+ * package names it in a <script src> tag, and Node-RED runs it before the set's own scripts: it
+ * holds text(), the one text lookup of every tbk editor, and draws the generated method nodes'
+ * parameter rows: each method node type embeds a description of its parameters as
+ * <script type="application/json" data-tbk-spec="<type>">, from which this script draws one
+ * TypedInput row per parameter, storing the filled rows in node.params as
  * { <name>: { value: string, type: 'str'|'num'|'bool'|'json'|'date'|'msg'|'flow'|'global'|'env'|'jsonata' } }.
  * Every entry point is guarded: a failure here must never break the editor.
  */
@@ -20,8 +22,8 @@
 
   /*
    * English fallbacks of the tbk.editor.* keys, used when a catalog is missing: the build writes
-   * them once per node set as <script type="application/json" data-tbk-editor-strings> from
-   * EDITOR_STRINGS in scripts/build-nodes.ts, so they are kept in one place.
+   * them once per generated node set as <script type="application/json" data-tbk-editor-strings>
+   * from nodes/locales/en-US/method-editor.json, so they are kept in one place.
    */
   var fallbackStrings = null;
   function fallbacks() {
@@ -62,20 +64,32 @@
     }
   }
 
-  /* tbk.editor.<key> in the owner's node set catalog, else the English fallback. */
-  function text(owner, key) {
-    var full = 'tbk.editor.' + key;
+  /* key in the catalog of the owner's node set (Node-RED's owner._, else RED._ in its namespace) */
+  function translate(owner, key) {
+    if (owner && typeof owner._ === 'function') return owner._(key);
+    var ns = namespaceOf(owner);
+    return ns && typeof RED !== 'undefined' && RED && typeof RED._ === 'function' ? RED._(ns + ':' + key) : null;
+  }
+
+  /*
+   * The text of key (e.g. 'tbk-api.paletteLabel') in the catalog of the owner's node set, the owner
+   * being a node or a node definition; fallback when the catalog has none (Node-RED then answers
+   * with the key itself) or the lookup fails.
+   */
+  function text(owner, key, fallback) {
     try {
-      var ns = namespaceOf(owner);
-      if (ns && typeof RED !== 'undefined' && RED && typeof RED._ === 'function') {
-        var value = RED._(ns + ':' + full);
-        if (typeof value === 'string' && value !== '' && value.indexOf(full) === -1) return value;
-      }
+      var value = translate(owner, key);
+      if (typeof value === 'string' && value !== '' && value.indexOf(key) === -1) return value;
     } catch {
       /* fall back */
     }
+    return fallback;
+  }
+
+  /* tbk.editor.<name> of a generated method node, else its English text. */
+  function editorText(owner, name) {
     var strings = fallbacks();
-    return has(strings, key) ? strings[key] : key;
+    return text(owner, 'tbk.editor.' + name, has(strings, name) ? strings[name] : name);
   }
 
   function isChinese() {
@@ -113,7 +127,7 @@
   }
 
   function typesFor(kind, owner) {
-    var unset = { value: UNSET, label: text(owner, 'notSet'), hasValue: false };
+    var unset = { value: UNSET, label: editorText(owner, 'notSet'), hasValue: false };
     switch (kind) {
       case 'number':
         /* str too: ids beyond 2^53 must stay exact */
@@ -144,17 +158,17 @@
     var zh = isChinese();
     var description = zh ? param.zh || param.en || '' : param.en || param.zh || '';
     var limits = [];
-    if (param.default !== undefined && param.default !== '') limits.push(text(owner, 'default') + ': ' + param.default);
-    if (param.min !== undefined || param.max !== undefined) limits.push(text(owner, 'range') + ': ' + (param.min !== undefined ? param.min : '') + '…' + (param.max !== undefined ? param.max : ''));
-    if (param.maxLength !== undefined) limits.push(text(owner, 'maxLength') + ': ' + param.maxLength);
-    if (param.enum && param.enum.length) limits.push(text(owner, 'allowed') + ': ' + param.enum.join(', '));
+    if (param.default !== undefined && param.default !== '') limits.push(editorText(owner, 'default') + ': ' + param.default);
+    if (param.min !== undefined || param.max !== undefined) limits.push(editorText(owner, 'range') + ': ' + (param.min !== undefined ? param.min : '') + '…' + (param.max !== undefined ? param.max : ''));
+    if (param.maxLength !== undefined) limits.push(editorText(owner, 'maxLength') + ': ' + param.maxLength);
+    if (param.enum && param.enum.length) limits.push(editorText(owner, 'allowed') + ': ' + param.enum.join(', '));
     return { description: description, limits: limits.join('; ') };
   }
 
   function placeholderFor(param, owner) {
     if (param.kind === 'date') return 'yyyy-MM-dd HH:mm:ss';
     if (param.default !== undefined && param.default !== '') return String(param.default);
-    if (param.example !== undefined && param.example !== '') return text(owner, 'example') + ' ' + param.example;
+    if (param.example !== undefined && param.example !== '') return editorText(owner, 'example') + ' ' + param.example;
     return '';
   }
 
@@ -210,10 +224,10 @@
     var info = describe(param, owner);
     var label = $('<label></label>').attr('for', id).attr('title', param.name + (info.description ? '\n' + info.description : '')).appendTo(row);
     $('<span class="tbk-param-name"></span>').text(param.name).appendTo(label);
-    if (param.required) $('<span class="tbk-star">*</span>').attr('title', text(owner, 'required')).appendTo(label);
+    if (param.required) $('<span class="tbk-star">*</span>').attr('title', editorText(owner, 'required')).appendTo(label);
     if (!documented) label.addClass('tbk-undocumented');
     if (param.kind === 'file') {
-      $('<span class="tbk-note"></span>').text(text(owner, 'fileParam')).appendTo(row);
+      $('<span class="tbk-note"></span>').text(editorText(owner, 'fileParam')).appendTo(row);
       return null;
     }
     var input = $('<input type="text" style="width:calc(100% - 170px)">').attr('id', id).attr('placeholder', placeholderFor(param, owner)).appendTo(row);
@@ -221,7 +235,7 @@
     setTyped(input, types, saved);
     var tips = [];
     if (param.docType) tips.push(param.docType);
-    if (!documented) tips.push(text(owner, 'undocumented'));
+    if (!documented) tips.push(editorText(owner, 'undocumented'));
     if (info.description) tips.push(info.description);
     if (info.limits) tips.push(info.limits);
     if (tips.length) {
@@ -232,12 +246,12 @@
   }
 
   function extraList(container, owner, entries) {
-    $('<div class="tbk-note"></div>').text(text(owner, 'extraParams')).appendTo(container);
+    $('<div class="tbk-note"></div>').text(editorText(owner, 'extraParams')).appendTo(container);
     var list = $('<ol class="tbk-extra-list"></ol>').appendTo(container);
     list.editableList({
       addItem: function (item, index, data) {
         try {
-          var name = $('<input type="text" class="tbk-extra-name" style="width:30%;margin-right:4px">').attr('placeholder', text(owner, 'extraName')).appendTo(item);
+          var name = $('<input type="text" class="tbk-extra-name" style="width:30%;margin-right:4px">').attr('placeholder', editorText(owner, 'extraName')).appendTo(item);
           var value = $('<input type="text" class="tbk-extra-value" style="width:calc(70% - 10px)">').appendTo(item);
           name.val(data && data.name ? data.name : '');
           setTyped(value, ['str', 'num', 'bool', 'json'].concat(DYNAMIC_TYPES), data && data.entry ? data.entry : null);
@@ -304,7 +318,7 @@
   }
 
   function missingText(owner, missing) {
-    return text(owner, 'missingRequired') + ': ' + missing.join(', ');
+    return editorText(owner, 'missingRequired') + ': ' + missing.join(', ');
   }
 
   /* The open dialog's verdict on its required rows: the rows marked, the reason shown above them. */
@@ -369,13 +383,13 @@
         var state = { rows: [], extra: null, spec: spec, problem: null };
         /* why the node is invalid, kept current as the rows change */
         state.problem = $('<div class="tbk-problem"><i class="fa fa-exclamation-triangle"></i> <span class="tbk-problem-text"></span><div class="form-tips"></div></div>').hide().appendTo(container);
-        state.problem.find('.form-tips').text(text(node, 'missingRequiredTip'));
+        state.problem.find('.form-tips').text(editorText(node, 'missingRequiredTip'));
         var documented = {};
         var ordered = [];
         var i;
         for (i = 0; i < spec.params.length; i++) if (spec.params[i].required) ordered.push(spec.params[i]);
         for (i = 0; i < spec.params.length; i++) if (!spec.params[i].required) ordered.push(spec.params[i]);
-        if (!ordered.length) $('<div class="tbk-note"></div>').text(text(node, 'noParams')).appendTo(container);
+        if (!ordered.length) $('<div class="tbk-note"></div>').text(editorText(node, 'noParams')).appendTo(container);
         for (i = 0; i < ordered.length; i++) {
           documented[ordered[i].name] = true;
           try {
@@ -394,9 +408,9 @@
         } catch (err) {
           warn('extra list', err);
         }
-        $('<div class="tbk-note"></div>').text(text(node, 'payloadNote')).appendTo(container);
+        $('<div class="tbk-note"></div>').text(editorText(node, 'payloadNote')).appendTo(container);
         if (spec.docUrl) {
-          $('<a target="_blank" rel="noopener noreferrer"></a>').attr('href', spec.docUrl).text(spec.method + ' ' + text(node, 'docs')).appendTo($('<div class="tbk-note"></div>').appendTo(container));
+          $('<a target="_blank" rel="noopener noreferrer"></a>').attr('href', spec.docUrl).text(spec.method + ' ' + editorText(node, 'docs')).appendTo($('<div class="tbk-note"></div>').appendTo(container));
         }
         /* a node imported without these properties gets the defaults shown, not an empty select */
         if (!$('#node-input-errorMode').val()) $('#node-input-errorMode').val('auto');
@@ -462,7 +476,8 @@
       }
     },
 
-    text: text
+    text: text,
+    editorText: editorText
   };
 
   root.TbkEditor = api;

@@ -3,13 +3,18 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import vm from 'node:vm';
-import { buildNodes, CATEGORIES, EDITOR_STRINGS, htmlForRole, labelProblems, LANGS, ROLES } from '../scripts/build-nodes';
+import { buildNodes } from '../scripts/build-nodes';
+import { htmlForRole } from '../scripts/editor-html';
+import { labelProblems } from '../scripts/locale-catalogs';
+import { CATEGORIES, LANGS, ROLES } from '../scripts/node-sets';
+import { readUiStrings } from '../scripts/ui-strings';
 import { loadSpecs, SPECS_DIR } from '../lib/method-specs';
 import type { MethodSpec, Role } from '../lib/method-specs/types';
 import { REPO_ROOT } from './support/paths';
 
 const PACKAGE_NAME = (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { name: string }).name;
 const EDITOR_SCRIPT = readFileSync(join(REPO_ROOT, 'resources', 'tbk-editor.js'), 'utf8');
+const UI_STRINGS = readUiStrings(join(REPO_ROOT, 'nodes', 'locales'));
 
 interface ScriptTag {
   attrs: string;
@@ -108,6 +113,14 @@ function loadDefinitions(html: string, window: Record<string, unknown> = {}, glo
     if (attr(tag, 'type') === 'text/javascript' && attr(tag, 'src') === undefined) vm.runInContext(tag.body, context, { timeout: 2000 });
   }
   return { defs, order, elements };
+}
+
+/** A window with the shared editor script run in it, as Node-RED runs a page's <script src> before its other scripts. */
+function withSharedScript(): Record<string, unknown> {
+  const window: Record<string, unknown> = {};
+  const document = { querySelectorAll: () => [], getElementById: () => null };
+  vm.runInContext(EDITOR_SCRIPT, vm.createContext({ window, document, console: { warn() {} } }), { timeout: 2000 });
+  return window;
 }
 
 /** A translate function over a locale catalog, as Node-RED gives a definition (`this._`): the key itself when missing. */
@@ -280,6 +293,7 @@ function checkBuild(label: string, getSpecs: () => { specsDir: string; specs: Me
     it('node definitions run without errors and match the runtime contract', function () {
       for (const role of ROLES) {
         const { defs } = loadDefinitions(html(role));
+        const translated = loadDefinitions(html(role), withSharedScript()).defs;
         assert.deepEqual(Object.keys(defs).sort(), byRole(role).map((s) => s.type).sort());
         for (const spec of byRole(role)) {
           const def = defs[spec.type];
@@ -300,13 +314,14 @@ function checkBuild(label: string, getSpecs: () => { specsDir: string; specs: Me
           assert.equal(def.defaults.params.validate.call({ type: spec.type }, { x: { value: '1', type: 'nope' } }, {}), true, 'no shared script: no verdict');
           assert.equal(def.defaults.params.validate.length, 2, 'a validator that can give Node-RED its reason');
           assert.equal(def.inputLabels.call({ type: spec.type }), spec.method);
-          // with Node-RED's translate function the localized label
+          // with the shared script (whose text() does every lookup) and Node-RED's translate function: the localized label
+          const shown = translated[spec.type];
           for (const lang of LANGS) {
             const _ = translator(catalog(role, lang));
             const expected = lang === 'zh-CN' ? spec.label.zh : spec.label.en;
-            assert.equal(def.paletteLabel.call({ ...def, _ }), expected || spec.label.en || spec.label.zh);
-            assert.equal(def.label.call({ _, type: spec.type, name: '' }), expected || spec.label.en || spec.label.zh);
-            assert.equal(def.outputLabels.call({ _ }, 1), lang === 'zh-CN' ? '错误' : 'error');
+            assert.equal(shown.paletteLabel.call({ ...shown, _ }), expected || spec.label.en || spec.label.zh);
+            assert.equal(shown.label.call({ _, type: spec.type, name: '' }), expected || spec.label.en || spec.label.zh);
+            assert.equal(shown.outputLabels.call({ _ }, 1), lang === 'zh-CN' ? '错误' : 'error');
           }
           assert.equal(def.label.call({ name: 'mine' }), 'mine');
         }
@@ -348,7 +363,7 @@ function checkBuild(label: string, getSpecs: () => { specsDir: string; specs: Me
             assert.deepEqual(entry.label, spec.label);
           }
           for (const r of ROLES) assert.equal(typeof lookup(cat, `palette.label.${CATEGORIES[r].replace(/ /g, '_')}`), 'string');
-          assert.deepEqual(Object.keys(cat.tbk.editor).sort(), Object.keys(EDITOR_STRINGS['en-US']).sort());
+          assert.deepEqual(Object.keys(cat.tbk.editor).sort(), Object.keys(UI_STRINGS['en-US'].editor).sort());
           for (const key of i18nKeys(html(role))) assert.equal(typeof lookup(cat, key), 'string', `${role} ${lang}: ${key}`);
         }
         assert.equal(lookup(catalog(role, 'zh-CN'), `palette.label.tbk_${role}`), { promoter: '淘宝客·推广者', provider: '淘宝客·服务商', common: '淘宝客·公用', other: '淘宝客·其他' }[role]);
@@ -358,6 +373,20 @@ function checkBuild(label: string, getSpecs: () => { specsDir: string; specs: Me
     it('copies the hand-written editor files and the icons beside the node sets', function () {
       for (const file of ['tbk-config.html', 'tbk-api.html', 'icons/taobao.svg', 'icons/tbk-config.svg', 'icons/tbk-api.svg']) assert.ok(existsSync(join(outDir, file)), file);
       for (const lang of LANGS) for (const name of ['tbk-config', 'tbk-api']) for (const ext of ['json', 'html']) assert.ok(existsSync(join(outDir, 'locales', lang, `${name}.${ext}`)), `${lang}/${name}.${ext}`);
+    });
+
+    it('gives the hand-written catalogues the palette titles of palette.json, and ships no UI strings file as it is', function () {
+      for (const lang of LANGS) {
+        for (const name of ['tbk-api', 'tbk-link-convert', 'tbk-order-sync']) {
+          const cat = readJson(join(outDir, 'locales', lang, `${name}.json`));
+          assert.equal(typeof lookup(cat, `${name}.paletteLabel`), 'string', `${lang} ${name}: its own texts`);
+          for (const r of ROLES) {
+            const title = UI_STRINGS[lang].palette[CATEGORIES[r]];
+            assert.equal(lookup(cat, `palette.label.${CATEGORIES[r].replace(/ /g, '_')}`), title, `${lang} ${name}: the title of ${CATEGORIES[r]}`);
+          }
+        }
+        for (const file of ['palette.json', 'method-editor.json', 'method-help.json']) assert.ok(!existsSync(join(outDir, 'locales', lang, file)), `${lang}/${file}`);
+      }
     });
   });
 }
@@ -410,7 +439,7 @@ describe('shared editor script (resources/tbk-editor.js)', function () {
   function load(descriptions: Record<string, unknown>): any {
     const elements = Object.entries(descriptions).map(([type, body]) => ({ getAttribute: () => type, textContent: JSON.stringify(body) }));
     // the strings element as a generated node set writes it
-    const page = htmlForRole('common', [], PACKAGE_NAME);
+    const page = htmlForRole('common', [], PACKAGE_NAME, UI_STRINGS['en-US'].editor);
     const strings = /<script type="application\/json" data-tbk-editor-strings>(.*?)<\/script>/.exec(page)![1]!;
     const window: Record<string, any> = {};
     const warnings: string[] = [];
@@ -471,9 +500,18 @@ describe('shared editor script (resources/tbk-editor.js)', function () {
     assert.equal(editor.validateParams({}, 'tbk-free'), true, 'parameters that are not validated are not required either');
   });
 
+  it('looks a text up in the catalog of the owner (node or definition), else gives the fallback', function () {
+    const editor = load({});
+    const _ = (key: string): string => ({ 'tbk-api.paletteLabel': 'TOP 接口' })[key] ?? key;
+    assert.equal(editor.text({ _ }, 'tbk-api.paletteLabel', 'TOP API'), 'TOP 接口');
+    assert.equal(editor.text({ _ }, 'tbk-api.outputs.error', 'error'), 'error', 'Node-RED answers a key it lacks with the key');
+    assert.equal(editor.text({ _: () => { throw new Error('no catalog'); } }, 'tbk-api.paletteLabel', 'TOP API'), 'TOP API');
+    assert.equal(editor.text(null, 'tbk-api.paletteLabel', 'TOP API'), 'TOP API');
+  });
+
   it('falls back to the en-US editor strings the generated node sets carry', function () {
     const editor = load({});
-    for (const [key, value] of Object.entries(EDITOR_STRINGS['en-US'])) assert.equal(editor.text(null, key), value, key);
+    for (const [key, value] of Object.entries(UI_STRINGS['en-US'].editor)) assert.equal(editor.editorText(null, key), value, key);
   });
 });
 
@@ -614,10 +652,7 @@ describe('hand-written editors (tbk-config, tbk-api)', function () {
     assert.ok(existsSync(join(REPO_ROOT, 'icons', 'tbk-link-convert.svg')));
     const pkg = readJson(join(REPO_ROOT, 'package.json'));
     assert.equal(pkg['node-red'].nodes['tbk-link-convert'], 'dist/nodes/tbk-link-convert.js');
-    for (const lang of LANGS) {
-      const cat = readJson(join(nodesDir, 'locales', lang, 'tbk-link-convert.json'));
-      assert.equal(typeof lookup(cat, 'palette.label.tbk_promoter'), 'string', `${lang}: the palette category title`);
-    }
+    for (const lang of LANGS) assert.equal(typeof UI_STRINGS[lang].palette[def.category], 'string', `${lang}: the palette category title`);
     const keys = (value: unknown, prefix = ''): string[] =>
       value !== null && typeof value === 'object' ? Object.entries(value).flatMap(([k, v]) => keys(v, prefix ? `${prefix}.${k}` : k)) : [prefix];
     assert.deepEqual(keys(readJson(join(nodesDir, 'locales', 'zh-CN', 'tbk-link-convert.json'))), keys(readJson(join(nodesDir, 'locales', 'en-US', 'tbk-link-convert.json'))), 'the same keys in both languages');
@@ -634,6 +669,23 @@ describe('hand-written editors (tbk-config, tbk-api)', function () {
         const help = readFileSync(join(nodesDir, 'locales', lang, `${name}.html`), 'utf8');
         assert.match(help, new RegExp(`<script type="text/html" data-help-name="${name}">\\s*<p>`));
       }
+    }
+  });
+
+  it('take their texts from the shared editor script, which they load first', function () {
+    for (const name of ['tbk-config', 'tbk-api', 'tbk-link-convert', 'tbk-order-sync']) {
+      const page = readFileSync(join(nodesDir, `${name}.html`), 'utf8');
+      assert.ok(page.includes(`<script type="text/javascript" src="resources/${PACKAGE_NAME}/tbk-editor.js"></script>`), `${name}: the shared editor script tag`);
+      assert.doesNotMatch(page, /function text\(/, `${name}: no text lookup of its own`);
+      const english = lookup(readJson(join(nodesDir, 'locales', 'en-US', `${name}.json`)), `${name}.paletteLabel`);
+      const shown = loadDefinitions(page, withSharedScript()).defs[name];
+      for (const lang of LANGS) {
+        const cat = readJson(join(nodesDir, 'locales', lang, `${name}.json`));
+        assert.equal(shown.paletteLabel.call({ ...shown, _: translator(cat) }), lookup(cat, `${name}.paletteLabel`), `${name} ${lang}`);
+      }
+      assert.equal(shown.paletteLabel.call({ ...shown, _: translator({}) }), english, `${name}: no catalog, the English fallback`);
+      const alone = loadDefinitions(page).defs[name];
+      assert.equal(alone.paletteLabel.call({ ...alone, _: translator({}) }), english, `${name}: no shared script, the English fallback`);
     }
   });
 });

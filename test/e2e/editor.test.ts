@@ -615,6 +615,11 @@ describe('editor in headless Chromium (e2e)', function () {
         assert.deepEqual(paletteLabels.filter((l) => /&(amp|lt|gt);/.test(l.text)), [], 'an HTML entity shows in a label');
         assert.equal(paletteLabels.find((l) => l.type === 'tbk-sc-material-optional')!.text, '物料搜索（服务商）');
         assert.equal(paletteLabels.find((l) => l.type === 'tbk-dg-material-optional')!.text, '物料搜索');
+        // the hand-written nodes' texts come from the shared editor script's text(), which their <script src> has Node-RED run first
+        const handWritten = ['tbk-config', 'tbk-api', 'tbk-order-sync', 'tbk-link-convert'];
+        const shownLabels: string[] = await zh.page.evaluate((types) => types.map((type) => RED.nodes.getType(type).paletteLabel.call(RED.nodes.getType(type))), handWritten);
+        const catalogLabels = handWritten.map((type) => (JSON.parse(readFileSync(join(REPO_ROOT, 'nodes', 'locales', 'zh-CN', `${type}.json`), 'utf8')) as Record<string, { paletteLabel: string }>)[type]!.paletteLabel);
+        assert.deepEqual(shownLabels, catalogLabels);
         const spec = SPECS.find((s) => s.type === DIALOG_TYPE)!;
         assert.equal(texts.label, spec.label.zh);
         await screenshotPalette(zh.page, 'palette-zh-CN.png');
