@@ -12,6 +12,7 @@ import { topTimestamp } from '../lib/top/time';
 import { post } from '../lib/top/transport';
 import { startNodeRed, type FlowNode } from './nodered';
 import { APP_KEY, APP_SECRET, METHOD, closedLoop, closedLoopAsync, searchParams, type LoopOutcome } from './workload';
+import { SPECS_DIR } from '../lib/method-specs';
 
 export const CONTENDERS = ['limit', 'dispatch', 'topclient', 'node-red-method', 'peer', 'node-red-diy'] as const;
 export type ContenderName = (typeof CONTENDERS)[number];
@@ -148,7 +149,7 @@ async function flowContender(flows: FlowNode[], credentials: Record<string, Reco
 }
 
 function nodeRedMethodContender(url: string): Promise<Contender> {
-  const spec = JSON.parse(readFileSync(join(__dirname, '..', '..', 'specs', 'methods', `${METHOD}.json`), 'utf8')) as { type: string; version: number };
+  const spec = JSON.parse(readFileSync(join(SPECS_DIR, `${METHOD}.json`), 'utf8')) as { type: string; version: number };
   const params = searchParams();
   const rows: Record<string, { value: string; type: string }> = {};
   for (const [name, value] of Object.entries(params)) rows[name] = { value: String(value), type: typeof value === 'number' ? 'num' : typeof value === 'boolean' ? 'bool' : 'str' };

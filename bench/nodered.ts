@@ -6,8 +6,9 @@
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { packageRoot } from '../lib/package-root';
 
-const REPO_ROOT = resolve(__dirname, '..', '..');
+const REPO_ROOT = packageRoot();
 const PACKAGE_NAME = '@tbkflow/node-red-taobaoke';
 export const SINK_KEY = Symbol.for('tbk-bench.sink');
 

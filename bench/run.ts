@@ -12,15 +12,16 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { runBackfillBench } from './backfill';
 import { CONTENDERS, CONTENDER_LABELS, type ContenderName } from './contenders';
 import type { MemoryResult, ParseResult, SignResult } from './micro';
 import type { CellResult, RunResult, SandboxCount, SandboxReady, WorkerFailure } from './protocol';
 import { CONCURRENCIES, chartSvg, formatTable, median, ratios, targets, type BenchResults, type CellFigures, type Throughput } from './report';
 import type { MemoryOptions, MicroOptions } from './worker';
+import { packageRoot } from '../lib/package-root';
 
-const REPO_ROOT = resolve(__dirname, '..', '..');
+const REPO_ROOT = packageRoot();
 const WORKER = join(__dirname, 'worker.js');
 const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS) || 5);
 const SCALE = Math.max(0.01, Number(process.env.BENCH_SCALE) || 1);

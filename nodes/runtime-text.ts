@@ -6,11 +6,10 @@
  * An error's text is found by its messageKey under "errors" (errors.transport.timeout ...), filled
  * with its messageArgs; lib/messages.ts explains the `_key` values that name a part of a sentence.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { TopError } from '../lib/top/errors';
 import { MESSAGES, fillTemplate, resolveArgs, type MessageArgs } from '../lib/top/messages';
 import type { NodeAPI } from './red-types';
+import { PACKAGE_NAME } from '../lib/package-root';
 
 /** English texts of the messages the nodes themselves give (the lib's are in lib/messages.ts). */
 export const NODE_MESSAGES: Readonly<Record<string, string>> = {
@@ -63,14 +62,9 @@ export function englishText(key: string, args: MessageArgs = {}): string {
   return render(key, resolveArgs(args, render));
 }
 
+/** The package's name: Node-RED names the i18n namespaces of its node sets after it. */
 export function packageName(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { name?: unknown };
-    if (typeof pkg.name === 'string') return pkg.name;
-  } catch {
-    // not laid out as a package (a bundled copy): use the published name
-  }
-  return '@tbkflow/node-red-taobaoke';
+  return PACKAGE_NAME;
 }
 
 /** The i18n namespace of one of this package's node sets (its name in package.json `node-red.nodes`). */

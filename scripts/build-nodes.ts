@@ -10,7 +10,7 @@
  * Usage: node dist/scripts/build-nodes.js [--specs <dir>] [--out <dir>]
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { loadSpecs, SPECS_DIR } from '../lib/method-specs';
 import type { MethodSpec } from '../lib/method-specs/types';
 import { copyEditorFiles } from './copy-editor-files';
@@ -19,6 +19,7 @@ import { handWrittenLocaleFiles, labelProblems, localeFiles } from './locale-cat
 import { helpFiles } from './method-help';
 import { checkType, nodeSetName, ROLES } from './node-sets';
 import { readUiStrings } from './ui-strings';
+import { packageRoot } from '../lib/package-root';
 
 export interface BuildOptions {
   /** package root (holds package.json, nodes/, icons/) */
@@ -37,8 +38,7 @@ export interface BuildResult {
 
 /** This file is at dist/scripts/ once built, scripts/ in source. */
 export function defaultRootDir(): string {
-  const here = __dirname;
-  return basename(dirname(here)) === 'dist' ? resolve(here, '..', '..') : resolve(here, '..');
+  return packageRoot();
 }
 
 function readSpecs(dir: string): MethodSpec[] {

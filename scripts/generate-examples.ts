@@ -7,15 +7,16 @@
  * Usage: node dist/scripts/generate-examples.js [--check]   (--check: exit 1 if a file would change)
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { detectBusinessFailure } from '../lib/top/response';
 import { loadSpecs } from '../lib/method-specs';
 import type { MethodSpec, ParamSpec, Role } from '../lib/method-specs/types';
 import { taskExamples } from './example-flows';
 import { FlowBuilder, OUTSIDE_NPM_START, comment, debug, fromPayload, inject, methodNode, type Column, type FlowNode } from './flow-builder';
+import { packageRoot } from '../lib/package-root';
 
 export const ROLES: readonly Role[] = ['promoter', 'provider', 'common', 'other'];
-export const EXAMPLES_DIR = resolve(__dirname, '..', ...(__dirname.includes(join('dist', 'scripts')) ? ['..'] : []), 'examples');
+export const EXAMPLES_DIR = join(packageRoot(), 'examples');
 
 /** The session the catalog injects carry for methods that need one (the sandbox takes any). */
 export const CATALOG_SESSION = 'sandbox-user-session';

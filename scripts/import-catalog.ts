@@ -11,6 +11,7 @@ import { parseJsonLossless } from '../lib/top/json';
 import type { BusinessRules } from '../lib/top/response';
 import { nodeTypeFor } from '../lib/method-specs';
 import type { ErrorCodeSpec, MethodSpec, PagingSpec, ParamKind, ParamSpec, ResponseFieldSpec, Role } from '../lib/method-specs/types';
+import { packageRoot } from '../lib/package-root';
 
 interface CatalogParam {
   name: string;
@@ -49,7 +50,7 @@ interface Catalog {
   methods: CatalogMethod[];
 }
 
-const REPO_ROOT = resolve(__dirname, '..', ...(__dirname.includes('dist') ? ['..'] : []));
+const REPO_ROOT = packageRoot();
 
 // ---------------------------------------------------------------------------------------------
 // Parameter kinds

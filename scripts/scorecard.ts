@@ -17,8 +17,9 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { loadSpecs } from '../lib/method-specs';
+import { packageRoot } from '../lib/package-root';
 
-const ROOT = resolve(__dirname, '..', ...(__dirname.includes(join('dist', 'scripts')) ? ['..'] : []));
+const ROOT = packageRoot();
 const PRELOAD = join(ROOT, 'scripts', 'scorecard-preload.js');
 /** Every check node-red-dev 0.1.6 runs (P02 is disabled in it). */
 export const CHECKS = ['P01', 'P03', 'P04', 'P05', 'P06', 'P07', 'P08', 'N01', 'N02', 'D01', 'D02', 'D03'] as const;

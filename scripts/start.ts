@@ -16,8 +16,9 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { DEFAULT_APP, startSandbox, type Sandbox } from '../lib/sandbox/index';
 import { specForMethod } from '../lib/method-specs/index';
 import { EXAMPLE_CONFIG_ID, EXAMPLE_ENV, exampleConfigNode } from './flow-builder';
+import { packageRoot } from '../lib/package-root';
 
-const REPO_ROOT = resolve(__dirname, '..', '..');
+const REPO_ROOT = packageRoot();
 const PACKAGE_NAME = (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { name: string }).name;
 const HOST = '127.0.0.1';
 const DEFAULT_EDITOR_PORT = 1880;

@@ -1,9 +1,9 @@
 /** How scripts/scorecard.ts judges a node-red-dev scorecard (no network: the scorecard is given). */
 import { strict as assert } from 'node:assert';
-import { join } from 'node:path';
 import { CHECKS, expectedExampleTypes, scorecardProblems, type Scorecard } from '../scripts/scorecard';
+import { packageRoot } from '../lib/package-root';
 
-const ROOT = join(__dirname, '..', '..');
+const ROOT = packageRoot();
 
 function passing(nodes: string[]): Scorecard {
   const card: Scorecard = { package: { name: '@tbkflow/node-red-taobaoke', version: '0.1.0' } };

@@ -7,8 +7,9 @@ import { loadSpecs, nodeTypeFor, SPECS_DIR } from '../lib/method-specs';
 import { validateParams } from '../lib/method-specs/schema';
 import type { MethodSpec, ParamKind, ParamSpec } from '../lib/method-specs/types';
 import { kindFor, parseLimits, shortZh } from '../scripts/import-catalog';
+import { packageRoot } from '../lib/package-root';
 
-const REPO_ROOT = resolve(__dirname, '..', ...(__dirname.includes('dist') ? ['..'] : []));
+const REPO_ROOT = packageRoot();
 const REFERENCE = resolve(REPO_ROOT, 'reference');
 
 interface CatalogEntry {

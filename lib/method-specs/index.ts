@@ -1,11 +1,12 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { MethodSpec, Role } from './types';
+import { packageRoot } from '../package-root';
 
 export type { MethodSpec, ParamSpec, ParamKind, Role, ResponseFieldSpec, ErrorCodeSpec, PagingSpec } from './types';
 
-/** specs/methods at the package root (this file is at dist/lib/spec/ once built, lib/spec/ in source). */
-export const SPECS_DIR = resolve(__dirname, '..', '..', ...(__dirname.includes(`${join('dist', 'lib')}`) ? ['..'] : []), 'specs', 'methods');
+/** specs/methods at the package root. */
+export const SPECS_DIR = join(packageRoot(), 'specs', 'methods');
 
 /** `taobao.tbk.dg.material.optional.upgrade` -> `tbk-dg-material-optional-upgrade` */
 export function nodeTypeFor(method: string): string {
