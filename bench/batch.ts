@@ -13,7 +13,7 @@
  *   npx tsc -p tsconfig.json && node dist/bench/batch.js
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { batchInChunks } from '../lib/top/batch';
+import { batchInChunks } from '../lib/top/batch-chunks';
 import { TopClient } from '../lib/top/client';
 import { DEFAULT_APP, startSandbox } from '../lib/sandbox/index';
 

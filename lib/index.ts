@@ -1,7 +1,8 @@
 export { TopClient, DEFAULT_ENDPOINT, DEFAULT_TIMEOUT_MS, DEFAULT_RATE_LIMIT } from './top/client';
 export type { TopClientOptions, CallOptions, CallResult, BatchOptions, BatchCallResult, BatchResult } from './top/client';
-export { batchInChunks, batchUrlFor, DEFAULT_BATCH_SEPARATOR, DEFAULT_BATCH_SIZE } from './top/batch';
-export type { ChunkedBatchOptions, ChunkedBatchResult } from './top/batch';
+export { batchUrlFor, DEFAULT_BATCH_SEPARATOR, DEFAULT_BATCH_SIZE } from './top/batch-wire';
+export { batchInChunks } from './top/batch-chunks';
+export type { ChunkedBatchOptions, ChunkedBatchResult } from './top/batch-chunks';
 export { TopError, isTopError, describeTopError } from './top/errors';
 export type { TopErrorKind, TopErrorFields } from './top/errors';
 export { sign, stringToSign, SIGN_METHODS } from './top/sign';

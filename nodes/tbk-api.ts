@@ -1,4 +1,5 @@
-import { batchInChunks, DEFAULT_BATCH_SIZE } from '../lib/top/batch';
+import { batchInChunks } from '../lib/top/batch-chunks';
+import { DEFAULT_BATCH_SIZE } from '../lib/top/batch-wire';
 import type { TopError } from '../lib/top/errors';
 import { specForMethod } from '../lib/method-specs/index';
 import type { MethodSpec } from '../lib/method-specs/types';

@@ -5,13 +5,13 @@ import { request } from 'undici';
 import {
   BATCH_SEPARATOR_HEADER,
   DEFAULT_BATCH_SEPARATOR,
-  batchInChunks,
   batchUrlFor,
   checkSeparator,
   encodeBatchBody,
   parseBatchBody,
   splitBatchAnswer,
-} from '../lib/top/batch';
+} from '../lib/top/batch-wire';
+import { batchInChunks } from '../lib/top/batch-chunks';
 import { TopClient, type BatchCallResult } from '../lib/top/client';
 import { TopError } from '../lib/top/errors';
 import { sign, type SignMethod } from '../lib/top/sign';

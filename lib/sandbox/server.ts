@@ -8,7 +8,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Socket } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { Response as UndiciResponse } from 'undici';
-import { BATCH_SEPARATOR_HEADER, DEFAULT_BATCH_SEPARATOR, parseBatchBody } from '../top/batch';
+import { BATCH_SEPARATOR_HEADER, DEFAULT_BATCH_SEPARATOR, parseBatchBody } from '../top/batch-wire';
 import { isBlank } from '../top/sign';
 import { loadSpecs } from '../method-specs';
 import type { MethodSpec } from '../method-specs/types';

@@ -1,5 +1,5 @@
 import { Agent, FormData } from 'undici';
-import { BATCH_CONTENT_TYPE, BATCH_SEPARATOR_HEADER, DEFAULT_BATCH_SEPARATOR, batchUrlFor, checkSeparator, encodeBatchBody, splitBatchAnswer } from './batch';
+import { BATCH_CONTENT_TYPE, BATCH_SEPARATOR_HEADER, DEFAULT_BATCH_SEPARATOR, batchUrlFor, checkSeparator, encodeBatchBody, splitBatchAnswer } from './batch-wire';
 import { TopError, topErrorText } from './errors';
 import { ArrivalBound } from './arrival';
 import { GatewayClock } from './gateway-clock';

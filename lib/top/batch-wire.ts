@@ -1,5 +1,5 @@
 /**
- * TOP batch calls (`/router/batch`): several calls in one HTTP request. Wire format of the official
+ * The wire format of TOP batch calls (`/router/batch`): several calls in one HTTP request, as the official
  * Java `BatchTaobaoClient`, .NET `BatchTopClient` and Node `TopBatch` (top-protocol.md section 6):
  *
  *   POST <host>/router/batch?<system params, signed over themselves + the raw body>
@@ -17,7 +17,6 @@
 import { formEncode } from './encode';
 import { TopError } from './errors';
 import { messageFields } from './messages';
-import type { BatchCallResult, BatchOptions, TopClient } from './client';
 
 export const DEFAULT_BATCH_SEPARATOR = '\r\n-S-\r\n';
 export const BATCH_SEPARATOR_HEADER = 'top-api-separator';
@@ -92,58 +91,4 @@ export function splitBatchAnswer(text: string, calls: number, separator: string 
   const pieces = text.split(separator);
   if (pieces.length === calls) return { pieces, whole: false };
   return { first: pieces[0] ?? '', whole: true };
-}
-
-export interface ChunkReport {
-  /** index of the chunk's first call in the input */
-  from: number;
-  calls: number;
-  /** the chunk failed as a whole (its calls carry that error) */
-  error?: TopError;
-  /** HTTP requests the chunk took (retries of the batch and of throttled calls included) */
-  requests: number;
-}
-
-export interface ChunkedBatchResult {
-  results: BatchCallResult[];
-  chunks: ChunkReport[];
-  duration_ms: number;
-}
-
-export interface ChunkedBatchOptions extends BatchOptions {
-  /** calls per request; default 20 (the gateway's maximum is not documented) */
-  batchSize?: number;
-}
-
-/**
- * Any number of calls of one method, in batches of `batchSize` sent side by side. One result per
- * call, in input order. A batch that fails as a whole gives its error to each of its calls; when
- * every batch fails as a whole (wrong secret, gateway unreachable, no /router/batch) this throws
- * the first batch's error instead.
- */
-export async function batchInChunks(client: TopClient, method: string, paramsList: ReadonlyArray<unknown>, options: ChunkedBatchOptions = {}): Promise<ChunkedBatchResult> {
-  const started = performance.now();
-  if (!Array.isArray(paramsList)) throw new TopError({ kind: 'validation', param: 'payload', method, ...messageFields('client.batchArray') });
-  const size = options.batchSize !== undefined && Number.isFinite(options.batchSize) && options.batchSize >= 1 ? Math.floor(options.batchSize) : DEFAULT_BATCH_SIZE;
-  const starts: number[] = [];
-  for (let from = 0; from < paramsList.length; from += size) starts.push(from);
-  const settled = await Promise.allSettled(starts.map((from) => client.batch(method, paramsList.slice(from, from + size), options)));
-  const results: BatchCallResult[] = [];
-  const chunks: ChunkReport[] = [];
-  let firstError: TopError | undefined;
-  settled.forEach((outcome, i) => {
-    const from = starts[i]!;
-    const calls = Math.min(size, paramsList.length - from);
-    if (outcome.status === 'fulfilled') {
-      results.push(...outcome.value.results);
-      chunks.push({ from, calls, requests: outcome.value.requests });
-      return;
-    }
-    const error = outcome.reason instanceof TopError ? outcome.reason : new TopError({ kind: 'transport', method, message: String(outcome.reason) }, { cause: outcome.reason });
-    firstError ??= error;
-    for (let k = 0; k < calls; k++) results.push({ ok: false, error });
-    chunks.push({ from, calls, error, requests: error.attempts });
-  });
-  if (firstError && chunks.every((c) => c.error)) throw firstError;
-  return { results, chunks, duration_ms: Math.round(performance.now() - started) };
 }
