@@ -5,7 +5,7 @@
  */
 import { DEFAULT_APP, startSandbox } from '../lib/sandbox/index';
 import { OrderBook, installOrderBook } from '../lib/sandbox/order-book';
-import { orderFingerprint } from '../lib/sync/engine';
+import { orderFingerprint } from '../lib/sync';
 import { parseGmt8 } from '../lib/top/time';
 
 export interface BackfillGatewayOptions {

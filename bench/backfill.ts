@@ -11,7 +11,7 @@
 import { fork } from 'node:child_process';
 import { join } from 'node:path';
 import { TopClient } from '../lib/top/client';
-import { MemoryCheckpointStore, OrderSync, orderFingerprint } from '../lib/sync/engine';
+import { MemoryCheckpointStore, OrderSync, orderFingerprint } from '../lib/sync';
 import { DEFAULT_APP } from '../lib/sandbox/index';
 import type { BackfillGatewayCommand, BackfillGatewayMessage, BackfillGatewayOptions } from './backfill-gateway';
 

@@ -1,6 +1,7 @@
 /** One constructor for every generated method node: editor rows + msg.payload, validated against the spec. */
 import type { TopError } from '../lib/top/errors';
 import type { CallResult } from '../lib/index';
+import { paginate, valueAt, type Page } from '../lib/top/paginate';
 import { validateParams } from '../lib/method-specs/schema';
 import { specsByRole } from '../lib/method-specs/index';
 import type { MethodSpec, Role } from '../lib/method-specs/types';
@@ -115,77 +116,38 @@ export async function evaluateRows(RED: NodeAPI, node: Node, msg: NodeMessage, r
   return out;
 }
 
-function getPath(value: unknown, path: string | undefined): unknown {
-  if (!path) return undefined;
-  let current = value;
-  for (const key of path.split('.')) {
-    if (!isPlainObject(current)) return undefined;
-    current = current[key];
-  }
-  return current;
-}
-
-/** A TOP list: an array, or `{map_data: [...]}` style wrapper, or one bare item. */
-function asList(value: unknown): unknown[] {
-  if (value === undefined || value === null) return [];
-  if (Array.isArray(value)) return value;
-  if (isPlainObject(value)) {
-    const values = Object.values(value);
-    if (values.length === 1 && Array.isArray(values[0])) return values[0];
-  }
-  return [value];
-}
-
-function isFalse(value: unknown): boolean {
-  return value === false || value === 'false';
-}
-
-interface Page {
-  result: CallResult;
-  list: unknown[];
-  position: Record<string, unknown>;
-}
-
-/** Pages through a paged method. Calls onPage for each page; resolves with the failure that cut it short, if any. */
-async function fetchPages(ctx: CallContext, spec: MethodSpec, params: Record<string, unknown>, maxPages: number, onPage: (page: Page, last: boolean) => void): Promise<TopError | undefined> {
+/**
+ * Pages through a paged method (lib/top/paginate.ts). Calls onPage for each page; resolves with the
+ * failure that cut it short after the first page, if any (a failing first page throws).
+ */
+async function fetchPages(ctx: CallContext, spec: MethodSpec, params: Record<string, unknown>, maxPages: number, onPage: (page: Page<CallResult>) => void): Promise<TopError | undefined> {
   const paging = spec.paging!;
-  const pageParam = paging.pageParam ?? 'page_no';
   const sizeParam = paging.sizeParam ?? 'page_size';
-  const cursorParam = paging.cursorParam ?? 'position_index';
   const sizeDefault = spec.params.find((p) => p.name === sizeParam)?.default;
   const pageSize = Number(params[sizeParam] ?? sizeDefault) || undefined;
-  let pageNo = Number(params[pageParam]) || 1;
-  let cursor = params[cursorParam];
-  let seen = 0;
-  let held: Page | undefined;
   const options = ctx.options({ writes: spec.writes, ...(spec.business ? { business: spec.business } : {}) });
-
-  for (let index = 0; index < maxPages; index++) {
-    const position: Record<string, unknown> = paging.style === 'cursor' ? (cursor !== undefined && cursor !== '' ? { [cursorParam]: cursor } : {}) : { [pageParam]: pageNo };
-    let result: CallResult;
-    try {
-      result = await ctx.client.request(spec.method, { ...params, ...position }, options);
-    } catch (err) {
-      if (index === 0) throw err;
-      if (held) onPage(held, false);
-      return asTopError(err, spec.method);
+  const pages = paginate((position) => ctx.client.request(spec.method, position, options), params, {
+    style: paging.style === 'cursor' ? 'cursor' : 'page',
+    ...(paging.pageParam ? { pageParam: paging.pageParam } : {}),
+    ...(paging.cursorParam ? { cursorParam: paging.cursorParam } : {}),
+    listPath: paging.listPath,
+    hasNextPath: paging.hasNextPath,
+    cursorPath: paging.cursorPath,
+    totalPath: paging.totalPath,
+    ...(pageSize !== undefined ? { pageSize } : {}),
+    maxPages,
+    lookahead: true,
+  });
+  let delivered = 0;
+  try {
+    for await (const page of pages) {
+      onPage(page);
+      delivered++;
     }
-    const list = asList(getPath(result.response, paging.listPath));
-    if (index > 0 && list.length === 0) break; // an empty page after the last full one is not delivered
-    seen += list.length;
-    const total = Number(getPath(result.response, paging.totalPath));
-    const nextCursor = getPath(result.response, paging.cursorPath);
-    let more = list.length > 0 && !isFalse(getPath(result.response, paging.hasNextPath));
-    if (more && pageSize !== undefined && list.length < pageSize) more = false;
-    if (more && Number.isFinite(total) && (pageSize !== undefined ? pageNo * pageSize : seen) >= total) more = false;
-    if (more && paging.style === 'cursor' && (nextCursor === undefined || nextCursor === null || nextCursor === '' || nextCursor === cursor)) more = false;
-    if (held) onPage(held, false);
-    held = { result, list, position };
-    if (!more) break;
-    pageNo++;
-    cursor = nextCursor;
+  } catch (err) {
+    if (delivered === 0) throw err;
+    return asTopError(err, spec.method);
   }
-  if (held) onPage(held, true);
   return undefined;
 }
 
@@ -216,7 +178,7 @@ function setUpMethodNode(RED: NodeAPI, spec: MethodSpec, node: Node, config: Met
 
   async function callEach(ctx: CallContext, params: Record<string, unknown>): Promise<void> {
     let index = 0;
-    const failure = await fetchPages(ctx, spec, params, config.maxPages, (page, last) => {
+    const failure = await fetchPages(ctx, spec, params, config.maxPages, (page) => {
       const out = RED.util.cloneMessage(ctx.msg);
       out.payload = page.result.response;
       out.tbk = {
@@ -224,7 +186,7 @@ function setUpMethodNode(RED: NodeAPI, spec: MethodSpec, node: Node, config: Met
         request_id: page.result.request_id,
         attempts: page.result.attempts,
         duration_ms: page.result.duration_ms,
-        page: { index: index++, last, ...page.position },
+        page: { index: index++, last: page.last, ...page.position },
       };
       ctx.emit(out);
     });
@@ -246,7 +208,7 @@ function setUpMethodNode(RED: NodeAPI, spec: MethodSpec, node: Node, config: Met
       if (page.result.request_id) requestIds.push(page.result.request_id);
       attempts += page.result.attempts;
       duration += page.result.duration_ms;
-      if (pages++ === 0) total = getPath(page.result.response, spec.paging?.totalPath);
+      if (pages++ === 0) total = valueAt(page.result.response, spec.paging?.totalPath);
     });
     ctx.msg.payload = items;
     ctx.msg.tbk = {

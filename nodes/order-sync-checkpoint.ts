@@ -9,7 +9,7 @@
  */
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import type { CheckpointStore, SyncState } from '../lib/sync/engine';
+import type { CheckpointStore, SyncState } from '../lib/sync';
 import { FileCheckpointStore } from '../lib/sync/file-checkpoint';
 import { RedisSyncLease } from '../lib/sync/redis-lease';
 

@@ -1,5 +1,5 @@
 /** The editor properties of a tbk-order-sync node, defaulted and clamped. */
-import { DEFAULT_WINDOW_MINUTES, MAX_WINDOW_MINUTES, type OrderDetailsMethod, type OrderQueryType } from '../lib/sync/engine';
+import { DEFAULT_WINDOW_MINUTES, MAX_WINDOW_MINUTES, type OrderDetailsMethod, type OrderQueryType } from '../lib/sync';
 import { DEFAULT_LEASE_MS } from '../lib/sync/redis-lease';
 import { parseGmt8 } from '../lib/top/time';
 import { errorModeOf, type ErrorMode } from './shared';

@@ -13,7 +13,7 @@
  */
 import { TopError, type TopErrorKind } from '../lib/top/errors';
 import type { TopClient } from '../lib/index';
-import { OrderSync, type PageInfo, type PublisherOrder, type RunReport, type SyncStatus } from '../lib/sync/engine';
+import { OrderSync, type PageInfo, type PublisherOrder, type RunReport, type SyncStatus } from '../lib/sync';
 import { checkpointKey } from '../lib/sync/checkpoint-key';
 import { RunQueue, type QueuedRun } from '../lib/sync/run-queue';
 import { formatGmt8 } from '../lib/top/time';

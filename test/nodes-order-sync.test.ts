@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { orderFingerprint, type SyncState } from '../lib/sync/engine';
+import { orderFingerprint, type SyncState } from '../lib/sync';
 import { startSandbox, type Sandbox } from '../lib/sandbox';
 import { OrderBook, installOrderBook, type OrderBookOptions } from '../lib/sandbox/order-book';
 import { formatGmt8, parseGmt8 } from '../lib/top/time';

@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { orderFingerprint, type SyncState } from '../lib/sync/engine';
+import { orderFingerprint, type SyncState } from '../lib/sync';
 import { DEFAULT_APP, startSandbox, type Sandbox } from '../lib/sandbox';
 import { installLiveOrderBook, type OrderBook } from '../lib/sandbox/order-book';
 import { checkpointKey } from '../lib/sync/checkpoint-key';

@@ -6,7 +6,7 @@
 import { strict as assert } from 'node:assert';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import type { TopClient } from '../lib/top/client';
-import { orderFingerprint, type SyncState } from '../lib/sync/engine';
+import { orderFingerprint, type SyncState } from '../lib/sync';
 import { startSandbox, type Sandbox } from '../lib/sandbox';
 import { OrderBook, installOrderBook, type OrderBookOptions } from '../lib/sandbox/order-book';
 import { checkpointKey } from '../lib/sync/checkpoint-key';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { TopClient } from '../lib/top/client';
 import { TopError } from '../lib/top/errors';
 import { formatGmt8, parseGmt8 } from '../lib/top/time';
-import { MemoryCheckpointStore, OrderSync, QUERY_TIME_FIELDS, orderFingerprint, type OrderSyncOptions, type PublisherOrder, type RunReport, type SyncState } from '../lib/sync/engine';
+import { MemoryCheckpointStore, OrderSync, QUERY_TIME_FIELDS, orderFingerprint, type OrderSyncOptions, type PublisherOrder, type RunReport, type SyncState } from '../lib/sync';
 import { serializeBody, seededRandom, startSandbox, type Sandbox } from '../lib/sandbox';
 import { OrderBook, installOrderBook, type OrderBookOptions } from '../lib/sandbox/order-book';
 

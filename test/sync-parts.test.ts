@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TopClient } from '../lib/top/client';
 import { GatewayClock } from '../lib/top/gateway-clock';
-import { checkpointProblem, type SyncState } from '../lib/sync/engine';
+import { checkpointProblem, type SyncState } from '../lib/sync';
 import { startSandbox } from '../lib/sandbox';
 import { checkpointKey } from '../lib/sync/checkpoint-key';
 import { FileCheckpointStore } from '../lib/sync/file-checkpoint';

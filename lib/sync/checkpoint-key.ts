@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { OrderDetailsMethod, OrderQueryType } from './engine';
+import type { OrderDetailsMethod, OrderQueryType } from './orders';
 
 export interface CheckpointIdentity {
   appKey: string;

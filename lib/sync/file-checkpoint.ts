@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { CheckpointStore, SyncState } from './engine';
+import type { CheckpointStore, SyncState } from './checkpoint';
 
 /** A file name from any key: letters, digits, '.', '_' and '-' kept, anything else as '_'. */
 export function checkpointFileName(key: string): string {

@@ -12,7 +12,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Redis, type RedisOptions } from 'ioredis';
-import type { CheckpointStore, SyncState } from './engine';
+import type { CheckpointStore, SyncState } from './checkpoint';
 
 export const DEFAULT_LEASE_MS = 30_000;
 const CONNECT_TIMEOUT_MS = 3000;

@@ -95,10 +95,10 @@ export const MESSAGES: Readonly<Record<string, string>> = {
   'top.advice.43': 'Parameter error',
   'top.advice.47': 'Invalid encoding: send UTF-8',
   // parameter values as they are encoded for the wire
-  // the order sync (lib/order-sync.ts)
+  'paging.stuck': 'The gateway answered has_next=true without moving on (page __page__, cursor __cursor__): the rest was left unread',
+  // the order sync (lib/sync)
   'sync.retention': 'The order API keeps 90 days: this range can no longer be read (sub_code 2004)',
   'sync.tooManyPages': 'More than __pages__ pages of orders in one second: cannot be read completely',
-  'sync.stuck': 'The gateway answered has_next=true without moving on (page __page__, position_index __position__): window left unread',
   'encode.notFinite': 'Parameter "__param__" must be a finite number, got __got__',
   'encode.invalidDate': 'Parameter "__param__" is an invalid date',
   'encode.notJson': 'Parameter "__param__" cannot be encoded as JSON: __reason__',

@@ -6,7 +6,7 @@
  * On 'stop' it stops Node-RED (giving up its lease) and exits.
  */
 import { appendFileSync } from 'node:fs';
-import { orderFingerprint } from '../../lib/sync/engine';
+import { orderFingerprint } from '../../lib/sync';
 import { helper } from './node-red';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 import configNode = require('../../nodes/tbk-config');

@@ -1,0 +1,307 @@
+/** One run's windows of the order sync (see lib/sync/engine.ts): planned, read side by side, joined. */
+import { TopError } from '../top/errors';
+import { messageFields } from '../top/messages';
+import { paginate } from '../top/paginate';
+import { formatGmt8, parseGmt8 } from '../top/time';
+import type { SerialSaver, SyncState } from './checkpoint';
+import { orderFingerprint, pageOrders, type OrderDetailsMethod, type OrderQueryType, type PublisherOrder } from './orders';
+import type { OrderSyncClient, OrderSyncOptions, RunReport, SyncErrorInfo } from './types';
+
+export const MAX_PAGE_NO = 100;
+/** windows are not halved below this on sub_code 2007 */
+const MIN_WINDOW_MS = 60_000;
+
+export const MINUTE = 60_000;
+export const floorSecond = (ms: number): number => Math.floor(ms / 1000) * 1000;
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function errorInfo(err: unknown): SyncErrorInfo {
+  const e = err as Partial<SyncErrorInfo> & { message?: unknown };
+  const info: SyncErrorInfo = { message: typeof e?.message === 'string' ? e.message : String(err) };
+  for (const key of ['kind', 'code', 'sub_code', 'sub_msg', 'request_id', 'messageKey', 'messageArgs'] as const) {
+    if (e && e[key] !== undefined) (info as unknown as Record<string, unknown>)[key] = e[key];
+  }
+  return info;
+}
+
+const subCodeOf = (err: unknown): string | undefined => (isRecord(err) && typeof err.sub_code === 'string' ? err.sub_code : undefined);
+
+interface Window {
+  start: number;
+  end: number;
+}
+
+type WindowOutcome = { done: true } | { split: true } | { halve: true } | { future: true } | { error: unknown; stoppedByLease?: boolean };
+
+class LeaseLost extends Error {}
+
+export interface RunSettings {
+  method: OrderDetailsMethod;
+  queryType: OrderQueryType;
+  timeField: string;
+  pageSize: number;
+  windowMs: number;
+  overlapMs: number;
+  concurrency: number;
+  options: OrderSyncOptions;
+  untilFor(requested: number | undefined): number;
+}
+
+/**
+ * One run's windows: planned from `start` in steps of the window length, read up to
+ * `concurrency` at once, the checkpoint moved over the contiguous run of complete ones.
+ */
+export class WindowRun {
+  private windowMs: number;
+  /** start of the next window to plan */
+  private next: number;
+  /** windows planned again (halves of a split, pieces of a halving), by start */
+  private readonly replanned: Window[] = [];
+  /** complete windows not yet joined to the frontier: start -> end */
+  private readonly complete = new Map<number, number>();
+  private frontier: number;
+  private stopPlanning = false;
+
+  constructor(
+    private readonly engine: RunSettings,
+    readonly state: SyncState,
+    readonly report: RunReport,
+    readonly saver: SerialSaver,
+    start: number,
+    private until: number,
+    readonly signal: AbortSignal | undefined,
+    private readonly requestedUntil: number | undefined,
+  ) {
+    this.windowMs = engine.windowMs;
+    this.next = start;
+    this.frontier = start;
+  }
+
+  async execute(): Promise<void> {
+    const { options, concurrency } = this.engine;
+    // before the gateway's clock is known, one window measures it; the rest is planned after
+    if (options.clockCalibrated && !options.clockCalibrated()) {
+      const first = this.plan();
+      if (first) await this.read(first);
+      this.until = this.engine.untilFor(this.requestedUntil);
+      this.report.until = this.until;
+    }
+    const running = new Set<Promise<void>>();
+    for (;;) {
+      while (running.size < concurrency && !this.stopPlanning && !this.signal?.aborted) {
+        const window = this.plan();
+        if (!window) break;
+        const reading: Promise<void> = this.read(window).finally(() => running.delete(reading));
+        running.add(reading);
+      }
+      if (running.size === 0) break;
+      await Promise.race(running);
+    }
+  }
+
+  private plan(): Window | undefined {
+    const replanned = this.replanned.shift();
+    if (replanned) return replanned;
+    if (this.next >= this.until) return undefined;
+    const window = { start: this.next, end: Math.min(this.next + this.windowMs, this.until) };
+    this.next = window.end;
+    return window;
+  }
+
+  /** Puts windows back into the plan, earliest first. */
+  private replan(windows: Window[]): void {
+    this.replanned.push(...windows);
+    this.replanned.sort((a, b) => a.start - b.start);
+  }
+
+  private async read(window: Window): Promise<void> {
+    const { options } = this.engine;
+    options.onStatus?.({ phase: 'window', windowStart: window.start, windowEnd: window.end, until: this.until, emitted: this.report.emitted.new + this.report.emitted.changed });
+    const outcome = await this.readWindow(window);
+    if ('split' in outcome) {
+      const middle = floorSecond(window.start + (window.end - window.start) / 2);
+      this.report.splits++;
+      this.replan([
+        { start: window.start, end: middle },
+        { start: middle, end: window.end },
+      ]);
+    } else if ('halve' in outcome) {
+      if (window.end - window.start <= this.windowMs) {
+        this.windowMs = Math.max(MIN_WINDOW_MS, floorSecond(this.windowMs / 2));
+        this.report.windowHalvings++;
+        this.report.windowMinutes = this.windowMs / MINUTE;
+      }
+      const pieces: Window[] = [];
+      for (const long of [window, ...this.replanned.splice(0)]) {
+        for (let t = long.start; t < long.end; t += this.windowMs) pieces.push({ start: t, end: Math.min(t + this.windowMs, long.end) });
+      }
+      this.replan(pieces);
+    } else if ('future' in outcome) {
+      // nothing to read from here on: the gateway's now is before this window
+      this.until = Math.min(this.until, window.start);
+      this.stopPlanning = true;
+    } else if ('error' in outcome) {
+      this.stopPlanning = true;
+      if (outcome.stoppedByLease) this.report.stoppedByLease = true;
+      else if (!this.signal?.aborted) {
+        const gap = { start: window.start, end: window.end, error: errorInfo(outcome.error) };
+        this.report.gaps.push(gap);
+        options.onStatus?.({ phase: 'gap', gap });
+      }
+    } else {
+      this.complete.set(window.start, window.end);
+      await this.advance();
+    }
+  }
+
+  /** Reads one window page by page (lib/top/paginate.ts: page_no and position_index, strictly by has_next). */
+  private async readWindow(window: Window): Promise<WindowOutcome> {
+    const { report, signal, engine } = this;
+    const { options } = engine;
+    const request = async (params: Record<string, unknown>): Promise<Awaited<ReturnType<OrderSyncClient['request']>>> => {
+      if (signal?.aborted) throw signal.reason;
+      try {
+        const result = await options.client.request(engine.method, params, {
+          session: options.session,
+          signal,
+          onRetry: ({ delayMs, error }) => {
+            report.calls++;
+            if (error.kind !== 'throttled') return;
+            report.throttled++;
+            options.onStatus?.({ phase: 'throttled', delayMs, error: errorInfo(error) });
+          },
+        });
+        report.calls++;
+        return result;
+      } catch (err) {
+        report.calls++;
+        if ((err as { kind?: string }).kind === 'throttled') report.throttled++;
+        throw err;
+      }
+    };
+    const pages = paginate(
+      request,
+      {
+        ...options.extraParams,
+        query_type: engine.queryType,
+        start_time: formatGmt8(window.start),
+        end_time: formatGmt8(window.end),
+        page_size: engine.pageSize,
+        jump_type: 1,
+      },
+      { style: 'page+cursor', listPath: 'data.results', hasNextPath: 'data.has_next', cursorPath: 'data.position_index', maxPages: MAX_PAGE_NO, strict: true },
+    );
+    let last = false;
+    try {
+      for await (const page of pages) {
+        // the answer may have come in while the run was being stopped: it is not handed on then
+        if (signal?.aborted) return { error: signal.reason };
+        const handed = await this.handOn(window, page.index + 1, page.result);
+        if (handed) return handed;
+        last = page.last;
+      }
+    } catch (err) {
+      if (signal?.aborted) return { error: signal.reason };
+      const subCode = subCodeOf(err);
+      if (subCode === '2007' && window.end - window.start > MIN_WINDOW_MS) return { halve: true };
+      // 2002: the start is not before the gateway's now (a host clock ahead, not yet measured)
+      if (subCode === '2002') return { future: true };
+      return { error: err };
+    }
+    if (last) return { done: true };
+    // page_no stops at 100: a window with more is read again in halves
+    if (window.end - window.start > 1000) return { split: true };
+    return { error: new TopError({ kind: 'transport', ...messageFields('sync.tooManyPages', { pages: MAX_PAGE_NO }) }) };
+  }
+
+  /**
+   * Hands on the new and changed orders of one page and records them; an outcome when that ends
+   * the window (not handed on: an error, a lease lost), else undefined.
+   */
+  private async handOn(window: Window, pageNo: number, result: Awaited<ReturnType<OrderSyncClient['request']>>): Promise<WindowOutcome | undefined> {
+    const { state, report, engine } = this;
+    const { options } = engine;
+    const { start: windowStart, end: windowEnd } = window;
+    report.pages++;
+    const data = isRecord(result.response.data) ? result.response.data : undefined;
+    const orders = pageOrders(data);
+    report.ordersSeen += orders.length;
+
+    const fresh: PublisherOrder[] = [];
+    const kinds: Array<'new' | 'changed'> = [];
+    const claims = new Map<string, [string, number]>();
+    for (const raw of orders) {
+      if (raw.trade_id === undefined || raw.trade_id === null) continue;
+      const order = { ...raw, trade_id: String(raw.trade_id) } as PublisherOrder;
+      if (raw.trade_parent_id !== undefined && raw.trade_parent_id !== null) order.trade_parent_id = String(raw.trade_parent_id);
+      const key = order.trade_id;
+      const fingerprint = orderFingerprint(order);
+      const known = claims.get(key) ?? state.seen[key];
+      if (known && known[0] === fingerprint) continue;
+      const time = parseGmt8(String(order[engine.timeField] ?? ''));
+      claims.set(key, [fingerprint, Number.isNaN(time) ? windowEnd / 1000 : time / 1000]);
+      fresh.push(order);
+      kinds.push(state.seen[key] ? 'changed' : 'new');
+    }
+    if (fresh.length > 0) {
+      if (options.mayEmit && !options.mayEmit()) return { error: new LeaseLost('the order sync lease was lost'), stoppedByLease: true };
+      // claimed before the callback, so that a window read alongside cannot hand the same order on
+      const previous = new Map<string, [string, number] | undefined>();
+      for (const [key, entry] of claims) {
+        previous.set(key, state.seen[key]);
+        state.seen[key] = entry;
+      }
+      try {
+        await options.onOrders?.(fresh, { method: engine.method, queryType: engine.queryType, windowStart, windowEnd, page: pageNo, kinds, pageOrders: orders.length, request_id: result.request_id });
+      } catch (err) {
+        for (const [key, entry] of previous) {
+          if (entry) state.seen[key] = entry;
+          else delete state.seen[key];
+        }
+        return { error: err };
+      }
+      for (const kind of kinds) report.emitted[kind]++;
+      try {
+        await this.saver.save();
+      } catch (err) {
+        return { error: err };
+      }
+    }
+    options.onStatus?.({ phase: 'page', windowStart, windowEnd, page: pageNo, emitted: report.emitted.new + report.emitted.changed });
+    return undefined;
+  }
+
+  /** Moves the frontier over the complete windows that join it; the cursor follows, never past now - lag. */
+  private async advance(): Promise<void> {
+    let moved = false;
+    for (let end = this.complete.get(this.frontier); end !== undefined; end = this.complete.get(this.frontier)) {
+      this.complete.delete(this.frontier);
+      this.frontier = end;
+      this.report.windows++;
+      this.report.to = end;
+      moved = true;
+    }
+    if (!moved) return;
+    const { overlapMs } = this.engine;
+    const state = this.state;
+    state.cursor = Math.max(state.cursor, Math.min(this.frontier, this.engine.untilFor(undefined)));
+    prune(state, Math.min(this.frontier, state.cursor) - overlapMs);
+    try {
+      await this.saver.save();
+    } catch (err) {
+      this.stopPlanning = true;
+      const gap = { start: this.frontier, end: this.until, error: errorInfo(err) };
+      this.report.gaps.push(gap);
+    }
+  }
+}
+
+/** Drops the entries no later run can read again: time field before `bound`. */
+function prune(state: SyncState, bound: number): void {
+  const boundSeconds = bound / 1000;
+  for (const key of Object.keys(state.seen)) if (state.seen[key]![1] < boundSeconds) delete state.seen[key];
+}
+
