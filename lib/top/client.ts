@@ -1,14 +1,14 @@
 import { Agent, FormData } from 'undici';
 import { BATCH_CONTENT_TYPE, BATCH_SEPARATOR_HEADER, DEFAULT_BATCH_SEPARATOR, batchUrlFor, checkSeparator, encodeBatchBody, splitBatchAnswer } from './batch-wire';
-import { TopError, topErrorText } from './errors';
+import type { BatchCallResult, BatchOptions, BatchResult, CallOptions, CallResult, TopClientOptions } from './call-types';
+import { TopError } from './errors';
+import { httpFailure, interpretBytes, interpretText, isAttemptFailure, transportFailure, type AnswerRules, type AttemptFailure } from './answer';
 import { ArrivalBound } from './arrival';
 import { GatewayClock } from './gateway-clock';
-import { messageFields, type MessageArgs } from './messages';
+import { messageFields } from './messages';
 import { checkEncodable, encodeParams, formEncode, type EncodedParams } from './encode';
-import { parseJsonBytes, parseJsonLossless } from './json';
 import { RateLimiter, type CallLimiter, type RateLimitOptions } from '../limits/ratelimit';
-import { detectBusinessFailure, REPORTED_FAILURE, unwrapBody, type BusinessRules } from './response';
-import { DEFAULT_RETRY, isRetryableTopError, parseBanSeconds, retryDelayMs, shouldRetry, THROTTLE_SUB_CODES, type RetryOptions } from './retry';
+import { DEFAULT_RETRY, retryDelayMs, shouldRetry, type RetryOptions } from './retry';
 import { sign, SIGN_METHODS, type SignMethod } from './sign';
 import { topTimestamp } from './time';
 import { DEFAULT_MAX_RESPONSE_BYTES, post } from './transport';
@@ -17,85 +17,7 @@ export const DEFAULT_ENDPOINT = 'https://eco.taobao.com/router/rest';
 export const DEFAULT_TIMEOUT_MS = 15_000;
 export const DEFAULT_RATE_LIMIT: RateLimitOptions = { perSecond: 40, concurrency: 16 };
 
-export interface TopClientOptions {
-  appKey: string;
-  appSecret: string;
-  /** gateway URL; default https://eco.taobao.com/router/rest */
-  endpoint?: string;
-  signMethod?: SignMethod;
-  /** per attempt; default 15 s */
-  timeoutMs?: number;
-  retry?: Partial<RetryOptions> | false;
-  /** default 40 calls/s and 16 in flight (TBK throttles an Alimama account at about 40 calls/s) */
-  rateLimit?: Partial<RateLimitOptions> | false;
-  /** default session for methods that need a user's authorization */
-  session?: string;
-  partnerId?: string;
-  targetAppKey?: string;
-  /** TOP's compact JSON (no <name>_response wrapper, bare lists) */
-  simplify?: boolean;
-  /** milliseconds to add to the host clock when stamping requests (hosts whose clock is off) */
-  clockOffsetMs?: number;
-  /** a limiter shared beyond this client (e.g. Redis-backed); replaces the in-process rateLimit */
-  limiter?: CallLimiter;
-  /** URL of batch calls; default: the endpoint with /router/rest replaced by /router/batch */
-  batchEndpoint?: string;
-  /**
-   * the largest answer read, raw and inflated; default 16 MiB. A larger one fails at once (a
-   * transport error, not retried), and a call in flight holds at most about twice this much.
-   */
-  maxResponseBytes?: number;
-}
-
-export interface CallOptions {
-  /** overrides the client's session (服务商 methods with a per-user authorization) */
-  session?: string;
-  signal?: AbortSignal;
-  timeoutMs?: number;
-  /** the method creates or changes something: not retried once the request may have reached the server */
-  writes?: boolean;
-  /** extra business-failure rules of the method (see detectBusinessFailure) */
-  business?: BusinessRules;
-  /** told before each retry: for status displays */
-  onRetry?: (info: { attempt: number; delayMs: number; error: TopError }) => void;
-}
-
-export interface CallResult {
-  response: Record<string, unknown>;
-  request_id?: string;
-  attempts: number;
-  duration_ms: number;
-}
-
-export interface BatchOptions extends CallOptions {
-  /** between the calls of the request and of the answer; default "\r\n-S-\r\n"; a custom one needs a tab (see checkSeparator) */
-  separator?: string;
-}
-
-/** One call of a batch: its response, or why it failed. */
-export type BatchCallResult =
-  | { ok: true; response: Record<string, unknown>; request_id?: string; attempts: number }
-  | { ok: false; error: TopError };
-
-export interface BatchResult {
-  /** one per call, in input order */
-  results: BatchCallResult[];
-  /** HTTP requests sent (retries of the batch and of the throttled calls included) */
-  requests: number;
-  duration_ms: number;
-}
-
-const CONNECT_ERROR_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
-
-/** A failed attempt, with whether the request may have run on the server. */
-interface AttemptFailure {
-  error: TopError;
-  mayHaveRun: boolean;
-}
-
-function isAttemptFailure(value: object): value is AttemptFailure {
-  return 'error' in value && 'mayHaveRun' in value;
-}
+export type { TopClientOptions, CallOptions, CallResult, BatchOptions, BatchCallResult, BatchResult } from './call-types';
 
 const METHOD_NAME = /^[a-z0-9_]+(\.[a-z0-9_]+)+$/i;
 
@@ -412,6 +334,10 @@ export class TopClient {
     return all;
   }
 
+  private answerRules(options: CallOptions): AnswerRules {
+    return { simplify: this.simplify, retry: this.retry, ...(options.business ? { business: options.business } : {}) };
+  }
+
   /** Retries `run` (one attempt) within the rate limit until it succeeds or may not be repeated. */
   private async retrying<T extends object>(method: string, options: CallOptions, run: (signal: AbortSignal, onSent: () => void) => Promise<T | AttemptFailure>): Promise<{ value: T; attempts: number }> {
     const { controller, untrack } = this.track(method, options.signal);
@@ -464,7 +390,7 @@ export class TopClient {
       }
       return { url: this.endpoint, body: form, headers };
     };
-    return this.exchange(method, prepare, options, outer, onSent, (status, bytes) => this.interpret(method, status, bytes, options));
+    return this.exchange(method, prepare, options, outer, onSent, (status, bytes) => interpretBytes(method, status, bytes, this.answerRules(options)));
   }
 
   /** One /router/batch request: an outcome per call, or the failure of the whole batch. */
@@ -483,9 +409,9 @@ export class TopClient {
       if (failed) return failed;
       const text = bytes.toString('utf8');
       const split = splitBatchAnswer(text, calls.length, separator);
-      if (!split.whole) return split.pieces.map((piece) => this.interpretText(method, status, piece, options));
+      if (!split.whole) return split.pieces.map((piece) => interpretText(method, status, piece, this.answerRules(options)));
       // the official SDKs' rule: a piece count other than the call count is a verdict on the whole batch
-      const verdict = this.interpretText(method, status, split.first, options);
+      const verdict = interpretText(method, status, split.first, this.answerRules(options));
       if (isAttemptFailure(verdict)) return verdict;
       return { error: new TopError({ kind: 'transport', method, status, ...messageFields('transport.batchPieces', { pieces: text.split(separator).length, calls: calls.length }) }), mayHaveRun: true };
     });
@@ -515,92 +441,19 @@ export class TopClient {
       this.gatewayClock.observe(answer.headers.date, sentAt, Date.now() + this.clockOffsetMs);
       const outcome = handle(answer.status, answer.body);
       // a caller that gave up while the answer was being inflated or parsed must not get it
-      if (outer.aborted) return this.failure(method, outer.reason, controller.signal, true);
+      if (outer.aborted) return transportFailure(method, this.endpoint, outer.reason, controller.signal, true);
       return outcome;
     } catch (err) {
-      return this.failure(method, err, controller.signal, sent);
+      return transportFailure(method, this.endpoint, err, controller.signal, sent);
     } finally {
       clearTimeout(timer);
       outer.removeEventListener('abort', onOuterAbort);
     }
   }
 
-  private failure(method: string, err: unknown, signal: AbortSignal, sent: boolean): AttemptFailure {
-    if (signal.aborted) {
-      const reason: unknown = signal.reason;
-      const error = reason instanceof TopError ? copyError(reason, err) : new TopError({ kind: 'aborted', method, ...messageFields('client.aborted', { method }) });
-      return { error, mayHaveRun: sent };
-    }
-    if (err instanceof TopError) return { error: Object.assign(err, { method }), mayHaveRun: true };
-    const code = (err as { code?: string }).code;
-    const connectFailed = code !== undefined && CONNECT_ERROR_CODES.has(code);
-    const host = new URL(this.endpoint).host;
-    const text = connectFailed
-      ? messageFields(code === 'ECONNREFUSED' && isLoopback(this.endpoint) ? 'transport.connectLoopback' : 'transport.connect', { host, code })
-      : messageFields('transport.failed', { reason: (err as Error).message ?? String(err), code: code ? ` (${code})` : '' });
-    return { error: new TopError({ kind: 'transport', method, retryable: true, ...text }, { cause: err }), mayHaveRun: sent && !connectFailed };
-  }
 
-  private interpret(method: string, status: number, bytes: Buffer, options: CallOptions): CallResult | AttemptFailure {
-    const failed = httpFailure(method, status, bytes);
-    if (failed) return failed;
-    return this.interpretAnswer(method, status, firstSignificantCode(bytes, (i) => bytes[i]!), () => parseJsonBytes(bytes), options);
-  }
-
-  /** One call's piece of a batch answer, classified. */
-  private interpretText(method: string, status: number, text: string, options: CallOptions): CallResult | AttemptFailure {
-    return this.interpretAnswer(method, status, firstSignificantCode(text, (i) => text.charCodeAt(i)), () => parseJsonLossless(text), options);
-  }
-
-  /** One JSON answer, classified; `lead` is the code of its first char that is not whitespace (-1: none). */
-  private interpretAnswer(method: string, status: number, lead: number, parse: () => unknown, options: CallOptions): CallResult | AttemptFailure {
-    if (lead === -1) return { error: new TopError({ kind: 'transport', method, status, retryable: true, ...messageFields('transport.empty') }), mayHaveRun: true };
-    let parsed: unknown;
-    try {
-      parsed = parse();
-    } catch {
-      const looksHtml = lead === 0x3c; // '<'
-      return { error: new TopError({ kind: 'transport', method, status, retryable: true, ...messageFields(looksHtml ? 'transport.html' : 'transport.malformed') }), mayHaveRun: true };
-    }
-    const unwrapped = unwrapBody(method, parsed, this.simplify);
-    if (unwrapped.ok === 'unexpected') {
-      return { error: new TopError({ kind: 'transport', method, status, ...messageFields('transport.unexpected', { method }) }), mayHaveRun: true };
-    }
-    if (unwrapped.ok === false) {
-      const { code, code_text, msg, sub_code, sub_msg, request_id } = unwrapped.error;
-      const banSeconds = code === 7 ? parseBanSeconds(sub_msg) : undefined;
-      const throttled = code === 7 || (sub_code !== undefined && THROTTLE_SUB_CODES.has(sub_code));
-      const retryable = isRetryableTopError(code, sub_code, banSeconds, this.retry);
-      const error = new TopError({ kind: throttled ? 'throttled' : 'top', method, code, msg, sub_code, sub_msg, request_id, ban_seconds: banSeconds, retryable, ...topErrorText(code, msg, sub_code, sub_msg, code_text) });
-      // a throttling answer is a refusal: the call did not run
-      return { error, mayHaveRun: !throttled };
-    }
-    const failure = detectBusinessFailure(unwrapped.response, options.business);
-    if (failure) {
-      const numeric = failure.code !== undefined && /^-?\d+$/.test(failure.code) ? Number(failure.code) : undefined;
-      const reason: MessageArgs = failure.message === REPORTED_FAILURE ? { reason_key: 'response.reported' } : { reason: failure.message };
-      const text = failure.code !== undefined ? messageFields('response.businessCode', { code: failure.code, ...reason }) : messageFields('response.business', reason);
-      return { error: new TopError({ kind: 'business', method, code: numeric, sub_code: failure.code, msg: failure.message, request_id: unwrapped.request_id, ...text }), mayHaveRun: true };
-    }
-    return { response: unwrapped.response, request_id: unwrapped.request_id, attempts: 0, duration_ms: 0 };
-  }
 }
 
-/** The failure of an answer with an HTTP status other than 2xx (its page title quoted), else undefined. */
-function httpFailure(method: string, status: number, bytes: Buffer): AttemptFailure | undefined {
-  if (status >= 200 && status < 300) return undefined;
-  const page = /<title>([^<]{0,80})<\/title>/i.exec(bytes.subarray(0, 64 * 1024).toString('utf8'))?.[1]?.trim();
-  return { error: new TopError({ kind: 'transport', method, status, retryable: status >= 500 || status === 429, ...messageFields('transport.http', { status, page: page ? ` (${page})` : '' }) }), mayHaveRun: true };
-}
-
-/** The code of the first char (or byte) of a body that is not whitespace, -1 when there is none. */
-function firstSignificantCode(body: { length: number }, codeAt: (index: number) => number): number {
-  for (let i = 0; i < body.length; i++) {
-    const code = codeAt(i);
-    if (code !== 0x20 && code !== 0x09 && code !== 0x0a && code !== 0x0d) return code;
-  }
-  return -1;
-}
 
 /** One call's parameters as wire strings; throws a validation error naming the call. */
 function encodeBatchCall(params: unknown, index: number): Record<string, string> {
@@ -614,16 +467,6 @@ function encodeBatchCall(params: unknown, index: number): Record<string, string>
   return encoded.text;
 }
 
-/** Whether an endpoint is on this machine (a refused connection there most likely means no sandbox is running). */
-function isLoopback(endpoint: string): boolean {
-  const host = new URL(endpoint).hostname.replace(/^\[|\]$/g, '');
-  return host === 'localhost' || host === '::1' || /^127\./.test(host);
-}
-
-/** A copy of an error (the reason an attempt was aborted with) that keeps its text's key and values. */
-function copyError(error: TopError, cause: unknown): TopError {
-  return new TopError({ ...error.toJSON(), ...(error.messageKey ? { messageKey: error.messageKey, messageArgs: error.messageArgs ?? {} } : {}) }, { cause });
-}
 
 function stripUndefined<T extends object>(value: T): Partial<T> {
   const out: Partial<T> = {};
