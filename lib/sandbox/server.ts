@@ -2,12 +2,10 @@
  * A local TOP gateway on 127.0.0.1: signature, timestamp, required parameters, documented examples,
  * and injected faults. Used by the tests, the examples, `npm start` and the benchmarks.
  */
-import { installLiveOrderBook, type LiveOrderBookOptions } from './order-book';
-import { timingSafeEqual } from 'node:crypto';
+import { installLiveOrderBook } from './order-book';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { gzipSync } from 'node:zlib';
-import { Response as UndiciResponse } from 'undici';
 import { BATCH_SEPARATOR_HEADER, DEFAULT_BATCH_SEPARATOR, parseBatchBody } from '../top/batch-wire';
 import { isBlank } from '../top/sign';
 import { loadSpecs } from '../method-specs';
@@ -29,116 +27,20 @@ import {
   type CheckResult,
   type GatewayCall,
   type GatewayConfig,
-  type ReceivedFile,
   type SandboxApp,
   type TopErrorFields,
 } from './gateway';
 
 export type { SandboxApp } from './gateway';
+export type { RecordedRequest, ResponseOverride, Sandbox, SandboxOptions, SandboxStats } from './api';
+import type { RecordedRequest, ResponseOverride, Sandbox, SandboxOptions, SandboxStats } from './api';
+import { controlRefusal } from './control-guard';
+import { charsetOf, htmlPage, parseRequest, readBody, type ParsedRequest } from './request';
 
-export interface SandboxOptions {
-  /** 0 = ephemeral (default) */
-  port?: number;
-  /** 127.0.0.1 only (localhost is taken as 127.0.0.1); anything else is refused */
-  host?: string;
-  /** default [{ appKey: 'sandbox-app', appSecret: 'sandbox-secret' }] */
-  apps?: SandboxApp[];
-  /** default loadSpecs() (none when specs/methods is missing) */
-  specs?: MethodSpec[];
-  /** allowed clock skew, default 10 minutes */
-  timestampWindowMs?: number;
-  /** gzip answers above 1 KB when the client accepts gzip (default true) */
-  gzip?: boolean;
-  /** valid sessions; default: any non-empty session is valid */
-  sessions?: string[];
-  /** initial fault rules */
-  faults?: FaultRule[];
-  /** seed of the random that decides probabilistic faults (default 1) */
-  seed?: number;
-  /** how many requests requests() keeps (default 200) */
-  recordLimit?: number;
-  /** one line per call; never carries secrets or sessions */
-  log?: (line: string) => void;
-  /**
-   * answer taobao.tbk.(sc.)order.details.get from a generated order book that follows the wall
-   * clock (new orders, status changes, late updates), instead of the documented example page
-   */
-  liveOrders?: boolean | LiveOrderBookOptions;
-  /**
-   * The gateway's clock (epoch ms; default Date.now): timestamps are checked against it, every
-   * answer carries it in its `Date` header, and the live order book follows it. A clock other than
-   * the host's simulates a host whose clock is off.
-   */
-  clock?: () => number;
-  /**
-   * a token the control endpoints (/__sandbox/...) require, as `Authorization: Bearer <token>` or
-   * `X-Sandbox-Token: <token>`; default none (they still answer only loopback requests whose Host
-   * is a loopback name and that carry no foreign Origin)
-   */
-  controlToken?: string;
-}
 
-export interface SandboxStats {
-  totalCalls: number;
-  callsByMethod: Record<string, number>;
-  faultsByKind: Partial<Record<FaultKind, number>>;
-  /** error_response codes answered (injected ones included), by code */
-  errorsByCode: Record<string, number>;
-  /** epoch second -> calls started in it */
-  callsPerSecond: Record<string, number>;
-  maxCallsPerSecond: number;
-  /** start time (epoch ms) of each call, the last 100 000 */
-  callStarts: number[];
-  inFlight: number;
-  maxConcurrent: number;
-  /** /router/batch requests (each of their calls also counts in totalCalls) */
-  batchRequests: number;
-}
-
-export interface RecordedRequest {
-  /** epoch ms */
-  time: number;
-  httpMethod: string;
-  path: string;
-  method?: string;
-  appKey?: string;
-  /** every text field as received (query and body merged, query first), sign included */
-  params: Record<string, string>;
-  /** names of the params that came in the query string */
-  queryKeys: string[];
-  files: ReceivedFile[];
-  headers: Record<string, string | string[] | undefined>;
-  contentType?: string;
-  /** the raw body of a /router/batch request */
-  body?: string;
-}
-
-export type ResponseOverride = unknown | ((params: Record<string, string>) => unknown);
-
-export interface Sandbox {
-  /** http://127.0.0.1:PORT/router/rest */
-  url: string;
-  /** http://127.0.0.1:PORT */
-  origin: string;
-  port: number;
-  /** replace the fault rules (a seed restarts the fault random) */
-  setFaults(rules: FaultRule[], seed?: number): void;
-  addFault(rule: FaultRule): void;
-  clearFaults(): void;
-  faults(): FaultRule[];
-  stats(): SandboxStats;
-  requests(): RecordedRequest[];
-  resetStats(): void;
-  /** the answer of a method: a body (wrapped or not, or an error_response) or a function of the params */
-  setResponse(method: string, body: ResponseOverride): void;
-  clearResponses(): void;
-  /** closes the listening socket, every kept-alive connection and every pending timer */
-  close(): Promise<void>;
-}
 
 export const DEFAULT_APP: Readonly<SandboxApp> = Object.freeze({ appKey: 'sandbox-app', appSecret: 'sandbox-secret' });
 const GZIP_MIN_BYTES = 1024;
-const MAX_BODY_BYTES = 20 * 1024 * 1024;
 const MAX_CALL_STARTS = 100_000;
 const TRANSPORT_KINDS: ReadonlySet<FaultKind> = new Set(['http500', 'http502', 'reset', 'malformed', 'truncated', 'empty', 'throttle', 'isp', 'tbk-throttle', 'top-error']);
 /** A batch request gets these as a whole; the error_response kinds apply to each of its calls. */
@@ -167,115 +69,7 @@ function emptyStats(): SandboxStats {
   return { totalCalls: 0, callsByMethod: {}, faultsByKind: {}, errorsByCode: {}, callsPerSecond: {}, maxCallsPerSecond: 0, callStarts: [], inFlight: 0, maxConcurrent: 0, batchRequests: 0 };
 }
 
-function htmlPage(status: number, title: string): string {
-  return `<html>\r\n<head><title>${status} ${title}</title></head>\r\n<body>\r\n<center><h1>${status} ${title}</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n`;
-}
 
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        reject(new Error('body too large'));
-        req.destroy();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
-}
-
-function charsetOf(contentType: string): string | undefined {
-  const m = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(contentType);
-  return m ? m[1]!.toLowerCase() : undefined;
-}
-
-interface ParsedRequest {
-  params: Record<string, string>;
-  queryKeys: string[];
-  files: ReceivedFile[];
-}
-
-async function parseRequest(req: IncomingMessage, url: URL): Promise<ParsedRequest> {
-  const params: Record<string, string> = {};
-  const queryKeys: string[] = [];
-  // Servlet order: query string values come before body values, and the first value wins.
-  for (const [key, value] of url.searchParams) {
-    if (!(key in params)) {
-      params[key] = value;
-      queryKeys.push(key);
-    }
-  }
-  const files: ReceivedFile[] = [];
-  if (req.method !== 'POST') return { params, queryKeys, files };
-  const body = await readBody(req);
-  const contentType = req.headers['content-type'] ?? '';
-  const mediaType = contentType.split(';')[0]!.trim().toLowerCase();
-  if (mediaType === 'application/x-www-form-urlencoded') {
-    for (const [key, value] of new URLSearchParams(body.toString('utf8'))) if (!(key in params)) params[key] = value;
-  } else if (mediaType === 'multipart/form-data') {
-    const form = await new UndiciResponse(body, { headers: { 'content-type': contentType } }).formData();
-    for (const [key, value] of form) {
-      if (typeof value === 'string') {
-        if (!(key in params)) params[key] = value;
-      } else {
-        files.push({ name: key, filename: value.name, size: value.size, contentType: value.type });
-      }
-    }
-  }
-  return { params, queryKeys, files };
-}
-
-function isLoopback(address: string | undefined): boolean {
-  return address === '127.0.0.1' || address === '::1' || address === '::ffff:127.0.0.1';
-}
-
-/** localhost, 127.x.x.x or [::1], with or without a port: what a Host header names when no DNS answer was involved. */
-function isLoopbackHostHeader(host: string | undefined): boolean {
-  if (!host) return false;
-  const match = /^(\[[^\]]+\]|[^:]+)(?::(\d{1,5}))?$/.exec(host.trim().toLowerCase());
-  if (!match) return false;
-  const name = match[1]!;
-  return name === 'localhost' || name === '[::1]' || /^127(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/.test(name);
-}
-
-/**
- * Why a control request is refused, or undefined. A page a browser shows can make the browser
- * send requests to 127.0.0.1: through a DNS name rebound to 127.0.0.1 its Host header is that
- * name; as a cross-origin form or fetch it carries the page's Origin. Either reads recorded
- * signatures and parameters or changes faults. Only the sandbox's own origin is not foreign.
- */
-function controlRefusal(req: IncomingMessage, ownPort: number, token: string | undefined): { status: number; error: string } | undefined {
-  if (!isLoopback(req.socket.remoteAddress)) return { status: 403, error: 'loopback only' };
-  if (!isLoopbackHostHeader(req.headers.host)) return { status: 403, error: 'the Host header must name a loopback address (localhost, 127.0.0.1, [::1])' };
-  const origin = req.headers.origin;
-  if (origin !== undefined) {
-    let own: boolean;
-    try {
-      const url = new URL(origin);
-      own = url.protocol === 'http:' && isLoopbackHostHeader(url.host) && Number(url.port || 80) === ownPort;
-    } catch {
-      own = false;
-    }
-    if (!own) return { status: 403, error: 'cross-origin requests are refused' };
-  }
-  if (token !== undefined && !carriesToken(req, token)) return { status: 401, error: 'this sandbox requires its control token (Authorization: Bearer <token> or X-Sandbox-Token)' };
-  return undefined;
-}
-
-function carriesToken(req: IncomingMessage, token: string): boolean {
-  const header = req.headers['x-sandbox-token'];
-  const bearer = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '')?.[1];
-  const given = bearer ?? (typeof header === 'string' ? header : undefined);
-  if (given === undefined) return false;
-  const a = Buffer.from(given);
-  const b = Buffer.from(token);
-  return a.length === b.length && timingSafeEqual(a, b);
-}
 
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
   const host = loopbackHost(options.host);
