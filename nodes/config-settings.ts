@@ -3,7 +3,7 @@ import { TopError } from '../lib/top/errors';
 import type { TopClient } from '../lib/index';
 import { DEFAULT_MAX_RESPONSE_BYTES } from '../lib/top/transport';
 import type { Node, NodeAPI, NodeDef, NodeStatus } from './red-types';
-import { nodeMessageFields, packageName } from './runtime-text';
+import { nodeMessageFields, nodeSetNamespace, statusText } from './runtime-text';
 
 export const DEFAULT_ENDPOINT = 'https://eco.taobao.com/router/rest';
 const SIGN_METHODS = ['md5', 'hmac', 'hmac-sha256'] as const;
@@ -96,21 +96,9 @@ export function expandEnv(RED: NodeAPI, node: object, value: unknown, field = 's
   });
 }
 
-let configNamespace: string | undefined;
-
-/**
- * A text of the config node in the runtime's language (its tbk-config catalogue, `__name__`
- * placeholders filled by Node-RED's i18n), else the English `fallback`.
- */
+/** A text of the config node in the runtime's language (its tbk-config catalogue), else the English `fallback`. */
 export function configText(RED: NodeAPI, key: string, fallback: string, substitutions: Record<string, string | number> = {}): string {
-  configNamespace ??= `${packageName()}/tbk-config`;
-  try {
-    const text = RED._?.(`${configNamespace}:tbk-config.${key}`, substitutions);
-    if (typeof text === 'string' && text !== '' && !text.endsWith(key)) return text;
-  } catch {
-    // no catalogue: English
-  }
-  return fallback;
+  return statusText(RED, `${nodeSetNamespace('tbk-config')}:tbk-config.${key}`, fallback, substitutions);
 }
 
 function numberSetting(value: unknown, fallback: number, min: number): number {

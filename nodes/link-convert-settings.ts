@@ -2,7 +2,7 @@
 import { DG_LINK_CONVERT, SC_LINK_CONVERT, type LinkConvertMethod, type ReplaceWith } from '../lib/links/convert';
 import { expandEnv } from './config-settings';
 import type { NodeAPI } from './red-types';
-import { errorModeOf, type ErrorMode } from './shared';
+import { errorModeOf, type ErrorMode } from './failure';
 
 export interface LinkConvertSettings {
   method: LinkConvertMethod;

@@ -2,11 +2,14 @@
 import type { TopError } from '../lib/top/errors';
 import type { CallResult } from '../lib/index';
 import { paginate, valueAt, type Page } from '../lib/top/paginate';
+import { migrateConfig, type Migration } from './migrations';
 import { validateParams } from '../lib/method-specs/schema';
 import { specsByRole } from '../lib/method-specs/index';
 import type { MethodSpec, Role } from '../lib/method-specs/types';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from './red-types';
-import { asTopError, errorForMessage, errorModeOf, handleCalls, isPlainObject, payloadParams, rejectForbiddenKeys, validationError, type CallContext, type ErrorMode } from './shared';
+import { handleCalls, type CallContext } from './calls';
+import { errorForMessage, errorModeOf, type ErrorMode } from './failure';
+import { asTopError, isPlainObject, payloadParams, rejectForbiddenKeys, validationError } from './input';
 
 export type ParamType = 'str' | 'num' | 'bool' | 'json' | 'date' | 'msg' | 'flow' | 'global' | 'env' | 'jsonata';
 const PARAM_TYPES: readonly string[] = ['str', 'num', 'bool', 'json', 'date', 'msg', 'flow', 'global', 'env', 'jsonata'];
@@ -32,14 +35,8 @@ export interface MethodNodeConfig {
 export const DEFAULT_MAX_PAGES = 10;
 const MAX_PAGES_LIMIT = 100;
 
-interface Migration {
-  /** the node-config version this migration produces */
-  version: number;
-  up(config: Record<string, unknown>, spec: MethodSpec): Record<string, unknown>;
-}
-
-/** Ordered: a node saved at version v gets every migration whose version is above v. */
-export const MIGRATIONS: readonly Migration[] = [
+/** Ordered: a node saved at version v gets every migration whose version is above v (nodes/migrations.ts). */
+export const MIGRATIONS: ReadonlyArray<Migration<MethodSpec>> = [
   {
     // version 0 / absent: params could be missing, or rows given as bare strings
     version: 1,
@@ -61,16 +58,7 @@ export const MIGRATIONS: readonly Migration[] = [
 
 /** Brings a saved node configuration up to the current shape. Returns a new object. */
 export function migrate(config: Record<string, unknown>, spec: MethodSpec): Record<string, unknown> {
-  let current = typeof config.version === 'number' ? config.version : Number(config.version) || 0;
-  let out: Record<string, unknown> = { ...config };
-  for (const migration of MIGRATIONS) {
-    if (migration.version > current) {
-      out = migration.up(out, spec);
-      current = migration.version;
-    }
-  }
-  out.version = Math.max(current, spec.version);
-  return out;
+  return migrateConfig(config, MIGRATIONS, spec.version, spec);
 }
 
 /** The migrated configuration with defaults filled in. */

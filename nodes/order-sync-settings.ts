@@ -2,7 +2,7 @@
 import { DEFAULT_WINDOW_MINUTES, MAX_WINDOW_MINUTES, type OrderDetailsMethod, type OrderQueryType } from '../lib/sync';
 import { DEFAULT_LEASE_MS } from '../lib/sync/redis-lease';
 import { parseGmt8 } from '../lib/top/time';
-import { errorModeOf, type ErrorMode } from './shared';
+import { errorModeOf, type ErrorMode } from './failure';
 
 export type OutputMode = 'order' | 'page';
 export type ContextScope = 'node' | 'flow' | 'global';

@@ -4,7 +4,10 @@ import type { TopError } from '../lib/top/errors';
 import { specForMethod } from '../lib/method-specs/index';
 import type { MethodSpec } from '../lib/method-specs/types';
 import type { Node, NodeAPI, NodeDef } from './red-types';
-import { errorForMessage, errorModeOf, handleCalls, payloadParams, validationError } from './shared';
+import { handleCalls } from './calls';
+import { errorForMessage, errorModeOf } from './failure';
+import { payloadParams, validationError } from './input';
+import { migrateNode } from './migrations';
 
 function knownSpec(method: string): MethodSpec | undefined {
   try {
@@ -26,8 +29,9 @@ function batchSizeOf(value: unknown): number {
  * output payload is one result per call, in order.
  */
 export = function (RED: NodeAPI): void {
-  function TbkApi(this: Node, def: NodeDef): void {
-    RED.nodes.createNode(this, def);
+  function TbkApi(this: Node, saved: NodeDef): void {
+    RED.nodes.createNode(this, saved);
+    const def = migrateNode('tbk-api', saved);
     const editorMethod = typeof def.method === 'string' ? def.method.trim() : '';
     const writes = def.writes === true || def.writes === 'true';
     const batchMode = def.batch === true || def.batch === 'true';

@@ -5,6 +5,7 @@ import { createLimiterFromConfig, type RedisCallLimiter, type SharedLimitState }
 import { configText, expandEnv, lookupEnv, problemWith, readRedisUrl, readSettings, redisHostPort, withoutRedisCredentials, type LimitMode, type TbkConfigNode, type TbkSettings } from './config-settings';
 import type { NodeAPI, NodeDef, NodeStatus } from './red-types';
 import { localMessage, runtimeText } from './runtime-text';
+import { migrateNode } from './migrations';
 
 interface Credentials {
   appKey?: string;
@@ -29,8 +30,9 @@ function maxCallMs(settings: TbkSettings): number {
 }
 
 export = function (RED: NodeAPI): void {
-  function TbkConfig(this: TbkConfigNode, def: NodeDef): void {
-    RED.nodes.createNode(this, def);
+  function TbkConfig(this: TbkConfigNode, saved: NodeDef): void {
+    RED.nodes.createNode(this, saved);
+    const def = migrateNode('tbk-config', saved);
     const credentials: Credentials = this.credentials ?? {};
     // a ${VAR} that is not set is an error of this node: every call fails with it, nothing falls back
     const problems: TopError[] = [];

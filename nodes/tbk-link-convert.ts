@@ -11,7 +11,7 @@ import { convertText, NO_ANSWER, NO_LINK, type ConvertedLink } from '../lib/link
 import { readLinkConvertSettings, settingsProblem, type SettingsProblem } from './link-convert-settings';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from './red-types';
 import { nodeSetNamespace, statusText } from './runtime-text';
-import { handleCalls } from './shared';
+import { handleCalls } from './calls';
 
 /** This node set's catalogue: its texts are looked up there by key with the namespace. */
 const NAMESPACE = nodeSetNamespace('tbk-link-convert');

@@ -22,7 +22,11 @@ import { contextCheckpoint, locateCheckpoint, oneRunAtATime, type CheckpointLoca
 import { parseInstant, readOrderSyncSettings, type OrderSyncSettings } from './order-sync-settings';
 import type { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, NodeStatus, SendFunction } from './red-types';
 import { localMessage, nodeMessageFields, nodeSetNamespace, runtimeText, statusText } from './runtime-text';
-import { asTopError, catchableError, errorForMessage, isPlainObject, localLimitStatus, messageSession, resolveConfigClient, validationError, watchLimitMode } from './shared';
+import { resolveConfigClient } from './calls';
+import { catchableError, errorForMessage, errorsToOutput, reportFailure } from './failure';
+import { asTopError, isPlainObject, messageSession, validationError } from './input';
+import { localLimitStatus, StatusReporter, watchLimitMode } from './status';
+import { migrateNode } from './migrations';
 
 type SyncNode = Node & { context(): ContextTarget & { flow: ContextTarget; global: ContextTarget } };
 
@@ -73,8 +77,9 @@ function gapError(gaps: RunReport['gaps'], method: string): TopError {
 }
 
 export = function (RED: SyncRED): void {
-  function TbkOrderSync(this: SyncNode, def: NodeDef): void {
-    RED.nodes.createNode(this, def);
+  function TbkOrderSync(this: SyncNode, saved: NodeDef): void {
+    RED.nodes.createNode(this, saved);
+    const def = migrateNode('tbk-order-sync', saved);
     new OrderSyncNode(RED, this, readOrderSyncSettings(def), def.config).start();
   }
   RED.nodes.registerType('tbk-order-sync', TbkOrderSync);
@@ -85,6 +90,7 @@ class OrderSyncNode {
   private readonly queue: RunQueue<PendingInput, Job>;
   private readonly locations = new Map<string, Promise<CheckpointLocation>>();
   private readonly hostNow: () => number;
+  private readonly status: StatusReporter;
   private current: AbortController | undefined;
   private closing = false;
   private runs = 0;
@@ -114,6 +120,7 @@ class OrderSyncNode {
         for (const input of job.inputs) input.done(asTopError(err));
       },
     });
+    this.status = new StatusReporter(node);
     // a clock for simulations against the sandbox's order book (settings.js: tbkOrderSyncNow)
     const configuredClock = RED.settings?.tbkOrderSyncNow;
     this.hostNow = typeof configuredClock === 'function' ? (): number => Number((configuredClock as () => unknown)()) : Date.now;
@@ -146,7 +153,7 @@ class OrderSyncNode {
   }
 
   private setStatus(status: NodeStatus): void {
-    if (!this.closing) this.node.status(status);
+    if (!this.closing) this.status.set(status, true);
   }
 
   private idleStatus(): void {
@@ -200,20 +207,10 @@ class OrderSyncNode {
     return { fill: 'green', shape: 'dot', text: summary };
   }
 
-  private errorsToOutput(): boolean {
-    const mode = this.settings.errorMode;
-    return mode === 'output' || (mode === 'auto' && (this.node.wires?.[1]?.length ?? 0) > 0);
-  }
 
   /** An input that could not be run: the error output or Catch, then done. */
   private failInput(input: PendingInput, err: TopError): void {
-    if (this.errorsToOutput()) {
-      input.msg.error = errorForMessage(this.node, err, this.RED);
-      input.send([null, input.msg]);
-      input.done();
-    } else {
-      input.done(catchableError(this.RED, err));
-    }
+    reportFailure(this.RED, this.node, this.settings.errorMode, input.msg, err, input);
   }
 
   /** The checkpoint (and lease) of one account: msg.session is another account, with its own. */
@@ -357,7 +354,7 @@ class OrderSyncNode {
     out.payload = payload;
     out.tbk = { method: this.settings.method, queryType: this.settings.queryType, trigger: job.kind === 'backfill' ? 'backfill' : job.trigger, run, ...extra };
     const gapped = payload.gaps && payload.gaps.length > 0 ? gapError(payload.gaps, this.settings.method) : undefined;
-    const toOutput = this.errorsToOutput();
+    const toOutput = errorsToOutput(this.node, this.settings.errorMode);
     if (gapped && toOutput) out.error = errorForMessage(this.node, gapped, this.RED);
     if (first) first.send([null, out]);
     else this.node.send([null, out]);
@@ -379,11 +376,9 @@ class OrderSyncNode {
   }
 
   private reportFailure(job: Job, err: TopError): void {
-    this.setStatus({ fill: 'red', shape: 'ring', text: `${err.kind}: ${localMessage(this.RED, err)}`.slice(0, 40) });
-    if (job.inputs.length === 0) {
-      if (this.errorsToOutput()) this.node.send([null, { topic: 'error', payload: undefined, error: errorForMessage(this.node, err, this.RED) }]);
-      else this.node.error(catchableError(this.RED, err), { topic: 'error', payload: undefined });
-    }
+    this.setStatus({ fill: 'red', shape: 'ring', text: `${err.kind}: ${localMessage(this.RED, err)}` });
+    // a run of the node's own (deploy, interval) reports on its own message
+    if (job.inputs.length === 0) reportFailure(this.RED, this.node, this.settings.errorMode, { topic: 'error', payload: undefined }, err);
     for (const input of job.inputs) this.failInput(input, err);
   }
 
@@ -429,7 +424,7 @@ class OrderSyncNode {
     clearInterval(this.intervalTimer);
     for (const job of this.queue.close()) for (const input of job.inputs) input.done();
     this.current?.abort(new TopError({ kind: 'aborted', message: 'node closed during an order sync run' }));
-    this.node.status({});
+    this.status.close();
     let finished = false;
     const finish = (): void => {
       if (finished) return;

@@ -524,6 +524,7 @@ describe('hand-written editors (tbk-config, tbk-api)', function () {
     assert.equal(def.category, 'config');
     const defaults = plain(Object.fromEntries(Object.entries(def.defaults).map(([k, v]: [string, any]) => [k, v.value])));
     assert.deepEqual(defaults, {
+      version: 1,
       name: '',
       endpoint: 'https://eco.taobao.com/router/rest',
       signMethod: 'md5',
@@ -622,7 +623,7 @@ describe('hand-written editors (tbk-config, tbk-api)', function () {
     const { defs } = loadDefinitions(readFileSync(join(nodesDir, 'tbk-api.html'), 'utf8'));
     const def = defs['tbk-api'];
     const defaults = plain(Object.fromEntries(Object.entries(def.defaults).map(([k, v]: [string, any]) => [k, v.value])));
-    assert.deepEqual(defaults, { name: '', config: '', method: '', writes: false, errorMode: 'auto', batch: false, batchSize: 20 });
+    assert.deepEqual(defaults, { version: 1, name: '', config: '', method: '', writes: false, errorMode: 'auto', batch: false, batchSize: 20 });
     assert.equal(def.defaults.config.type, 'tbk-config');
     assert.equal(def.inputs, 1);
     assert.equal(def.outputs, 2);
