@@ -2,7 +2,7 @@
  * Writes the example flows: the task flows (scripts/example-flows.ts) as examples/0N-….json, and
  * from the method specs one catalog flow per family as examples/catalog/<role>.json, where every
  * node type has an inject carrying its documented example parameters, wired to the node, with both
- * outputs to debug nodes. The files are committed; test/examples.test.ts fails when they are stale.
+ * outputs to debug nodes. The files are committed; test/nodes/examples.test.ts fails when they are stale.
  *
  * Usage: node dist/scripts/generate-examples.js [--check]   (--check: exit 1 if a file would change)
  */

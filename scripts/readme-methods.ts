@@ -1,7 +1,7 @@
 /**
  * The README's method table and its list of methods without a known name, generated from the
  * specs and the catalog: `node dist/scripts/readme-methods.js` rewrites the block between the
- * markers; test/readme.test.ts fails when the committed README is stale.
+ * markers; test/project/readme.test.ts fails when the committed README is stale.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -1,7 +1,7 @@
 /**
  * The English texts of the messages lib/ gives its errors, by message key (TopError.messageKey).
  * The Node-RED layer shows the same keys in the user's language: nodes/locales/<lang>/tbk-api.json
- * has them under "errors" (the en-US entries equal these, test/runtime-texts.test.ts checks it).
+ * has them under "errors" (the en-US entries equal these, test/nodes/runtime-texts.test.ts checks it).
  *
  * A template names its values as __name__ (Node-RED's i18next markers). A value whose name ends in
  * `_key` is itself a message key: it is rendered with the other values (and the parts rendered

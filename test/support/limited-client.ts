@@ -1,5 +1,5 @@
 /**
- * A child process for test/redis-limiter.test.ts: one TopClient with a RedisCallLimiter, like one
+ * A child process for test/lib/redis-limiter.test.ts: one TopClient with a RedisCallLimiter, like one
  * Node-RED runtime among several sharing an App Key. The job comes in env TBK_LIMITED_JOB (JSON).
  *
  * mode 'calls': opens its connections with `warmup` calls, says { type: 'ready', state }, waits for 'go',

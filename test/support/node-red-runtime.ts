@@ -1,5 +1,5 @@
 /**
- * A child process for test/nodes-redis-limit.test.ts: one Node-RED runtime (node-red-node-test-helper,
+ * A child process for test/nodes/redis-limit.test.ts: one Node-RED runtime (node-red-node-test-helper,
  * its own HTTP server on an ephemeral port) with a tbk-config and a tbk-item-info-get node, like one of
  * several Node-RED instances sharing an App Key. The job comes in env TBK_RUNTIME_JOB (JSON).
  *

@@ -1,5 +1,5 @@
 /**
- * A child process for test/order-sync-instances.test.ts: one Node-RED runtime with a tbk-config
+ * A child process for test/reliability/order-sync-instances.test.ts: one Node-RED runtime with a tbk-config
  * (Redis URL set) and a tbk-order-sync node, like one of an HA pair. The job comes in env
  * TBK_SYNC_JOB (JSON). Each order the node emits is appended to `ordersFile` at once (a process
  * killed a moment later still leaves it there); each run report goes to the parent over IPC.

@@ -1,7 +1,7 @@
 /**
  * The fault soak: messages through two method nodes (a read and a write) in a Node-RED runtime
  * (node-red-node-test-helper), against the sandbox injecting a mix of faults on about 10% of calls.
- * Shared by the short form in `npm test` (test/reliability-soak.test.ts) and `npm run soak`.
+ * Shared by the short form in `npm test` (test/reliability/soak.test.ts) and `npm run soak`.
  *
  * Every invariant break is collected in `violations` (nothing throws mid-run), so a caller
  * prints the figures and then asserts there are none.
