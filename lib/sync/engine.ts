@@ -156,6 +156,7 @@ export class OrderSync {
       gaps,
       throttled: 0,
       splits: 0,
+      denseSplits: 0,
       windowMinutes: this.windowMs / MINUTE,
       windowHalvings: 0,
       aborted: false,

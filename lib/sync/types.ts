@@ -77,6 +77,8 @@ export interface RunReport {
   throttled: number;
   /** windows split because page 100 was not enough */
   splits: number;
+  /** windows read again in smaller pieces because their first page showed them dense */
+  denseSplits: number;
   /** the window length the run ended with, in minutes (halved on sub_code 2007) */
   windowMinutes: number;
   /** times the window length was halved because the gateway refused it (sub_code 2007) */

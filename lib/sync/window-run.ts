@@ -34,7 +34,17 @@ interface Window {
   end: number;
 }
 
-type WindowOutcome = { done: true } | { split: true } | { halve: true } | { future: true } | { error: unknown; stoppedByLease?: boolean };
+type WindowOutcome = { done: true } | { split: true } | { pieces: number } | { halve: true } | { future: true } | { error: unknown; stoppedByLease?: boolean };
+
+/**
+ * A window whose first page says it holds more than this many pages, when no other window waits to
+ * be read, is read again as smaller ones, about PAGES_PER_PIECE pages each: a dense window read page
+ * after page would be the one the whole run waits for, while the rate limit had room for more calls.
+ */
+const DENSE_PAGES = 8;
+const PAGES_PER_PIECE = 6;
+/** pieces are not made shorter than this */
+const MIN_PIECE_MS = 60_000;
 
 class LeaseLost extends Error {}
 
@@ -121,13 +131,14 @@ export class WindowRun {
     const { options } = this.engine;
     options.onStatus?.({ phase: 'window', windowStart: window.start, windowEnd: window.end, until: this.until, emitted: this.report.emitted.new + this.report.emitted.changed });
     const outcome = await this.readWindow(window);
-    if ('split' in outcome) {
-      const middle = floorSecond(window.start + (window.end - window.start) / 2);
-      this.report.splits++;
-      this.replan([
-        { start: window.start, end: middle },
-        { start: middle, end: window.end },
-      ]);
+    if ('split' in outcome || 'pieces' in outcome) {
+      const count = 'pieces' in outcome ? outcome.pieces : 2;
+      if ('split' in outcome) this.report.splits++;
+      else this.report.denseSplits++;
+      const length = (window.end - window.start) / count;
+      const pieces: Window[] = [];
+      for (let i = 0; i < count; i++) pieces.push({ start: i === 0 ? window.start : floorSecond(window.start + i * length), end: i === count - 1 ? window.end : floorSecond(window.start + (i + 1) * length) });
+      this.replan(pieces.filter((piece) => piece.end > piece.start));
     } else if ('halve' in outcome) {
       if (window.end - window.start <= this.windowMs) {
         this.windowMs = Math.max(MIN_WINDOW_MS, floorSecond(this.windowMs / 2));
@@ -202,6 +213,11 @@ export class WindowRun {
         const handed = await this.handOn(window, page.index + 1, page.result);
         if (handed) return handed;
         last = page.last;
+        // worth it only when no other window waits for the room this one would leave unused
+        if (page.index === 0 && !page.last && this.replanned.length === 0 && this.next >= this.until) {
+          const pieces = this.piecesFor(window, page.result);
+          if (pieces > 1) return { pieces };
+        }
       }
     } catch (err) {
       if (signal?.aborted) return { error: signal.reason };
@@ -215,6 +231,27 @@ export class WindowRun {
     // page_no stops at 100: a window with more is read again in halves
     if (window.end - window.start > 1000) return { split: true };
     return { error: new TopError({ kind: 'transport', ...messageFields('sync.tooManyPages', { pages: MAX_PAGE_NO }) }) };
+  }
+
+  /**
+   * How many pieces a window should be read in, judged by its first page: the time field of the
+   * page's latest order says how far into the window one page got (the API seems to list by time;
+   * if it does not, the estimate is one page and nothing is split). Re-reading the first page's
+   * range costs a call; what it handed on is remembered and not handed on again.
+   */
+  private piecesFor(window: Window, result: Awaited<ReturnType<OrderSyncClient['request']>>): number {
+    const data = isRecord(result.response.data) ? result.response.data : undefined;
+    let latest = Number.NaN;
+    for (const order of pageOrders(data)) {
+      const time = parseGmt8(String(order[this.engine.timeField] ?? ''));
+      if (!(time <= latest)) latest = time;
+    }
+    const span = window.end - window.start;
+    const reached = latest - window.start;
+    if (!(reached > 0) || span < 2 * MIN_PIECE_MS) return 1;
+    const estimatedPages = span / reached;
+    if (estimatedPages <= DENSE_PAGES) return 1;
+    return Math.min(Math.ceil(estimatedPages / PAGES_PER_PIECE), Math.floor(span / MIN_PIECE_MS));
   }
 
   /**
