@@ -334,6 +334,24 @@ export class TopClient {
     return all;
   }
 
+  /**
+   * An invalid timestamp (code 31) says by how much the gateway's clock differs, as its Date header
+   * showed: what to set the clock offset to.
+   */
+  private withClockHint<T extends object>(outcome: T | AttemptFailure): T | AttemptFailure {
+    if (!isAttemptFailure(outcome) || outcome.error.code !== 31 || !this.gatewayClock.calibrated) return outcome;
+    const skew = Math.round(this.gatewayClock.skewMs / 1000);
+    if (Math.abs(skew) < 60) return outcome;
+    const { error } = outcome;
+    const args = { ...(error.messageArgs ?? { title: error.message, detail: '' }), seconds: Math.abs(skew), direction_key: skew > 0 ? 'top.clockAhead' : 'top.clockBehind', offset: Math.round(this.clockOffsetMs / 1000) + skew };
+    // the base text last: its own parts (title_key, advice_key) are rendered before it
+    const text = messageFields('top.clockSkew', { ...args, base_key: error.messageKey ?? 'top.uncoded' });
+    error.message = text.message;
+    error.messageKey = text.messageKey;
+    error.messageArgs = text.messageArgs;
+    return outcome;
+  }
+
   private answerRules(options: CallOptions): AnswerRules {
     return { simplify: this.simplify, retry: this.retry, ...(options.business ? { business: options.business } : {}) };
   }
@@ -390,7 +408,7 @@ export class TopClient {
       }
       return { url: this.endpoint, body: form, headers };
     };
-    return this.exchange(method, prepare, options, outer, onSent, (status, bytes) => interpretBytes(method, status, bytes, this.answerRules(options)));
+    return this.exchange(method, prepare, options, outer, onSent, (status, bytes) => this.withClockHint(interpretBytes(method, status, bytes, this.answerRules(options))));
   }
 
   /** One /router/batch request: an outcome per call, or the failure of the whole batch. */

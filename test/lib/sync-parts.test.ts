@@ -64,6 +64,24 @@ describe('order sync parts', function () {
     });
   });
 
+  describe('an invalid timestamp (code 31)', function () {
+    it('says what to set the clock offset to, from the Date header of the refusal', async function () {
+      const sandbox = await startSandbox({ clock: () => Date.now() - 20 * 60_000 });
+      const client = new TopClient({ appKey: 'sandbox-app', appSecret: 'sandbox-secret', endpoint: sandbox.url, rateLimit: false, retry: false });
+      try {
+        const err = await client.call('taobao.tbk.item.info.get', { num_iids: '1' }).then(
+          () => assert.fail('accepted'),
+          (e: Error & { code?: number }) => e,
+        );
+        assert.equal(err.code, 31);
+        assert.match(err.message, /^Invalid timestamp \(31\): .*clock offset.* \(the gateway's Date header shows its clock 1200 s behind this host's: set the config node's clock offset to -1200 s\)$/);
+      } finally {
+        await client.close();
+        await sandbox.close();
+      }
+    });
+  });
+
   describe('checkpointProblem', function () {
     it('accepts a valid checkpoint and names what is wrong with an invalid one', function () {
       assert.equal(checkpointProblem(valid(), NOW), undefined);
