@@ -3,7 +3,7 @@ import { createServer } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { sign, TopClient, parseGmt8 } from '../../lib';
 import { rejection } from '../support/assertions';
-import { json, ScriptedServer } from '../support/scripted-server';
+import { json, useScriptedClient } from '../support/scripted-server';
 
 const APP = { appKey: 'k123', appSecret: 'secret-xyz' };
 const FAST_RETRY = { baseDelayMs: 1, maxDelayMs: 5 };
@@ -13,20 +13,7 @@ function topError(code: number, msg: string, sub_code?: string, sub_msg?: string
 }
 
 describe('TopClient', function () {
-  const server = new ScriptedServer();
-  let endpoint: string;
-  let client: TopClient | undefined;
-  before(async function () {
-    endpoint = await server.listen();
-  });
-  afterEach(async function () {
-    await client?.close();
-    client = undefined;
-  });
-  after(async function () {
-    await server.close();
-  });
-  const make = (extra: Partial<ConstructorParameters<typeof TopClient>[0]> = {}) => (client = new TopClient({ ...APP, endpoint, retry: FAST_RETRY, ...extra }));
+  const { server, make, current } = useScriptedClient({ ...APP, retry: FAST_RETRY });
 
   it('signs every sent parameter and unwraps the response, keeping request_id', async function () {
     server.script(json({ tbk_item_info_get_response: { results: { n_tbk_item: [{ num_iid: '1' }] }, request_id: 'abc' } }));
@@ -157,7 +144,7 @@ describe('TopClient', function () {
         const err = await rejection(make({ retry: false }).call('taobao.tbk.item.info.get', {}));
         assert.equal(err.kind, 'transport');
         assert.match(err.message, pattern);
-        await client!.close();
+        await current().close();
       }
     });
     it('a connection reset is a transport error', async function () {
@@ -199,7 +186,7 @@ describe('TopClient', function () {
       assert.equal(result.attempts, 2);
       assert.ok(Date.now() - started >= 1000, 'waited for the ban');
       assert.ok(retries[0]! >= 1000);
-      await client!.close();
+      await current().close();
       server.script(topError(7, 'App Call Limited', 'accesscontrol.limited-by-app-access-count', 'This ban will last for 31062 more seconds'));
       const err = await rejection(make().call('taobao.tbk.item.info.get', {}));
       assert.equal(err.kind, 'throttled');

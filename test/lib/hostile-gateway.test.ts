@@ -13,7 +13,7 @@ import { loadSpecs } from '../../lib/method-specs';
 import { validateParams } from '../../lib/method-specs/schema';
 import { dateTime, formatGmt8 } from '../../lib/top/time';
 import { rejection } from '../support/assertions';
-import { json, ScriptedServer, type Step } from '../support/scripted-server';
+import { json, useScriptedClient, type Step } from '../support/scripted-server';
 
 const APP = { appKey: 'k-hostile', appSecret: 'secret-hostile' };
 const FAST_RETRY = { baseDelayMs: 1, maxDelayMs: 5, retries: 3 };
@@ -32,20 +32,7 @@ const encoded = (encoding: string, body: Buffer): Step => (_req, res) => {
 };
 
 describe('hostile gateways and careless input (issue 12)', function () {
-  const server = new ScriptedServer();
-  let endpoint: string;
-  let client: TopClient | undefined;
-  before(async function () {
-    endpoint = await server.listen();
-  });
-  afterEach(async function () {
-    await client?.close();
-    client = undefined;
-  });
-  after(async function () {
-    await server.close();
-  });
-  const make = (extra: Partial<ConstructorParameters<typeof TopClient>[0]> = {}) => (client = new TopClient({ ...APP, endpoint, retry: FAST_RETRY, rateLimit: false, ...extra }));
+  const { server, make, current, endpoint } = useScriptedClient({ ...APP, retry: FAST_RETRY, rateLimit: false });
 
   describe('bounded answers', function () {
     it('a gzip bomb (1 MB inflating to 1 GiB) fails at once as a transport error "answer larger than 16 MiB", not retried', async function () {
@@ -77,7 +64,7 @@ describe('hostile gateways and careless input (issue 12)', function () {
         assert.equal(err.kind, 'transport', encoding);
         assert.match(err.message, /answer larger than 16 MiB once inflated/, encoding);
         assert.equal(server.received.length, 1, `${encoding}: not retried`);
-        await client!.close();
+        await current().close();
       }
     });
 
@@ -120,9 +107,9 @@ describe('hostile gateways and careless input (issue 12)', function () {
         const response = await make({ maxResponseBytes: cap }).call(METHOD, {});
         assert.equal(String(response.pad).length, cap - head.length - tail.length, `${encoding}: an answer of exactly the cap is read`);
         server.script(wrap(answer(cap + 1)));
-        const err = await rejection(client!.call(METHOD, {}));
+        const err = await rejection(current().call(METHOD, {}));
         assert.match(err.message, /answer larger than 64 KiB/, encoding);
-        await client!.close();
+        await current().close();
       }
     });
 
@@ -167,7 +154,7 @@ describe('hostile gateways and careless input (issue 12)', function () {
 
     it('refuses a maxResponseBytes that is not a positive number', function () {
       for (const bad of [0, -1, Number.NaN, Number.POSITIVE_INFINITY, '16MiB']) {
-        assert.throws(() => new TopClient({ ...APP, endpoint, maxResponseBytes: bad as number }), (err: TopError) => err.kind === 'validation' && err.param === 'maxResponseBytes');
+        assert.throws(() => new TopClient({ ...APP, endpoint: endpoint(), maxResponseBytes: bad as number }), (err: TopError) => err.kind === 'validation' && err.param === 'maxResponseBytes');
       }
     });
   });
@@ -194,13 +181,13 @@ describe('hostile gateways and careless input (issue 12)', function () {
       assert.equal(named.kind, 'validation');
       assert.equal(named.param, 'q\uD800');
       assert.match(named.message, /Parameter "q\\ud800"/);
-      const session = await rejection(client!.call(METHOD, {}, { session: 'user\uDC00' }));
+      const session = await rejection(current().call(METHOD, {}, { session: 'user\uDC00' }));
       assert.equal(session.param, 'session');
-      const batch = await client!.batch(METHOD, [{ q: 'fine' }, { q: 'x\uD800' }]);
+      const batch = await current().batch(METHOD, [{ q: 'fine' }, { q: 'x\uD800' }]);
       assert.equal(batch.results[1]!.ok, false);
       assert.equal((batch.results[1] as { error: TopError }).error.param, 'q');
       assert.equal(server.received.length, 1, 'only the batch of the good call was sent');
-      assert.throws(() => new TopClient({ ...APP, appSecret: 'secret\uD800', endpoint }), (err: TopError) => err.kind === 'validation' && err.param === 'appSecret' && !err.message.includes('secret\uD800'));
+      assert.throws(() => new TopClient({ ...APP, appSecret: 'secret\uD800', endpoint: endpoint() }), (err: TopError) => err.kind === 'validation' && err.param === 'appSecret' && !err.message.includes('secret\uD800'));
     });
 
     it('well-formed text of every plane goes through unchanged', async function () {
@@ -267,7 +254,7 @@ describe('hostile gateways and careless input (issue 12)', function () {
       assert.equal(err.kind, 'business');
       assert.equal(err.message, 'Business failure ({"x":1}): The call reported failure');
       server.script(json({ tbk_item_info_get_response: { result_code: [500], result_msg: 'bad' } }));
-      err = await rejection(client!.call(METHOD, {}));
+      err = await rejection(current().call(METHOD, {}));
       assert.equal(err.message, 'Business failure ([500]): bad');
     });
   });

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { TopClient, type TopClientOptions } from '../../lib/top/client';
 
 export interface ReceivedRequest {
   headers: IncomingMessage['headers'];
@@ -64,4 +65,39 @@ export class ScriptedServer {
     for (const s of this.sockets) s.destroy();
     await new Promise<void>((r) => this.server.close(() => r()));
   }
+}
+
+/**
+ * The hooks of a client suite against a scripted gateway: one server for the suite, and make() for a
+ * TopClient to it (with `defaults`), closed after each test. make() is for use inside tests.
+ */
+export function useScriptedClient(defaults: Omit<TopClientOptions, 'endpoint'>): {
+  server: ScriptedServer;
+  make(extra?: Partial<TopClientOptions>): TopClient;
+  /** the client make() made last */
+  current(): TopClient;
+  endpoint(): string;
+} {
+  const server = new ScriptedServer();
+  let endpoint = '';
+  let client: TopClient | undefined;
+  before(async function () {
+    endpoint = await server.listen();
+  });
+  afterEach(async function () {
+    await client?.close();
+    client = undefined;
+  });
+  after(async function () {
+    await server.close();
+  });
+  return {
+    server,
+    make: (extra = {}) => (client = new TopClient({ ...defaults, endpoint, ...extra })),
+    current: () => {
+      if (!client) throw new Error('no client made yet');
+      return client;
+    },
+    endpoint: () => endpoint,
+  };
 }
