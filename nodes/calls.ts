@@ -8,9 +8,9 @@ import { setMaxListeners } from 'node:events';
 import { TopError } from '../lib/top/errors';
 import type { CallOptions, TopClient } from '../lib/index';
 import type { TbkConfigNode } from './config-settings';
-import { reportFailure, type ErrorMode } from './failure';
+import { reportFailure, type DoneFunction, type ErrorMode, type SendFunction, type WiredNode } from './failure';
 import { asTopError, messageSession, validationError } from './input';
-import type { DoneFunction, Node, NodeAPI, NodeMessage, NodeStatus, SendFunction } from './red-types';
+import type { NodeAPI, NodeMessage, NodeStatus } from 'node-red';
 import { localMessage, nodeMessageFields, statusText } from './runtime-text';
 import { localLimitStatus, StatusReporter, watchLimitMode } from './status';
 
@@ -45,7 +45,7 @@ export function resolveConfigClient(RED: NodeAPI, configId: unknown): TopClient 
 }
 
 /** Wires up input and close handling on a node. */
-export function handleCalls(RED: NodeAPI, node: Node, handler: CallHandler): void {
+export function handleCalls(RED: NodeAPI, node: WiredNode, handler: CallHandler): void {
   const inFlight = new Map<AbortController, Promise<void>>();
   const status = new StatusReporter(node);
   const showInFlight = (): void => {
@@ -126,7 +126,7 @@ export function handleCalls(RED: NodeAPI, node: Node, handler: CallHandler): voi
     if (inFlight.has(controller)) inFlight.set(controller, work);
   });
 
-  node.on('close', (_removed, done) => {
+  node.on('close', (_removed: boolean, done: () => void) => {
     const pending = [...inFlight.values()];
     for (const controller of inFlight.keys()) controller.abort(new TopError({ kind: 'aborted', ...nodeMessageFields('node.closed') }));
     stopWatchingLimit();

@@ -2,7 +2,7 @@
 import { TopError } from '../lib/top/errors';
 import type { TopClient } from '../lib/index';
 import { DEFAULT_MAX_RESPONSE_BYTES } from '../lib/top/transport';
-import type { Node, NodeAPI, NodeDef, NodeStatus } from './red-types';
+import type { Node, NodeAPI, NodeDef, NodeStatus } from 'node-red';
 import { nodeMessageFields, nodeSetNamespace, statusText } from './runtime-text';
 
 export const DEFAULT_ENDPOINT = 'https://eco.taobao.com/router/rest';
@@ -28,12 +28,46 @@ export interface TbkSettings {
 }
 
 /**
+ * The properties the editor saves on a tbk-config node (tbk-config.html `defaults`). A number may
+ * come as the text typed in the dialog and a checkbox as 'true' / 'false' (older or hand-written
+ * flows); any text may hold `${VAR}` references.
+ */
+export interface TbkConfigProperties {
+  version?: number;
+  endpoint?: string;
+  signMethod?: string;
+  timeout?: number | string;
+  retries?: number | string;
+  retryWrites?: boolean | string;
+  maxBanSeconds?: number | string;
+  rateLimit?: number | string;
+  concurrency?: number | string;
+  maxResponseBytes?: number | string;
+  /** where flows saved before it became a credential keep the Redis URL */
+  redisUrl?: string;
+  partnerId?: string;
+  targetAppKey?: string;
+  simplify?: boolean | string;
+  clockOffset?: number | string;
+}
+
+export interface TbkConfigDef extends NodeDef, TbkConfigProperties {}
+
+/** The credentials of a tbk-config node; each may be missing or empty. */
+export interface TbkConfigCredentials {
+  appKey?: string;
+  appSecret?: string;
+  session?: string;
+  redisUrl?: string;
+}
+
+/**
  * Where the rate limit of a config node is kept: 'local' in this runtime (no Redis URL), 'shared'
  * through Redis, or 'local-fallback' while Redis is unreachable ('connecting' until Redis first answers).
  */
 export type LimitMode = 'local' | 'connecting' | 'shared' | 'local-fallback';
 
-export interface TbkConfigNode extends Node {
+export interface TbkConfigNode extends Node<TbkConfigCredentials> {
   settings: TbkSettings;
   /** The shared client; throws the reason there is none (a validation TopError naming the setting). */
   getClient(): TopClient;
@@ -52,14 +86,14 @@ const ENV_REFERENCE = /\$\{([^}]+)\}/g;
  * env first, then the global env and the process (RED.util.getSetting, the lookup behind Node-RED's
  * own `${VAR}` substitution); undefined when it is not set anywhere.
  */
-export function lookupEnv(RED: NodeAPI, node: object, name: string): string | undefined {
+export function lookupEnv(RED: NodeAPI, node: Node, name: string): string | undefined {
   let value: unknown;
   try {
     if (typeof RED.util.getSetting === 'function') {
       value = RED.util.getSetting(node, name);
     } else {
-      // a runtime without getSetting: evaluateNodeProperty gives '' for a variable that is not set
-      value = RED.util.evaluateNodeProperty(`\${${name}}`, 'env', node, undefined);
+      // a runtime without getSetting: evaluateNodeProperty gives '' for a variable that is not set (an env reference reads no message)
+      value = RED.util.evaluateNodeProperty(`\${${name}}`, 'env', node, {});
       if (value === '' && process.env[name] === undefined) value = undefined;
     }
   } catch {
@@ -85,7 +119,7 @@ export function unsetVariableError(name: string, field: string): TopError {
  * is an error naming it (a validation TopError whose param is `field`), never an empty string:
  * an endpoint `${TBK_GATEWAY}` must not quietly become the default production gateway.
  */
-export function expandEnv(RED: NodeAPI, node: object, value: unknown, field = 'setting'): string {
+export function expandEnv(RED: NodeAPI, node: Node, value: unknown, field = 'setting'): string {
   if (value === undefined || value === null) return '';
   const text = String(value);
   if (!text.includes('${')) return text;
@@ -118,8 +152,8 @@ function boolSetting(value: unknown, fallback: boolean): boolean {
  * `${VAR}` that is not set throws its error; given `problems`, the error is added there instead
  * and the setting takes its default (the node then makes no calls at all).
  */
-export function readSettings(RED: NodeAPI, node: object, def: NodeDef, problems?: TopError[]): TbkSettings {
-  const str = (key: string): string => {
+export function readSettings(RED: NodeAPI, node: Node, def: TbkConfigProperties, problems?: TopError[]): TbkSettings {
+  const str = (key: keyof TbkConfigProperties): string => {
     try {
       return expandEnv(RED, node, def[key], key).trim();
     } catch (err) {
@@ -160,7 +194,7 @@ export function readSettings(RED: NodeAPI, node: object, def: NodeDef, problems?
  * before it became a credential) the property `redisUrl`; `${ENV}` expanded. Kept out of TbkSettings:
  * it may carry a password. `fromProperty` says the URL still sits in the flow (in plain text).
  */
-export function readRedisUrl(RED: NodeAPI, node: object, def: NodeDef, credential?: string): { url: string; fromProperty: boolean } {
+export function readRedisUrl(RED: NodeAPI, node: Node, def: TbkConfigProperties, credential?: string): { url: string; fromProperty: boolean } {
   if (typeof credential === 'string' && credential.trim() !== '') return { url: expandEnv(RED, node, credential, 'redisUrl').trim(), fromProperty: false };
   const legacy = typeof def.redisUrl === 'string' ? def.redisUrl.trim() : '';
   return { url: legacy === '' ? '' : expandEnv(RED, node, legacy, 'redisUrl').trim(), fromProperty: legacy !== '' };

@@ -4,17 +4,29 @@
  * for every node of the package.
  */
 import { TopError, type TopErrorFields } from '../lib/top/errors';
-import type { DoneFunction, Node, NodeAPI, NodeMessage, SendFunction } from './red-types';
+import type { Node, NodeAPI, NodeMessage } from 'node-red';
 import { localMessage } from './runtime-text';
 
 export type ErrorMode = 'auto' | 'output' | 'catch';
+
+/**
+ * A node with its wiring: Node-RED keeps one list of node ids per output in `wires` (set when the
+ * node is made, updated by a redeploy that only rewires it), which @types/node-red leaves out.
+ */
+export interface WiredNode extends Node {
+  wires: string[][];
+}
+
+/** The send and done an input listener is handed (@types/node-red types them inline, unnamed). */
+export type SendFunction = (msg: NodeMessage | Array<NodeMessage | NodeMessage[] | null>) => void;
+export type DoneFunction = (err?: Error) => void;
 
 export function errorModeOf(value: unknown): ErrorMode {
   return value === 'output' || value === 'catch' ? value : 'auto';
 }
 
 /** Whether failures go to the node's second output (else to Catch nodes). */
-export function errorsToOutput(node: Node, mode: ErrorMode): boolean {
+export function errorsToOutput(node: WiredNode, mode: ErrorMode): boolean {
   return mode === 'output' || (mode === 'auto' && (node.wires?.[1]?.length ?? 0) > 0);
 }
 
@@ -59,7 +71,7 @@ export interface MessageEnds {
  * message with msg.error, or to Catch through its done(err); it is finished either way. For a
  * failure of the node's own: a new message `msg` on the error output, or node.error() to Catch.
  */
-export function reportFailure(RED: NodeAPI, node: Node, mode: ErrorMode, msg: NodeMessage, err: TopError, ends?: MessageEnds): void {
+export function reportFailure(RED: NodeAPI, node: WiredNode, mode: ErrorMode, msg: NodeMessage, err: TopError, ends?: MessageEnds): void {
   if (errorsToOutput(node, mode)) {
     msg.error = errorForMessage(node, err, RED);
     if (ends) {

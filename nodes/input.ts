@@ -5,7 +5,7 @@
 import { TopError, isTopError } from '../lib/top/errors';
 import type { MessageArgs } from '../lib/top/messages';
 import { isPlainObject } from '../lib/top/objects';
-import type { NodeMessage } from './red-types';
+import type { NodeMessage } from 'node-red';
 import { nodeMessageFields } from './runtime-text';
 
 export { isPlainObject };

@@ -1,8 +1,27 @@
 /** Properties of the tbk-link-convert node: reading, `${ENV}` expansion, defaults, checks. */
 import { DG_LINK_CONVERT, SC_LINK_CONVERT, type LinkConvertMethod, type ReplaceWith } from '../lib/links/convert';
 import { expandEnv } from './config-settings';
-import type { NodeAPI } from './red-types';
+import type { Node, NodeAPI, NodeDef } from 'node-red';
 import { errorModeOf, type ErrorMode } from './failure';
+
+/**
+ * The properties the editor saves on a tbk-link-convert node (tbk-link-convert.html `defaults`); a
+ * checkbox may come as 'true' / 'false' (hand-written flows), and the ids may hold `${VAR}` references.
+ */
+export interface LinkConvertProperties {
+  version?: number;
+  config?: string;
+  adzoneId?: string;
+  provider?: boolean | string;
+  siteId?: string;
+  replaceWith?: string;
+  preferCoupon?: boolean | string;
+  relationId?: string;
+  specialId?: string;
+  errorMode?: string;
+}
+
+export interface LinkConvertDef extends NodeDef, LinkConvertProperties {}
 
 export interface LinkConvertSettings {
   method: LinkConvertMethod;
@@ -32,9 +51,9 @@ function bool(value: unknown, fallback: boolean): boolean {
 }
 
 /** The node's properties, `${ENV}` expanded and checked. A full PID gives its ad zone (and site) id. */
-export function readLinkConvertSettings(RED: NodeAPI, node: object, def: Record<string, unknown>): LinkConvertSettings {
+export function readLinkConvertSettings(RED: NodeAPI, node: Node, def: LinkConvertProperties): LinkConvertSettings {
   let unsetVariable: LinkConvertSettings['unsetVariable'];
-  const str = (key: string): string => {
+  const str = (key: keyof LinkConvertProperties): string => {
     try {
       return expandEnv(RED, node, def[key], key).trim();
     } catch (err) {

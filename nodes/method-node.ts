@@ -6,9 +6,9 @@ import { migrateConfig, type Migration } from './migrations';
 import { validateParams } from '../lib/method-specs/schema';
 import { specsByRole } from '../lib/method-specs/index';
 import type { MethodSpec, Role } from '../lib/method-specs/types';
-import type { Node, NodeAPI, NodeDef, NodeMessage } from './red-types';
+import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { handleCalls, type CallContext } from './calls';
-import { errorForMessage, errorModeOf, type ErrorMode } from './failure';
+import { errorForMessage, errorModeOf, type ErrorMode, type WiredNode } from './failure';
 import { asTopError, isPlainObject, payloadParams, rejectForbiddenKeys, validationError } from './input';
 
 export type ParamType = 'str' | 'num' | 'bool' | 'json' | 'date' | 'msg' | 'flow' | 'global' | 'env' | 'jsonata';
@@ -56,13 +56,13 @@ export const MIGRATIONS: ReadonlyArray<Migration<MethodSpec>> = [
   },
 ];
 
-/** Brings a saved node configuration up to the current shape. Returns a new object. */
-export function migrate(config: Record<string, unknown>, spec: MethodSpec): Record<string, unknown> {
+/** Brings a saved node configuration (of any earlier version) up to the current shape. Returns a new object. */
+export function migrate(config: object, spec: MethodSpec): Record<string, unknown> {
   return migrateConfig(config, MIGRATIONS, spec.version, spec);
 }
 
 /** The migrated configuration with defaults filled in. */
-export function readMethodConfig(def: Record<string, unknown>, spec: MethodSpec): MethodNodeConfig {
+export function readMethodConfig(def: object, spec: MethodSpec): MethodNodeConfig {
   const migrated = migrate(def, spec);
   const paging = migrated.paging === 'each' || migrated.paging === 'merge' ? migrated.paging : 'one';
   const maxPages = Math.floor(Number(migrated.maxPages));
@@ -139,14 +139,14 @@ async function fetchPages(ctx: CallContext, spec: MethodSpec, params: Record<str
   return undefined;
 }
 
-export function createMethodNode(RED: NodeAPI, spec: MethodSpec): (this: Node, def: NodeDef) => void {
-  return function MethodNode(this: Node, def: NodeDef): void {
+export function createMethodNode(RED: NodeAPI, spec: MethodSpec): (this: WiredNode, def: NodeDef) => void {
+  return function MethodNode(this: WiredNode, def: NodeDef): void {
     RED.nodes.createNode(this, def);
     setUpMethodNode(RED, spec, this, readMethodConfig(def, spec));
   };
 }
 
-function setUpMethodNode(RED: NodeAPI, spec: MethodSpec, node: Node, config: MethodNodeConfig): void {
+function setUpMethodNode(RED: NodeAPI, spec: MethodSpec, node: WiredNode, config: MethodNodeConfig): void {
   async function prepare(ctx: CallContext): Promise<Record<string, unknown>> {
     try {
       const fromEditor = await evaluateRows(RED, node, ctx.msg, config.params);

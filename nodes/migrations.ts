@@ -4,16 +4,18 @@
  * migration of its type whose version is above v, in order. Runtime only: the flow file is rewritten
  * when the user next deploys from the editor, which saves the current version.
  */
+import type { NodeDef } from 'node-red';
+
 export interface Migration<C = void> {
   /** the configuration version this migration produces */
   version: number;
   up(config: Record<string, unknown>, context: C): Record<string, unknown>;
 }
 
-/** The migrated copy of `config`, its `version` the newest it reached (at least `current`). */
-export function migrateConfig<C>(config: Record<string, unknown>, migrations: ReadonlyArray<Migration<C>>, current: number, context: C): Record<string, unknown> {
-  let version = typeof config.version === 'number' ? config.version : Number(config.version) || 0;
+/** The migrated copy of `config` (a node's saved properties), its `version` the newest it reached (at least `current`). */
+export function migrateConfig<C>(config: object, migrations: ReadonlyArray<Migration<C>>, current: number, context: C): Record<string, unknown> {
   let out: Record<string, unknown> = { ...config };
+  let version = typeof out.version === 'number' ? out.version : Number(out.version) || 0;
   for (const migration of migrations) {
     if (migration.version > version) {
       out = migration.up(out, context);
@@ -39,7 +41,7 @@ export const HAND_WRITTEN: Readonly<Record<'tbk-config' | 'tbk-api' | 'tbk-order
 };
 
 /** A hand-written node's saved configuration, migrated to the current version. */
-export function migrateNode<D extends Record<string, unknown>>(type: keyof typeof HAND_WRITTEN, def: D): D {
+export function migrateNode<D extends NodeDef>(type: keyof typeof HAND_WRITTEN, def: D): D {
   const { version, migrations } = HAND_WRITTEN[type];
   return migrateConfig(def, migrations, version, undefined) as D;
 }

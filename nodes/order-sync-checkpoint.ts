@@ -9,6 +9,7 @@
  */
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import type { NodeContextData } from 'node-red';
 import type { CheckpointStore, SyncState } from '../lib/sync';
 import { FileCheckpointStore } from '../lib/sync/file-checkpoint';
 import { RedisSyncLease } from '../lib/sync/redis-lease';
@@ -16,10 +17,7 @@ import { RedisSyncLease } from '../lib/sync/redis-lease';
 type ContextCallback = (err: Error | null | undefined, value?: unknown) => void;
 
 /** The part of a Node-RED context (node, flow or global) the checkpoint uses. */
-export interface ContextTarget {
-  get(key: string, storeOrCallback: string | ContextCallback, callback?: ContextCallback): void;
-  set(key: string, value: unknown, storeOrCallback: string | ContextCallback, callback?: ContextCallback): void;
-}
+export type ContextTarget = Pick<NodeContextData, 'get' | 'set'>;
 
 export type CheckpointKind = 'redis' | 'context' | 'file';
 

@@ -2,10 +2,43 @@
 import { DEFAULT_WINDOW_MINUTES, MAX_WINDOW_MINUTES, type OrderDetailsMethod, type OrderQueryType } from '../lib/sync';
 import { DEFAULT_LEASE_MS } from '../lib/sync/redis-lease';
 import { parseGmt8 } from '../lib/top/time';
+import type { NodeDef } from 'node-red';
 import { errorModeOf, type ErrorMode } from './failure';
 
 export type OutputMode = 'order' | 'page';
 export type ContextScope = 'node' | 'flow' | 'global';
+
+/**
+ * The properties the editor saves on a tbk-order-sync node (tbk-order-sync.html `defaults`). A number
+ * may come as the text typed in the dialog and a checkbox as 'true' / 'false' (hand-written flows).
+ */
+export interface OrderSyncProperties {
+  version?: number;
+  config?: string;
+  provider?: boolean | string;
+  queryType?: number | string;
+  interval?: number | string;
+  output?: string;
+  windowMinutes?: number | string;
+  overlapMinutes?: number | string;
+  lagSeconds?: number | string;
+  lookbackMinutes?: number | string;
+  pageSize?: number | string;
+  /** '' for any */
+  orderScene?: number | string;
+  /** '' for any */
+  memberType?: number | string;
+  scope?: string;
+  store?: string;
+  contextKey?: string;
+  leaseSeconds?: number | string;
+  /** an instant parseInstant reads, '' for none */
+  backfillFrom?: number | string;
+  backfillTo?: number | string;
+  errorMode?: string;
+}
+
+export interface OrderSyncDef extends NodeDef, OrderSyncProperties {}
 
 export interface OrderSyncSettings {
   method: OrderDetailsMethod;
@@ -51,7 +84,7 @@ export function parseInstant(value: unknown): number {
   return /\d{4}-\d{2}-\d{2}T.*(Z|[+-]\d{2}:?\d{2})$/.test(text) ? Date.parse(text) : Number.NaN;
 }
 
-export function readOrderSyncSettings(def: Record<string, unknown>): OrderSyncSettings {
+export function readOrderSyncSettings(def: OrderSyncProperties): OrderSyncSettings {
   const provider = def.provider === true || def.provider === 'true';
   const queryType = Number(def.queryType);
   const scope = def.scope === 'flow' || def.scope === 'global' ? def.scope : 'node';

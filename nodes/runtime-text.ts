@@ -8,7 +8,7 @@
  */
 import type { TopError } from '../lib/top/errors';
 import { MESSAGES, fillTemplate, resolveArgs, type MessageArgs } from '../lib/top/messages';
-import type { NodeAPI } from './red-types';
+import type { NodeAPI } from 'node-red';
 import { PACKAGE_NAME } from '../lib/package-root';
 
 /** English texts of the messages the nodes themselves give (the lib's are in lib/messages.ts). */
@@ -82,7 +82,7 @@ export const CATALOGUE = `${packageName()}/tbk-api`;
  * RED._ of a key of the catalogue (or of another node set's, for a key written with its namespace,
  * "<namespace>:<key>"), or undefined when it has no text for it (no catalogue, no RED._).
  */
-function lookup(RED: NodeAPI, key: string, values?: Record<string, unknown>): string | undefined {
+function lookup(RED: NodeAPI, key: string, values?: MessageArgs): string | undefined {
   try {
     const text = RED._?.(key.includes(':') ? key : `${CATALOGUE}:${key}`, values);
     if (typeof text === 'string' && text !== '' && !text.endsWith(key.slice(key.indexOf(':') + 1))) return text;

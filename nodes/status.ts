@@ -4,7 +4,7 @@
  * whose config node fell back to a local rate limit.
  */
 import type { LimitMode, TbkConfigNode } from './config-settings';
-import type { Node, NodeAPI, NodeStatus } from './red-types';
+import type { Node, NodeAPI, NodeStatus } from 'node-red';
 import { nodeSetNamespace, statusText } from './runtime-text';
 
 const MAX_STATUS_TEXT = 40;

@@ -3,9 +3,9 @@ import { DEFAULT_BATCH_SIZE } from '../lib/top/batch-wire';
 import type { TopError } from '../lib/top/errors';
 import { specForMethod } from '../lib/method-specs/index';
 import type { MethodSpec } from '../lib/method-specs/types';
-import type { Node, NodeAPI, NodeDef } from './red-types';
+import type { NodeAPI, NodeDef } from 'node-red';
 import { handleCalls } from './calls';
-import { errorForMessage, errorModeOf } from './failure';
+import { errorForMessage, errorModeOf, type WiredNode } from './failure';
 import { payloadParams, validationError } from './input';
 import { migrateNode } from './migrations';
 
@@ -22,6 +22,17 @@ function batchSizeOf(value: unknown): number {
   return value !== '' && value !== null && Number.isInteger(n) && n >= 1 ? n : DEFAULT_BATCH_SIZE;
 }
 
+/** The properties the editor saves on a tbk-api node (tbk-api.html `defaults`). */
+interface TbkApiDef extends NodeDef {
+  version?: number;
+  config?: string;
+  method?: string;
+  writes?: boolean | string;
+  errorMode?: string;
+  batch?: boolean | string;
+  batchSize?: number | string;
+}
+
 /**
  * Any TOP method by name. The method set in the editor wins; msg.method is used only when the
  * editor field is empty. msg.payload carries the parameters, unchecked except for their keys.
@@ -29,7 +40,7 @@ function batchSizeOf(value: unknown): number {
  * output payload is one result per call, in order.
  */
 export = function (RED: NodeAPI): void {
-  function TbkApi(this: Node, saved: NodeDef): void {
+  function TbkApi(this: WiredNode, saved: TbkApiDef): void {
     RED.nodes.createNode(this, saved);
     const def = migrateNode('tbk-api', saved);
     const editorMethod = typeof def.method === 'string' ? def.method.trim() : '';

@@ -2,17 +2,10 @@ import { TopError } from '../lib/top/errors';
 import { TopClient } from '../lib/index';
 import { DEFAULT_WINDOW_MS } from '../lib/limits/ratelimit';
 import { createLimiterFromConfig, type RedisCallLimiter, type SharedLimitState } from '../lib/limits/redis-limiter';
-import { configText, expandEnv, lookupEnv, problemWith, readRedisUrl, readSettings, redisHostPort, withoutRedisCredentials, type LimitMode, type TbkConfigNode, type TbkSettings } from './config-settings';
-import type { NodeAPI, NodeDef, NodeStatus } from './red-types';
+import { configText, expandEnv, lookupEnv, problemWith, readRedisUrl, readSettings, redisHostPort, withoutRedisCredentials, type LimitMode, type TbkConfigCredentials, type TbkConfigDef, type TbkConfigNode, type TbkSettings } from './config-settings';
+import type { NodeAPI, NodeCredentials, NodeStatus } from 'node-red';
 import { localMessage, runtimeText } from './runtime-text';
 import { migrateNode } from './migrations';
-
-interface Credentials {
-  appKey?: string;
-  appSecret?: string;
-  session?: string;
-  redisUrl?: string;
-}
 
 /** A copy for one caller: the config's error is thrown to every call, which may add its method. */
 function copyOf(error: TopError): TopError {
@@ -30,10 +23,10 @@ function maxCallMs(settings: TbkSettings): number {
 }
 
 export = function (RED: NodeAPI): void {
-  function TbkConfig(this: TbkConfigNode, saved: NodeDef): void {
+  function TbkConfig(this: TbkConfigNode, saved: TbkConfigDef): void {
     RED.nodes.createNode(this, saved);
     const def = migrateNode('tbk-config', saved);
-    const credentials: Credentials = this.credentials ?? {};
+    const credentials: TbkConfigCredentials = this.credentials ?? {};
     // a ${VAR} that is not set is an error of this node: every call fails with it, nothing falls back
     const problems: TopError[] = [];
     const settings = readSettings(RED, this, def, problems);
@@ -167,7 +160,6 @@ export = function (RED: NodeAPI): void {
       })().then(done, done);
     });
   }
-  RED.nodes.registerType('tbk-config', TbkConfig, {
-    credentials: { appKey: { type: 'text' }, appSecret: { type: 'password' }, session: { type: 'password' }, redisUrl: { type: 'password' } },
-  });
+  const credentialTypes: NodeCredentials<TbkConfigCredentials> = { appKey: { type: 'text' }, appSecret: { type: 'password' }, session: { type: 'password' }, redisUrl: { type: 'password' } };
+  RED.nodes.registerType('tbk-config', TbkConfig, { credentials: credentialTypes });
 };

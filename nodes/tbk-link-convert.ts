@@ -8,10 +8,11 @@
  */
 import { TopError } from '../lib/top/errors';
 import { convertText, NO_ANSWER, NO_LINK, type ConvertedLink } from '../lib/links/convert';
-import { readLinkConvertSettings, settingsProblem, type SettingsProblem } from './link-convert-settings';
-import type { Node, NodeAPI, NodeDef, NodeMessage } from './red-types';
+import { readLinkConvertSettings, settingsProblem, type LinkConvertDef, type SettingsProblem } from './link-convert-settings';
+import type { NodeAPI, NodeMessage } from 'node-red';
 import { nodeSetNamespace, statusText } from './runtime-text';
 import { handleCalls } from './calls';
+import type { WiredNode } from './failure';
 
 /** This node set's catalogue: its texts are looked up there by key with the namespace. */
 const NAMESPACE = nodeSetNamespace('tbk-link-convert');
@@ -53,7 +54,7 @@ export = function (RED: NodeAPI): void {
     return link;
   };
 
-  function TbkLinkConvert(this: Node, def: NodeDef): void {
+  function TbkLinkConvert(this: WiredNode, def: LinkConvertDef): void {
     RED.nodes.createNode(this, def);
     const settings = readLinkConvertSettings(RED, this, def);
     const problem = settingsProblem(settings);

@@ -18,19 +18,23 @@ import { checkpointKey } from '../lib/sync/checkpoint-key';
 import { RunQueue, type QueuedRun } from '../lib/sync/run-queue';
 import { formatGmt8 } from '../lib/top/time';
 import { redisHostPort, type TbkConfigNode } from './config-settings';
-import { contextCheckpoint, locateCheckpoint, oneRunAtATime, type CheckpointLocation, type ContextTarget } from './order-sync-checkpoint';
-import { parseInstant, readOrderSyncSettings, type OrderSyncSettings } from './order-sync-settings';
-import type { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, NodeStatus, SendFunction } from './red-types';
+import { contextCheckpoint, locateCheckpoint, oneRunAtATime, type CheckpointLocation } from './order-sync-checkpoint';
+import { parseInstant, readOrderSyncSettings, type OrderSyncDef, type OrderSyncSettings } from './order-sync-settings';
+import type { NodeAPI, NodeAPISettingsWithData, NodeMessage, NodeStatus } from 'node-red';
 import { localMessage, nodeMessageFields, nodeSetNamespace, runtimeText, statusText } from './runtime-text';
 import { resolveConfigClient } from './calls';
-import { catchableError, errorForMessage, errorsToOutput, reportFailure } from './failure';
+import { catchableError, errorForMessage, errorsToOutput, reportFailure, type DoneFunction, type SendFunction, type WiredNode } from './failure';
 import { asTopError, isPlainObject, messageSession, validationError } from './input';
 import { localLimitStatus, StatusReporter, watchLimitMode } from './status';
 import { migrateNode } from './migrations';
 
-type SyncNode = Node & { context(): ContextTarget & { flow: ContextTarget; global: ContextTarget } };
+/** The runtime settings (settings.js) read here beyond Node-RED's own. */
+interface SyncRuntimeSettings extends NodeAPISettingsWithData {
+  /** a clock (epoch ms) for simulations against the sandbox's order book */
+  tbkOrderSyncNow?: () => number;
+}
 
-type SyncRED = NodeAPI & { settings?: Record<string, unknown> };
+type SyncRED = NodeAPI<SyncRuntimeSettings>;
 
 interface PendingInput {
   msg: NodeMessage;
@@ -77,7 +81,7 @@ function gapError(gaps: RunReport['gaps'], method: string): TopError {
 }
 
 export = function (RED: SyncRED): void {
-  function TbkOrderSync(this: SyncNode, saved: NodeDef): void {
+  function TbkOrderSync(this: WiredNode, saved: OrderSyncDef): void {
     RED.nodes.createNode(this, saved);
     const def = migrateNode('tbk-order-sync', saved);
     new OrderSyncNode(RED, this, readOrderSyncSettings(def), def.config).start();
@@ -104,7 +108,7 @@ class OrderSyncNode {
 
   constructor(
     private readonly RED: SyncRED,
-    private readonly node: SyncNode,
+    private readonly node: WiredNode,
     private readonly settings: OrderSyncSettings,
     private readonly configId: unknown,
   ) {
@@ -123,7 +127,7 @@ class OrderSyncNode {
     this.status = new StatusReporter(node);
     // a clock for simulations against the sandbox's order book (settings.js: tbkOrderSyncNow)
     const configuredClock = RED.settings?.tbkOrderSyncNow;
-    this.hostNow = typeof configuredClock === 'function' ? (): number => Number((configuredClock as () => unknown)()) : Date.now;
+    this.hostNow = typeof configuredClock === 'function' ? (): number => Number(configuredClock()) : Date.now;
   }
 
   start(): void {
@@ -134,7 +138,7 @@ class OrderSyncNode {
       if (!this.queue.busy) this.idleStatus();
     });
     node.on('input', (msg, send, done) => this.onInput(msg, send, done));
-    node.on('close', (_removed, done) => this.close(done));
+    node.on('close', (_removed: boolean, done: () => void) => this.close(done));
     this.idleStatus();
     // the checkpoint of the config's account is found (and, with Redis, its lease taken) at once
     void this.locationFor(undefined).then(

@@ -1,5 +1,5 @@
 import { registerMethodNodes } from './method-node';
-import type { NodeAPI } from './red-types';
+import type { NodeAPI } from 'node-red';
 
 /** Node set: the method nodes of role "promoter". */
 export = function (RED: NodeAPI): void {

@@ -2,8 +2,8 @@ import { strict as assert } from 'node:assert';
 import { TopError } from '../../lib/top/errors';
 import type { Sandbox } from '../../lib/sandbox';
 import { DEFAULT_ENDPOINT, expandEnv, readSettings } from '../../nodes/config-settings';
-import type { NodeAPI } from '../../nodes/red-types';
-import { Collector, assertNoSecrets, delay, helper, requireFromNodeRed, useSandboxAndRuntime } from '../support/node-red';
+import type { Node, NodeAPI } from 'node-red';
+import { Collector, assertNoSecrets, delay, type FlowNode, helper, requireFromNodeRed, useSandboxAndRuntime } from '../support/node-red';
 import { freePort } from '../support/redis';
 import type { TbkConfigNode } from '../../nodes/config-settings';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -18,10 +18,12 @@ const SESSION = 'cfg-session-3f1c9a2e';
 // the real evaluateNodeProperty of the installed Node-RED
 const redUtil = (requireFromNodeRed('@node-red/util') as { util: NodeAPI['util'] }).util;
 const RED = { util: redUtil } as NodeAPI;
+/** The node the settings belong to: outside a flow, Node-RED's env lookup reads nothing of it. */
+const NODE = {} as Node;
 
 describe('tbk-config settings', function () {
   it('defaults every setting', function () {
-    const s = readSettings(RED, {}, { id: 'c', type: 'tbk-config' });
+    const s = readSettings(RED, NODE, {});
     assert.deepEqual(s, {
       endpoint: DEFAULT_ENDPOINT,
       signMethod: 'md5',
@@ -38,7 +40,7 @@ describe('tbk-config settings', function () {
   });
 
   it('reads strings from the editor, keeps 0 for rate limit, converts the clock offset to ms', function () {
-    const s = readSettings(RED, {}, { id: 'c', type: 'tbk-config', signMethod: 'hmac-sha256', timeout: '2500', retries: '0', retryWrites: true, rateLimit: '0', concurrency: '4', clockOffset: '-1.5', partnerId: ' top-sdk ', simplify: 'true' });
+    const s = readSettings(RED, NODE, { signMethod: 'hmac-sha256', timeout: '2500', retries: '0', retryWrites: true, rateLimit: '0', concurrency: '4', clockOffset: '-1.5', partnerId: ' top-sdk ', simplify: 'true' });
     assert.equal(s.signMethod, 'hmac-sha256');
     assert.equal(s.timeoutMs, 2500);
     assert.equal(s.retries, 0);
@@ -51,7 +53,7 @@ describe('tbk-config settings', function () {
   });
 
   it('falls back to defaults for nonsense', function () {
-    const s = readSettings(RED, {}, { id: 'c', type: 'tbk-config', signMethod: 'sha1', timeout: 'soon', retries: '-3', rateLimit: 'x' });
+    const s = readSettings(RED, NODE, { signMethod: 'sha1', timeout: 'soon', retries: '-3', rateLimit: 'x' });
     assert.equal(s.signMethod, 'md5');
     assert.equal(s.timeoutMs, 15000);
     assert.equal(s.retries, 2);
@@ -61,30 +63,30 @@ describe('tbk-config settings', function () {
   it('expands ${VAR} inside strings once, and leaves plain text alone', function () {
     process.env.TBK_CFG_TEST_HOST = '127.0.0.1:9';
     process.env.TBK_CFG_TEST_NESTED = '${TBK_CFG_TEST_HOST}';
-    assert.equal(expandEnv(RED, {}, 'http://${TBK_CFG_TEST_HOST}/router/rest'), 'http://127.0.0.1:9/router/rest');
-    assert.equal(expandEnv(RED, {}, 'PATH'), 'PATH', 'a bare name is not an env reference');
-    assert.equal(expandEnv(RED, {}, undefined), '');
-    assert.equal(expandEnv(RED, {}, '${TBK_CFG_TEST_NESTED}'), '${TBK_CFG_TEST_HOST}', 'no double expansion');
+    assert.equal(expandEnv(RED, NODE, 'http://${TBK_CFG_TEST_HOST}/router/rest'), 'http://127.0.0.1:9/router/rest');
+    assert.equal(expandEnv(RED, NODE, 'PATH'), 'PATH', 'a bare name is not an env reference');
+    assert.equal(expandEnv(RED, NODE, undefined), '');
+    assert.equal(expandEnv(RED, NODE, '${TBK_CFG_TEST_NESTED}'), '${TBK_CFG_TEST_HOST}', 'no double expansion');
   });
 
   it('a ${VAR} that is not set is an error naming it, never an empty string', function () {
     delete process.env.TBK_CFG_TEST_UNSET;
     process.env.TBK_CFG_TEST_EMPTY = '';
-    assert.throws(() => expandEnv(RED, {}, 'http://${TBK_CFG_TEST_UNSET}/router/rest', 'endpoint'), (err: TopError) => err.kind === 'validation' && err.param === 'endpoint' && /^TBK_CFG_TEST_UNSET is not set/.test(err.message) && err.messageKey === 'config.envNotSet');
-    assert.equal(expandEnv(RED, {}, 'x${TBK_CFG_TEST_EMPTY}y'), 'xy', 'set but empty is a value');
-    assert.throws(() => readSettings(RED, {}, { id: 'c', type: 'tbk-config', endpoint: '${TBK_CFG_TEST_UNSET}' }), /TBK_CFG_TEST_UNSET is not set/);
-    assert.throws(() => readSettings(RED, {}, { id: 'c', type: 'tbk-config', endpoint: '${TBK_CFG_TEST_EMPTY}' }), /endpoint \$\{TBK_CFG_TEST_EMPTY\} is empty/, 'no fallback to production');
+    assert.throws(() => expandEnv(RED, NODE, 'http://${TBK_CFG_TEST_UNSET}/router/rest', 'endpoint'), (err: TopError) => err.kind === 'validation' && err.param === 'endpoint' && /^TBK_CFG_TEST_UNSET is not set/.test(err.message) && err.messageKey === 'config.envNotSet');
+    assert.equal(expandEnv(RED, NODE, 'x${TBK_CFG_TEST_EMPTY}y'), 'xy', 'set but empty is a value');
+    assert.throws(() => readSettings(RED, NODE, { endpoint: '${TBK_CFG_TEST_UNSET}' }), /TBK_CFG_TEST_UNSET is not set/);
+    assert.throws(() => readSettings(RED, NODE, { endpoint: '${TBK_CFG_TEST_EMPTY}' }), /endpoint \$\{TBK_CFG_TEST_EMPTY\} is empty/, 'no fallback to production');
     const problems: TopError[] = [];
-    const s = readSettings(RED, {}, { id: 'c', type: 'tbk-config', timeout: '${TBK_CFG_TEST_UNSET}', maxResponseBytes: '${TBK_CFG_TEST_UNSET}' }, problems);
+    const s = readSettings(RED, NODE, { timeout: '${TBK_CFG_TEST_UNSET}', maxResponseBytes: '${TBK_CFG_TEST_UNSET}' }, problems);
     assert.deepEqual(problems.map((p) => p.param), ['timeout', 'maxResponseBytes']);
     assert.equal(s.timeoutMs, 15000);
   });
 
   it('reads maxResponseBytes (default 16 MiB, ${ENV} works)', function () {
     process.env.TBK_CFG_TEST_MAX = '2048';
-    assert.equal(readSettings(RED, {}, { id: 'c', type: 'tbk-config', maxResponseBytes: '1048576' }).maxResponseBytes, 1048576);
-    assert.equal(readSettings(RED, {}, { id: 'c', type: 'tbk-config', maxResponseBytes: '${TBK_CFG_TEST_MAX}' }).maxResponseBytes, 2048);
-    assert.equal(readSettings(RED, {}, { id: 'c', type: 'tbk-config', maxResponseBytes: '' }).maxResponseBytes, 16 * 1024 * 1024);
+    assert.equal(readSettings(RED, NODE, { maxResponseBytes: '1048576' }).maxResponseBytes, 1048576);
+    assert.equal(readSettings(RED, NODE, { maxResponseBytes: '${TBK_CFG_TEST_MAX}' }).maxResponseBytes, 2048);
+    assert.equal(readSettings(RED, NODE, { maxResponseBytes: '' }).maxResponseBytes, 16 * 1024 * 1024);
   });
 });
 
@@ -97,8 +99,8 @@ describe('tbk-config node', function () {
   let sandbox: Sandbox;
   useSandboxAndRuntime({ apps: [{ appKey: APP_KEY, appSecret: APP_SECRET }], specs: [] }, (started) => (sandbox = started));
 
-  function flow(config: Record<string, unknown>, apis = 1): Array<Record<string, unknown>> {
-    const nodes: Array<Record<string, unknown>> = [
+  function flow(config: Record<string, unknown>, apis = 1): FlowNode[] {
+    const nodes: FlowNode[] = [
       { id: 'f1', type: 'tab' },
       { id: 'cfg', type: 'tbk-config', z: 'f1', endpoint: sandbox.url, timeout: 5000, retries: 0, ...config },
       { id: 'ok', type: 'helper', z: 'f1', x: 0, y: 0 },
@@ -256,7 +258,7 @@ describe('tbk-config node', function () {
       await loadWithRedis(undefined, `redis://tbk:\${TBK_CFG_TEST_REDIS_PASSWORD}@127.0.0.1:${port}/0`);
       assert.match(await limitWarning(), new RegExp(`Redis 127\\.0\\.0\\.1:${port}`));
       assert.ok(!configLog().some((entry) => /stored in the flow/.test(String(entry.msg))), 'no migration warning');
-      assertNoSecrets([configLog(), helper.getNode('cfg').settings], ['redis-pw-55e1c']);
+      assertNoSecrets([configLog(), (helper.getNode('cfg') as unknown as TbkConfigNode).settings], ['redis-pw-55e1c']);
     });
 
     it('flows that still carry the property redisUrl keep working, with one warning to move it', async function () {
@@ -313,7 +315,7 @@ describe('tbk-config node', function () {
   it('keeps the secret out of its own properties and logs', async function () {
     await helper.load([configNode, apiNode], flow({}), { cfg: { appKey: APP_KEY, appSecret: APP_SECRET, session: SESSION } });
     const cfg = helper.getNode('cfg');
-    const { credentials: _credentials, ...visible } = cfg as Record<string, unknown>;
+    const { credentials: _credentials, ...visible } = cfg;
     const own = Object.fromEntries(Object.entries(visible).filter(([k]) => !k.startsWith('_')));
     assertNoSecrets(own, [APP_SECRET, SESSION]);
     const ok = new Collector(helper.getNode('ok'));

@@ -11,7 +11,7 @@ import { loadSpecs } from '../../lib/method-specs/index';
 import { answerEntries } from '../../lib/links/convert';
 import { LINK_CONVERT_METHODS, materialAnswer } from '../../lib/sandbox/link-convert';
 import { catalogPayload, documentedFailures } from '../../scripts/generate-examples';
-import { Collector, helper } from '../support/node-red';
+import { Collector, type FlowNode, helper } from '../support/node-red';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 import configNode = require('../../nodes/tbk-config');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -41,7 +41,7 @@ describe('every method node', function () {
 
   before(async function () {
     sandbox = await startSandbox({ apps: [APP] });
-    const flow: Array<Record<string, unknown>> = [
+    const flow: FlowNode[] = [
       { id: 'f1', type: 'tab' },
       { id: 'cfg', type: 'tbk-config', endpoint: sandbox.url, signMethod: 'hmac-sha256', timeout: 5000, retries: 0, rateLimit: 0, concurrency: 0 },
       { id: 'ok', type: 'helper', z: 'f1', x: 0, y: 0 },

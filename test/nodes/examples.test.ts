@@ -15,6 +15,7 @@ import { EXAMPLE_CONFIG_ID, OUTSIDE_NPM_START, exampleConfigNode, layoutProblems
 import { SAMPLE_CHAT } from '../../scripts/example-flows';
 import { OrderBook, installOrderBook } from '../../lib/sandbox/order-book';
 import { findMaterials } from '../../lib/links/materials';
+import type { NodeInitializer } from 'node-red';
 import { Collector, assertNoSecrets, delay, helper, requireFromNodeRed, type TestNode, stopRuntime } from '../support/node-red';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 import configNode = require('../../nodes/tbk-config');
@@ -37,7 +38,7 @@ import linkConvertNode = require('../../nodes/tbk-link-convert');
 import orderSyncNode = require('../../nodes/tbk-order-sync');
 
 type FlowNode = Record<string, any> & { id: string; type: string };
-type NodeModule = (RED: any) => unknown;
+type NodeModule = NodeInitializer;
 
 const core = (path: string): NodeModule => requireFromNodeRed(`@node-red/nodes/core/${path}`) as NodeModule;
 const CORE_NODES: Record<string, NodeModule> = {
@@ -54,7 +55,7 @@ const CORE_NODES: Record<string, NodeModule> = {
   'http request': core('network/21-httprequest.js'),
 };
 const httpInModule = core('network/21-httpin.js');
-const TBK_NODES: NodeModule[] = [configNode, apiNode, promoterSet, providerSet, commonSet, otherSet, linkConvertNode, orderSyncNode] as unknown as NodeModule[];
+const TBK_NODES: NodeModule[] = [configNode, apiNode, promoterSet, providerSet, commonSet, otherSet, linkConvertNode, orderSyncNode];
 
 const TASK_FILES = [
   '01-generic-api-call.json',
@@ -248,7 +249,7 @@ describe('example flows', function () {
     let httpNode: RequestListener | undefined;
     let server: Server | undefined;
     const savedEnv: Record<string, string | undefined> = {};
-    const httpIn: NodeModule = (RED: { httpNode: RequestListener }) => {
+    const httpIn: NodeModule = (RED) => {
       httpNode = RED.httpNode;
       return httpInModule(RED);
     };

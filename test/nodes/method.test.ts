@@ -3,8 +3,8 @@ import type { Sandbox } from '../../lib/sandbox';
 import { loadSpecs } from '../../lib/method-specs/index';
 import type { MethodSpec } from '../../lib/method-specs/types';
 import { MIGRATIONS, createMethodNode, migrate, readMethodConfig } from '../../nodes/method-node';
-import type { NodeAPI } from '../../nodes/red-types';
-import { Collector, assertNoSecrets, catchNode, countDone, delay, helper, type TestNode, useSandboxAndRuntime } from '../support/node-red';
+import type { NodeAPI } from 'node-red';
+import { Collector, assertNoSecrets, catchNode, countDone, delay, type FlowNode, helper, type TestNode, useSandboxAndRuntime } from '../support/node-red';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 import configNode = require('../../nodes/tbk-config');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -302,7 +302,7 @@ describe('generated node sets', function () {
   it('register and start one node of every spec, and a real method answers through its node', async function () {
     const specs = loadSpecs();
     assert.ok(specs.length > 0, 'specs/methods is there');
-    const flow: Array<Record<string, unknown>> = [
+    const flow: FlowNode[] = [
       { id: 'f1', type: 'tab' },
       { id: 'cfg', type: 'tbk-config', z: 'f1', endpoint: sandbox.url, timeout: 5000, retries: 0 },
       { id: 'ok', type: 'helper', z: 'f1', x: 0, y: 0 },

@@ -6,7 +6,7 @@ import { orderFingerprint, type SyncState } from '../../lib/sync';
 import { startSandbox, type Sandbox } from '../../lib/sandbox';
 import { OrderBook, installOrderBook, type OrderBookOptions } from '../../lib/sandbox/order-book';
 import { formatGmt8, parseGmt8 } from '../../lib/top/time';
-import { SANDBOX_SECRET, TEST_USER_DIR, catchNode, configFlow, countDone, credentials, delay, helper, until, type TestNode, stopRuntime } from '../support/node-red';
+import { SANDBOX_SECRET, TEST_USER_DIR, catchNode, configFlow, countDone, credentials, delay, type FlowNode, helper, until, type TestNode, stopRuntime } from '../support/node-red';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 import configNode = require('../../nodes/tbk-config');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -18,13 +18,6 @@ const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 
 const keyOf = (order: Record<string, unknown>): string => `${String(order.trade_id)}|${orderFingerprint(order)}`;
-
-/** Node-RED's context module, as the helper holds it: the helper never loads settings.contextStorage itself. */
-interface ContextModule {
-  init(settings: unknown): void;
-  load(): Promise<unknown>;
-}
-const internals = helper as unknown as { settings(settings: Record<string, unknown>): unknown; _context: ContextModule; _settings: Record<string, unknown>; _redNodes: { stopFlows(): Promise<void>; startFlows(): Promise<void> } };
 
 
 /** One installation of the node: everything it emitted, across restarts and reloads. */
@@ -38,20 +31,20 @@ class Rig {
   private inputs = 0;
   private doneBefore = 0;
 
-  constructor(readonly flow: Array<Record<string, unknown>>) {}
+  constructor(readonly flow: FlowNode[]) {}
 
   async load(): Promise<void> {
     await helper.load([configNode, syncNode, catchNode], this.flow, credentials());
-    await internals._context.load();
+    await helper._context.load();
     this.attach();
   }
 
   /** A Node-RED restart: stop the flows, drop the context stores' memory (a new process), start again. */
   async restart(): Promise<void> {
-    await internals._redNodes.stopFlows();
-    internals._context.init(internals._settings);
-    await internals._context.load();
-    await internals._redNodes.startFlows();
+    await helper._redNodes.stopFlows();
+    helper._context.init(helper._settings);
+    await helper._context.load();
+    await helper._redNodes.startFlows();
     this.attach();
   }
 
@@ -97,7 +90,7 @@ class Rig {
   state(store = 'file', key = 'tbkOrderSync', scope: 'node' | 'global' = 'node'): Promise<SyncState> {
     const context = this.sync.context();
     const target = scope === 'global' ? context.global : context;
-    return new Promise((resolve, reject) => target.get(key, store, (err: unknown, value: SyncState) => (err ? reject(err) : resolve(value))));
+    return new Promise((resolve, reject) => target.get(key, store, (err: unknown, value: unknown) => (err ? reject(err) : resolve(value as SyncState))));
   }
 
   /** What the node emitted, one key per order version (output 'page' flattened). */
@@ -134,7 +127,7 @@ describe('tbk-order-sync node (Node-RED runtime, sandbox order book)', function 
   before(async function () {
     sandbox = await startSandbox({ apps: [{ appKey: 'sandbox-app', appSecret: SANDBOX_SECRET }], recordLimit: 20 });
     dir = mkdtempSync(join(tmpdir(), 'tbk-order-sync-'));
-    internals.settings({
+    helper.settings({
       userDir: TEST_USER_DIR,
       tbkOrderSyncNow: () => book.now,
       // a persistent store beside the default memory one: the node's `store` property picks it
@@ -142,7 +135,7 @@ describe('tbk-order-sync node (Node-RED runtime, sandbox order book)', function 
     });
   });
   after(async function () {
-    internals.settings({ userDir: TEST_USER_DIR });
+    helper.settings({ userDir: TEST_USER_DIR });
     await sandbox.close();
     rmSync(dir, { recursive: true, force: true });
   });
@@ -164,7 +157,7 @@ describe('tbk-order-sync node (Node-RED runtime, sandbox order book)', function 
     return book;
   }
 
-  function flow(props: Record<string, unknown> = {}, config: Record<string, unknown> = {}): Array<Record<string, unknown>> {
+  function flow(props: Record<string, unknown> = {}, config: Record<string, unknown> = {}): FlowNode[] {
     return [
       { id: 'f1', type: 'tab' },
       { ...configFlow(sandbox.url, config), z: 'f1' },
@@ -373,7 +366,7 @@ describe('tbk-order-sync node (Node-RED runtime, sandbox order book)', function 
     rig.send();
     await until(() => rig.orders.length > 10, 'some orders');
     const closedAt = Date.now();
-    await internals._redNodes.stopFlows();
+    await helper._redNodes.stopFlows();
     assert.ok(Date.now() - closedAt < 15_000);
     assert.equal(rig.doneCount, 1, 'the input message was finished on close');
     assert.equal(rig.reports.length, 0, 'no report for an aborted run');
@@ -381,9 +374,9 @@ describe('tbk-order-sync node (Node-RED runtime, sandbox order book)', function 
     assert.ok(saved && saved.cursor < b.now - 60_000, 'stopped inside the range');
     const emittedBeforeClose = rig.orders.length;
 
-    internals._context.init(internals._settings);
-    await internals._context.load();
-    await internals._redNodes.startFlows();
+    helper._context.init(helper._settings);
+    await helper._context.load();
+    await helper._redNodes.startFlows();
     rig.attach();
     sandbox.clearFaults();
     sandbox.addFault({ kind: 'latency', method: 'taobao.tbk.order.details.get', latencyMs: 100, count: 3 });

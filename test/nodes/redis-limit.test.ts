@@ -3,7 +3,8 @@ import { strict as assert } from 'node:assert';
 import { fork } from 'node:child_process';
 import { join } from 'node:path';
 import { DEFAULT_APP, startSandbox, type Sandbox } from '../../lib/sandbox';
-import type { NodeStatus } from '../../nodes/red-types';
+import type { NodeStatus } from 'node-red';
+import type { TbkConfigNode } from '../../nodes/config-settings';
 import { assertNoSecrets, delay, helper, stopRuntime } from '../support/node-red';
 import type { RuntimeJob, RuntimeMessage } from '../support/node-red-runtime';
 import { freePort, RedisServer, requireRedisServer } from '../support/redis';
@@ -144,7 +145,7 @@ describe('tbk-config shared rate limit (Redis)', function () {
       assert.equal(warnings.length, 1, `one warning for the change of state: ${JSON.stringify(logged.filter((e) => e.id === 'cfg'))}`);
       assert.match(String(warnings[0]!.msg), new RegExp(`Redis 127\\.0\\.0\\.1:${port}`));
       console.log(`      warning: ${String(warnings[0]!.msg)}`);
-      assertNoSecrets([logged, statuses, helper.getNode('cfg').settings], [PASSWORD, 'tbkuser']);
+      assertNoSecrets([logged, statuses, (helper.getNode('cfg') as unknown as TbkConfigNode).settings], [PASSWORD, 'tbkuser']);
     });
   });
 });

@@ -10,7 +10,7 @@ import { startSandbox, type Sandbox } from '../../lib/sandbox';
 import { loadSpecs } from '../../lib/method-specs/index';
 import { validateParams } from '../../lib/method-specs/schema';
 import type { MethodSpec, ParamSpec } from '../../lib/method-specs/types';
-import { helper, type TestNode, stopRuntime, startRuntime } from '../support/node-red';
+import { type FlowNode, helper, type TestNode, stopRuntime, startRuntime } from '../support/node-red';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 import configNode = require('../../nodes/tbk-config');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -131,7 +131,7 @@ describe('reliability: hostile msg.payload through every method node (fast-check
     process.on('unhandledRejection', onThrown);
     process.on('uncaughtException', onThrown);
     await startRuntime();
-    const flow: Array<Record<string, unknown>> = [
+    const flow: FlowNode[] = [
       { id: 'f1', type: 'tab' },
       { id: 'cfg', type: 'tbk-config', z: 'f1', endpoint: sandbox.url, timeout: 2000, retries: 0, rateLimit: 0, concurrency: 0 },
       { id: 'ok', type: 'helper', z: 'f1', x: 0, y: 0 },

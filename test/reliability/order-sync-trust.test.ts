@@ -13,7 +13,7 @@ import { checkpointKey } from '../../lib/sync/checkpoint-key';
 import { FileCheckpointStore } from '../../lib/sync/file-checkpoint';
 import { parseGmt8 } from '../../lib/top/time';
 import { checkpointDirectory } from '../../nodes/order-sync-checkpoint';
-import { SANDBOX_SECRET, TEST_USER_DIR, catchNode, helper, startRuntime, stopRuntime, until, type TestNode } from '../support/node-red';
+import { SANDBOX_SECRET, TEST_USER_DIR, catchNode, type FlowNode, helper, startRuntime, stopRuntime, until, type TestNode } from '../support/node-red';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 import configNode = require('../../nodes/tbk-config');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -26,14 +26,6 @@ const APP_KEY = 'sandbox-app';
 
 const keyOf = (order: Record<string, unknown>): string => `${String(order.trade_id)}|${orderFingerprint(order)}`;
 
-interface Internals {
-  settings(settings: Record<string, unknown>): unknown;
-  setFlows(flow: unknown, type: string, credentials?: unknown): Promise<void>;
-  _context: { init(settings: unknown): void; load(): Promise<unknown> };
-  _settings: Record<string, unknown>;
-  _redNodes: { stopFlows(): Promise<void>; startFlows(): Promise<void> };
-}
-const internals = helper as unknown as Internals;
 
 
 /** The file a node with these settings keeps its checkpoint in (no Redis, memory context). */
@@ -57,7 +49,7 @@ class Recorder {
 
   /** Every call of a Node method on the sync nodes since the flow was loaded (the helper spies on them). */
   private calls(method: 'status' | 'warn'): unknown[][] {
-    const spy = this.sync[method] as { getCalls(): Array<{ thisValue: { type?: string }; args: unknown[] }> };
+    const spy = this.sync[method] as unknown as { getCalls(): Array<{ thisValue: { type?: string }; args: unknown[] }> };
     return spy.getCalls().filter((c) => c.thisValue?.type === 'tbk-order-sync').map((c) => c.args);
   }
 
@@ -113,10 +105,10 @@ describe('order sync you can trust with money (tbk-order-sync, default settings)
 
   before(function () {
     // Node-RED's default: no contextStorage, only the memory store
-    internals.settings({ userDir: TEST_USER_DIR, tbkOrderSyncNow: () => book.now + hostShiftMs });
+    helper.settings({ userDir: TEST_USER_DIR, tbkOrderSyncNow: () => book.now + hostShiftMs });
   });
   after(function () {
-    internals.settings({ userDir: TEST_USER_DIR });
+    helper.settings({ userDir: TEST_USER_DIR });
   });
   beforeEach(async function () {
     hostShiftMs = 0;
@@ -136,7 +128,7 @@ describe('order sync you can trust with money (tbk-order-sync, default settings)
     return book;
   }
 
-  function flow(props: Record<string, unknown> = {}, config: Record<string, unknown> = {}): Array<Record<string, unknown>> {
+  function flow(props: Record<string, unknown> = {}, config: Record<string, unknown> = {}): FlowNode[] {
     return [
       { id: 'f1', type: 'tab' },
       { id: 'cfg', type: 'tbk-config', z: 'f1', name: 'sandbox', endpoint: sandbox.url, signMethod: 'md5', timeout: 5000, retries: 0, rateLimit: 0, concurrency: 4, ...config },
@@ -169,7 +161,7 @@ describe('order sync you can trust with money (tbk-order-sync, default settings)
       for (const step of steps) {
         b.advance(step * MINUTE);
         const before = recorder.reports.length;
-        await internals.setFlows(deployed, 'full', credentials);
+        await helper.setFlows(deployed, 'full', credentials);
         recorder.attach();
         await until(() => recorder.reports.length > before, 'the run at deploy');
       }
@@ -228,7 +220,7 @@ describe('order sync you can trust with money (tbk-order-sync, default settings)
       client.request = async (method, params, options) => {
         const result = await original(method, params, options);
         // the answer is in; while it is "decoded" the flows stop
-        stopping ??= internals._redNodes.stopFlows();
+        stopping ??= helper._redNodes.stopFlows();
         await until(() => options?.signal?.aborted === true, 'the abort');
         return result;
       };
@@ -238,9 +230,9 @@ describe('order sync you can trust with money (tbk-order-sync, default settings)
       assert.equal(recorder.orders.length, 0, 'nothing handed on');
       assert.equal(recorder.reports.length, 0, 'no report for a stopped run');
 
-      internals._context.init(internals._settings);
-      await internals._context.load();
-      await internals._redNodes.startFlows();
+      helper._context.init(helper._settings);
+      await helper._context.load();
+      await helper._redNodes.startFlows();
       recorder.attach();
       const report = await recorder.nextReport(() => recorder.sync.receive({ payload: '' }));
       assert.deepEqual(report.payload.gaps, []);
@@ -315,7 +307,7 @@ describe('order sync you can trust with money (tbk-order-sync, default settings)
           }
           if (refused) {
             // the operator sets the offset the status and README point to
-            await internals.setFlows(flow({ lookbackMinutes: 60 }, { clockOffset: String(-skewMinutes * 60) }), 'full', credentials);
+            await helper.setFlows(flow({ lookbackMinutes: 60 }, { clockOffset: String(-skewMinutes * 60) }), 'full', credentials);
             recorder.attach();
             const caughtUp = await recorder.nextReport(() => recorder.sync.receive({ payload: '' }));
             assert.deepEqual(caughtUp.payload.gaps, []);

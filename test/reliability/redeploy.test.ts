@@ -5,7 +5,7 @@
 import { strict as assert } from 'node:assert';
 import { startSandbox, type Sandbox } from '../../lib/sandbox';
 import type { TopClient } from '../../lib/index';
-import { delay, helper, type TestNode, stopRuntime, startRuntime, until } from '../support/node-red';
+import { delay, type FlowNode, helper, type TestNode, stopRuntime, startRuntime, until } from '../support/node-red';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 import configNode = require('../../nodes/tbk-config');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -21,7 +21,7 @@ function resources(): Record<string, number> {
   return out;
 }
 
-function flow(sandboxUrl: string, name: string): Array<Record<string, unknown>> {
+function flow(sandboxUrl: string, name: string): FlowNode[] {
   return [
     { id: 'f1', type: 'tab' },
     // 4 calls at the gateway at once, 5 starts a second: the rest wait in the limiter's queue
@@ -74,8 +74,7 @@ describe('reliability: redeploy and stop under load', function () {
 
     // deploy a changed flow while 4 calls wait at the gateway and the rest in the queue
     const deployed = Date.now();
-    const internals = helper as unknown as { _redNodes: { setFlows(flows: unknown, credentials: unknown, type: string): Promise<unknown> } };
-    await internals._redNodes.setFlows(flow(sandbox.url, 'second'), { cfg: { appKey: 'sandbox-app', appSecret: 'sandbox-secret' } }, 'full');
+    await helper._redNodes.setFlows(flow(sandbox.url, 'second'), { cfg: { appKey: 'sandbox-app', appSecret: 'sandbox-secret' } }, 'full');
     assert.equal(endings.length, 30, 'every message ended');
     assert.deepEqual(new Set(endings.map((e) => e.seq)).size, 30, 'each once');
     assert.deepEqual([...new Set(endings.map((e) => e.kind))], ['aborted']);

@@ -5,8 +5,9 @@
  */
 import { strict as assert } from 'node:assert';
 import { startSandbox, type Sandbox } from '../../lib/sandbox';
-import { catchNode, delay, helper, startRuntime } from '../support/node-red';
+import { catchNode, delay, type FlowNode, helper, startRuntime } from '../support/node-red';
 import { nodeRedPath } from '../support/node-red';
+import type { NodeInitializer } from 'node-red';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 import configNode = require('../../nodes/tbk-config');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -17,7 +18,7 @@ import commonSet = require('../../nodes/tbk-common');
 import otherSet = require('../../nodes/tbk-other');
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const debugNode: unknown = require(require.resolve('@node-red/nodes/core/common/21-debug.js', { paths: [nodeRedPath] }));
+const debugNode: NodeInitializer = require(require.resolve('@node-red/nodes/core/common/21-debug.js', { paths: [nodeRedPath] }));
 
 const APP_KEY = 'hygiene-app';
 const SECRET = 'S3cr3t-hygiene-9d8c7b6a5f4e';
@@ -60,7 +61,7 @@ describe('reliability: secret hygiene', function () {
   it('no secret or session in outputs, statuses, logs, errors, debug messages or flows; no signature in msg.tbk or msg.error', async function () {
     const events = (helper as unknown as { _events: NodeJS.EventEmitter })._events;
     events.on('comms', onComms);
-    const debug = (id: string): Record<string, unknown> => ({ id, type: 'debug', z: 'f1', x: 0, y: 0, active: true, tosidebar: true, console: true, tostatus: true, complete: 'true', targetType: 'full', statusVal: 'payload', statusType: 'auto', wires: [] });
+    const debug = (id: string): FlowNode => ({ id, type: 'debug', z: 'f1', x: 0, y: 0, active: true, tosidebar: true, console: true, tostatus: true, complete: 'true', targetType: 'full', statusVal: 'payload', statusType: 'auto', wires: [] });
     const flow = [
       { id: 'f1', type: 'tab' },
       { id: 'cfg', type: 'tbk-config', z: 'f1', endpoint: sandbox.url, timeout: 300, retries: 1, maxBanSeconds: 0, rateLimit: 0, concurrency: 0 },

@@ -9,8 +9,8 @@ import { strict as assert } from 'node:assert';
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { startSandbox, type Sandbox } from '../../lib/sandbox';
-import { readSettings } from '../../nodes/config-settings';
-import type { NodeAPI, NodeDef } from '../../nodes/red-types';
+import { readSettings, type TbkConfigProperties } from '../../nodes/config-settings';
+import type { Node, NodeAPI } from 'node-red';
 import { helper, stopRuntime } from '../support/node-red';
 import { REPO_ROOT } from '../support/paths';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -108,11 +108,12 @@ describe('reliability: time zones, GMT+8 midnight, clock offset', function () {
 
   it('the config node reads clockOffset in seconds (also from ${ENV}) into the client clockOffsetMs', function () {
     const RED = { util: { evaluateNodeProperty: (v: unknown) => (v === '${TBK_TEST_CLOCK_OFFSET}' ? '-120' : v) } } as unknown as NodeAPI;
-    const def = (clockOffset: unknown): NodeDef => ({ id: 'c', type: 'tbk-config', clockOffset });
-    assert.equal(readSettings(RED, {}, def('900')).clockOffsetMs, 900_000);
-    assert.equal(readSettings(RED, {}, def(-900)).clockOffsetMs, -900_000);
-    assert.equal(readSettings(RED, {}, def('')).clockOffsetMs, 0);
-    assert.equal(readSettings(RED, {}, def('${TBK_TEST_CLOCK_OFFSET}')).clockOffsetMs, -120_000);
+    const def = (clockOffset: number | string): TbkConfigProperties => ({ clockOffset });
+    const node = {} as Node;
+    assert.equal(readSettings(RED, node, def('900')).clockOffsetMs, 900_000);
+    assert.equal(readSettings(RED, node, def(-900)).clockOffsetMs, -900_000);
+    assert.equal(readSettings(RED, node, def('')).clockOffsetMs, 0);
+    assert.equal(readSettings(RED, node, def('${TBK_TEST_CLOCK_OFFSET}')).clockOffsetMs, -120_000);
   });
 
   describe('through a method node', function () {

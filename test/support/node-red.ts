@@ -1,29 +1,59 @@
-/** node-red-node-test-helper with the few typings the node tests need, and flow-building shortcuts. */
+/** node-red-node-test-helper with its typings, the parts of it the tests reach beyond them, and flow-building shortcuts. */
 import { strict as assert } from 'node:assert';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Node, NodeInitializer, NodeMessage } from 'node-red';
+import type { TestFlowsItem } from 'node-red-node-test-helper';
 import { startSandbox, type Sandbox, type SandboxOptions } from '../../lib/sandbox';
 
-export interface TestNode {
-  id: string;
-  type: string;
-  wires?: string[][];
-  on(event: string, listener: (arg: any) => void): void;
-  receive(msg: Record<string, unknown>): void;
-  [key: string]: any;
-}
+/** The helper module as its typings describe it. */
+type HelperModule = typeof import('node-red-node-test-helper');
 
-export interface TestHelper {
-  init(runtimePath: string, settings?: Record<string, unknown>): void;
-  load(nodes: unknown, flow: Array<Record<string, unknown>>, credentials?: Record<string, Record<string, string>>): Promise<void>;
-  unload(): Promise<void>;
+/** A node of a test flow: the id, type and wires the helper's typings ask for, and the node's own properties. */
+export type FlowNode = TestFlowsItem & Record<string, unknown>;
+
+/**
+ * A node of a test flow, as the helper hands it out. Beyond @types/node-red's Node, the tests reach:
+ *  - `call:<method>` events: the helper spies on every node's log, status, warn, error, debug, trace
+ *    and send, and emits one of these per call with the sinon spy call (its args as the method got them);
+ *  - `_complete(msg, err)`: what Node-RED's done() calls, wrapped by countDone to count them;
+ *  - `_wireCount`: how many nodes its outputs are wired to (the soak re-points a wired node's own send).
+ */
+export type TestNode = Node & {
+  on(event: `call:${string}`, listener: (call: { args: any[] }) => void): TestNode;
+  _complete(msg: NodeMessage, err?: unknown): void;
+  _wireCount: number;
+};
+
+/**
+ * The helper as the tests use it. Beyond its typings (0.3.5):
+ *  - getNode gives a TestNode (above);
+ *  - startServer and stopServer hand their callback the error of a failure (0.3.6 does);
+ *  - settings() also takes a context store's `config` and this package's own runtime setting
+ *    tbkOrderSyncNow (the order sync's clock);
+ *  - `_redNodes`, `_context` and `_settings`, the runtime modules and settings the helper loaded: the
+ *    order sync and redeploy tests stop and start the flows, or replace them, as a Node-RED restart or
+ *    a deploy does (the helper never loads settings.contextStorage into the context module itself).
+ */
+export type TestHelper = Omit<HelperModule, 'getNode' | 'startServer' | 'stopServer' | 'settings'> & {
   getNode(id: string): TestNode;
-  startServer(done: (err?: unknown) => void): void;
-  stopServer(done: (err?: unknown) => void): void;
-  clearFlows(): Promise<void>;
-  _redNodes: { stopFlows(): Promise<void> };
-}
+  startServer(done?: (err?: unknown) => void): Promise<void>;
+  stopServer(done?: (err?: unknown) => void): Promise<void>;
+  settings(
+    settings: Omit<Parameters<HelperModule['settings']>[0], 'contextStorage'> & {
+      contextStorage?: Record<string, { module: string; config?: Record<string, unknown> }>;
+      tbkOrderSyncNow?: () => number;
+    },
+  ): ReturnType<HelperModule['settings']>;
+  _redNodes: {
+    stopFlows(): Promise<void>;
+    startFlows(): Promise<void>;
+    setFlows(flows: FlowNode[], credentials: Record<string, Record<string, string>>, type: 'full' | 'flows' | 'nodes'): Promise<unknown>;
+  };
+  _context: { init(settings: unknown): void; load(): Promise<unknown> };
+  _settings: Record<string, unknown>;
+};
 
 /**
  * The Node-RED under test: the devDependency, or another install named by TBK_NODE_RED
@@ -45,13 +75,14 @@ helper.init(nodeRedPath);
  */
 export const TEST_USER_DIR = mkdtempSync(join(tmpdir(), 'tbk-userdir-'));
 process.once('exit', () => rmSync(TEST_USER_DIR, { recursive: true, force: true }));
-(helper as unknown as { settings(settings: Record<string, unknown>): unknown }).settings({ userDir: TEST_USER_DIR });
+helper.settings({ userDir: TEST_USER_DIR });
 
-export const catchNode: unknown = requireFromNodeRed('@node-red/nodes/core/common/25-catch.js');
-export const completeNode: unknown = requireFromNodeRed('@node-red/nodes/core/common/24-complete.js');
+// Node-RED's core nodes, untyped JavaScript modules
+export const catchNode = requireFromNodeRed('@node-red/nodes/core/common/25-catch.js') as NodeInitializer;
+export const completeNode = requireFromNodeRed('@node-red/nodes/core/common/24-complete.js') as NodeInitializer;
 
 /** A config node pointing at the sandbox, plus its credentials (the test app by default). */
-export function configFlow(url: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+export function configFlow(url: string, extra: Record<string, unknown> = {}): FlowNode {
   return { id: 'cfg', type: 'tbk-config', name: 'sandbox', endpoint: url, signMethod: 'md5', timeout: 5000, retries: 0, rateLimit: 0, concurrency: 0, ...extra };
 }
 

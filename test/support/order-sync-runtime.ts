@@ -34,7 +34,7 @@ function send(message: SyncRuntimeMessage): Promise<void> {
 
 async function main(): Promise<void> {
   const job = JSON.parse(process.env.TBK_SYNC_JOB ?? '') as SyncRuntimeJob;
-  (helper as unknown as { settings(s: Record<string, unknown>): unknown }).settings({ userDir: job.userDir });
+  helper.settings({ userDir: job.userDir });
   await new Promise<void>((resolve, reject) => helper.startServer((err) => (err ? reject(err as Error) : resolve())));
   const flow = [
     { id: 'f1', type: 'tab' },

@@ -97,7 +97,7 @@ const mb = (bytes: number): number => Math.round((bytes / MB) * 10) / 10;
  * taken when it was created: point it back at the restored prototype method.
  */
 function restoreHelperSpies(nodeIds: string[]): void {
-  const internals = helper as unknown as { _sandbox: { restore(): void }; _logSpy?: { restore(): void }; _NodePrototype: { send: unknown } };
+  const internals = helper as unknown as { _sandbox: { restore(): void }; _logSpy?: { restore(): void }; _NodePrototype: { send: TestNode['send'] } };
   internals._logSpy?.restore();
   internals._sandbox.restore();
   for (const id of nodeIds) {
