@@ -9,8 +9,8 @@
 import { fork } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { gzipSync } from 'node:zlib';
 import { TopClient } from '../lib/top/client';
+import { gzipBomb, writeEndlessBody } from '../test/support/hostile-gateway';
 
 type CaseName = 'gzip-bomb' | 'gzip-bomb-x4' | 'endless-body';
 const CASES: Array<{ name: CaseName; label: string; body: 'bomb' | 'endless'; calls: number }> = [
@@ -32,8 +32,7 @@ interface CaseResult {
 
 /** The gateway: every request gets the bomb or an endless body. Reports its request count on 'count'. */
 function runGateway(body: 'bomb' | 'endless'): void {
-  const member = gzipSync(Buffer.alloc(16 * MiB), { level: 9 });
-  const bomb = Buffer.concat(Array.from({ length: 64 }, () => member));
+  const bomb = gzipBomb(64);
   let requests = 0;
   const server = createServer((req, res) => {
     requests++;
@@ -43,13 +42,7 @@ function runGateway(body: 'bomb' | 'endless'): void {
       res.end(bomb);
       return;
     }
-    res.writeHead(200, { 'content-type': 'application/json' });
-    const chunk = Buffer.alloc(64 * 1024, 0x20);
-    const pump = (): void => {
-      while (!res.destroyed && res.write(chunk));
-      if (!res.destroyed) res.once('drain', pump);
-    };
-    pump();
+    writeEndlessBody(res);
   });
   server.listen(0, '127.0.0.1', () => process.send!({ type: 'listening', port: (server.address() as AddressInfo).port, bombBytes: bomb.length }));
   process.on('message', (message: { type: string }) => {

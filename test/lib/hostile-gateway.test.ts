@@ -13,18 +13,13 @@ import { loadSpecs } from '../../lib/method-specs';
 import { validateParams } from '../../lib/method-specs/schema';
 import { dateTime, formatGmt8 } from '../../lib/top/time';
 import { rejection } from '../support/assertions';
+import { gzipBomb, writeEndlessBody } from '../support/hostile-gateway';
 import { json, useScriptedClient, type Step } from '../support/scripted-server';
 
 const APP = { appKey: 'k-hostile', appSecret: 'secret-hostile' };
 const FAST_RETRY = { baseDelayMs: 1, maxDelayMs: 5, retries: 3 };
 const MiB = 1024 * 1024;
 const METHOD = 'taobao.tbk.item.info.get';
-
-/** gzip members concatenated: `members` × 16 MiB of zeros in about members × 16 KB (a 1 GiB bomb in about 1 MB). */
-function gzipBomb(members: number): Buffer {
-  const member = gzipSync(Buffer.alloc(16 * MiB), { level: 9 });
-  return Buffer.concat(Array.from({ length: members }, () => member));
-}
 
 const encoded = (encoding: string, body: Buffer): Step => (_req, res) => {
   res.writeHead(200, { 'content-type': 'application/json;charset=UTF-8', 'content-encoding': encoding });
@@ -69,15 +64,7 @@ describe('hostile gateways and careless input (issue 12)', function () {
     });
 
     it('an endless chunked body fails once the cap is read, not retried', async function () {
-      server.script((_req, res) => {
-        res.writeHead(200, { 'content-type': 'application/json' });
-        const chunk = Buffer.alloc(64 * 1024, 0x20);
-        const pump = (): void => {
-          while (!res.destroyed && res.write(chunk));
-          if (!res.destroyed) res.once('drain', pump);
-        };
-        pump();
-      });
+      server.script((_req, res) => writeEndlessBody(res));
       const err = await rejection(make({ timeoutMs: 5000, maxResponseBytes: MiB }).call(METHOD, {}));
       assert.equal(err.kind, 'transport');
       assert.match(err.message, /answer larger than 1 MiB/);

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { fork } from 'node:child_process';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { TopClient, TopError } from '../../lib';
@@ -7,6 +6,7 @@ import { createLimiterFromConfig, RedisCallLimiter, type RedisCallLimiterOptions
 import { DEFAULT_APP, startSandbox, type Sandbox } from '../../lib/sandbox';
 import type { LimitedClientJob, LimitedClientMessage } from '../support/limited-client';
 import { rejection } from '../support/assertions';
+import { forkMessaging, type ChildExit, type MessagingChild } from '../support/child-process';
 import { maxInAnyWindow } from '../support/assertions';
 import { freePort, RedisServer, requireRedisServer } from '../support/redis';
 
@@ -41,46 +41,12 @@ function settled(limiter: RedisCallLimiter): Promise<void> {
   });
 }
 
-interface Child {
-  messages: LimitedClientMessage[];
-  next(type: LimitedClientMessage['type']): Promise<LimitedClientMessage>;
-  send(message: unknown): void;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  kill(): void;
-}
+type Child = MessagingChild<LimitedClientMessage>;
 
-function startChild(job: LimitedClientJob): Child {
-  const child = fork(CHILD_SCRIPT, [], { env: { ...process.env, TBK_LIMITED_JOB: JSON.stringify(job) }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const messages: LimitedClientMessage[] = [];
-  const waiters: Array<{ type: string; resolve: (m: LimitedClientMessage) => void }> = [];
-  child.on('message', (message: LimitedClientMessage) => {
-    messages.push(message);
-    for (const waiter of waiters.filter((w) => w.type === message.type)) {
-      waiters.splice(waiters.indexOf(waiter), 1);
-      waiter.resolve(message);
-    }
-  });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-  return {
-    messages,
-    next: (type) => {
-      const seen = messages.find((m) => m.type === type);
-      if (seen) return Promise.resolve(seen);
-      return Promise.race([
-        new Promise<LimitedClientMessage>((resolve) => waiters.push({ type, resolve })),
-        exited.then(({ code }) => Promise.reject(new Error(`child exited (${code}) before saying ${type}`))),
-      ]);
-    },
-    send: (message) => child.send(message as object),
-    exited,
-    kill: () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    },
-  };
-}
+const startChild = (job: LimitedClientJob): Child => forkMessaging<LimitedClientMessage>(CHILD_SCRIPT, { TBK_LIMITED_JOB: JSON.stringify(job) });
 
 /** Resolves with how the child ended, or fails when it is still alive after `ms` (something keeps it open). */
-async function exitsByItself(child: Child, ms: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+async function exitsByItself(child: Child, ms: number): Promise<ChildExit> {
   let timer: NodeJS.Timeout | undefined;
   const stuck = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {

@@ -110,6 +110,16 @@ describe('tbk-config node', function () {
     return nodes;
   }
 
+  /** Sends one message through api1 and asserts it succeeds; the gateway's record of that call. */
+  async function callSucceeds(): Promise<ReturnType<Sandbox['requests']>[number]> {
+    const ok = new Collector(helper.getNode('ok'));
+    const err = new Collector(helper.getNode('err'));
+    helper.getNode('api1').receive({ payload: { q: 'x' } });
+    await Promise.race([ok.waitFor(1), err.waitFor(1)]);
+    assert.equal(err.messages.length, 0, JSON.stringify(err.messages[0]?.error));
+    return sandbox.requests().at(-1)!;
+  }
+
   it('expands ${VAR} in credentials and properties', async function () {
     const port = new URL(sandbox.url).port;
     process.env.TBK_CFG_TEST_KEY = APP_KEY;
@@ -118,12 +128,7 @@ describe('tbk-config node', function () {
     await helper.load([configNode, apiNode], flow({ endpoint: 'http://127.0.0.1:${TBK_CFG_TEST_PORT}/router/rest' }), {
       cfg: { appKey: '${TBK_CFG_TEST_KEY}', appSecret: '${TBK_CFG_TEST_SECRET}' },
     });
-    const ok = new Collector(helper.getNode('ok'));
-    const err = new Collector(helper.getNode('err'));
-    helper.getNode('api1').receive({ payload: { q: 'x' } });
-    await Promise.race([ok.waitFor(1), err.waitFor(1)]);
-    assert.equal(err.messages.length, 0, JSON.stringify(err.messages[0]?.error));
-    assert.equal(sandbox.requests().at(-1)!.appKey, APP_KEY);
+    assert.equal((await callSucceeds()).appKey, APP_KEY);
   });
 
   it('falls back to TBK_APP_KEY / TBK_APP_SECRET / TBK_SESSION when a credential is empty, and says so', async function () {
@@ -132,13 +137,9 @@ describe('tbk-config node', function () {
     process.env.TBK_SESSION = 'env-session-1';
     try {
       await helper.load([configNode, apiNode], flow({}), {});
-      const ok = new Collector(helper.getNode('ok'));
-      const err = new Collector(helper.getNode('err'));
-      helper.getNode('api1').receive({ payload: { q: 'x' } });
-      await Promise.race([ok.waitFor(1), err.waitFor(1)]);
-      assert.equal(err.messages.length, 0, JSON.stringify(err.messages[0]?.error));
-      assert.equal(sandbox.requests().at(-1)!.appKey, APP_KEY);
-      assert.equal(sandbox.requests().at(-1)!.params.session, 'env-session-1');
+      const request = await callSucceeds();
+      assert.equal(request.appKey, APP_KEY);
+      assert.equal(request.params.session, 'env-session-1');
       const cfg = helper.getNode('cfg') as unknown as TbkConfigNode;
       assert.deepEqual(cfg.configStatus!(), { fill: 'blue', shape: 'ring', text: 'from env: TBK_APP_KEY, TBK_APP_SECRET, TBK_SESSION' });
       const lines = configLog().filter((entry) => /environment variables/.test(String(entry.msg)));

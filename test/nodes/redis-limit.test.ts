@@ -1,10 +1,10 @@
 /** The tbk-config node's shared rate limit (redisUrl): two Node-RED runtimes on one limit, and the fallback status. */
 import { strict as assert } from 'node:assert';
-import { fork } from 'node:child_process';
 import { join } from 'node:path';
 import { DEFAULT_APP, startSandbox, type Sandbox } from '../../lib/sandbox';
 import type { NodeStatus } from 'node-red';
 import type { TbkConfigNode } from '../../nodes/config-settings';
+import { forkMessaging, type MessagingChild } from '../support/child-process';
 import { assertNoSecrets, delay, helper, stopRuntime } from '../support/node-red';
 import type { RuntimeJob, RuntimeMessage } from '../support/node-red-runtime';
 import { freePort, RedisServer, requireRedisServer } from '../support/redis';
@@ -18,41 +18,9 @@ import orderSyncNode = require('../../nodes/tbk-order-sync');
 
 const RUNTIME_SCRIPT = join(__dirname, '..', 'support', 'node-red-runtime.js');
 
-interface Runtime {
-  next<T extends RuntimeMessage['type']>(type: T): Promise<Extract<RuntimeMessage, { type: T }>>;
-  go(): void;
-  exited: Promise<number | null>;
-  kill(): void;
-}
+type Runtime = MessagingChild<RuntimeMessage>;
 
-function startRuntime(job: RuntimeJob): Runtime {
-  const child = fork(RUNTIME_SCRIPT, [], { env: { ...process.env, TBK_RUNTIME_JOB: JSON.stringify(job) }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const messages: RuntimeMessage[] = [];
-  const waiters: Array<{ type: string; resolve: (m: RuntimeMessage) => void }> = [];
-  child.on('message', (message: RuntimeMessage) => {
-    messages.push(message);
-    for (const waiter of waiters.filter((w) => w.type === message.type)) {
-      waiters.splice(waiters.indexOf(waiter), 1);
-      waiter.resolve(message);
-    }
-  });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return {
-    next: <T extends RuntimeMessage['type']>(type: T) => {
-      const seen = messages.find((m) => m.type === type);
-      if (seen) return Promise.resolve(seen as Extract<RuntimeMessage, { type: T }>);
-      return Promise.race([
-        new Promise<Extract<RuntimeMessage, { type: T }>>((resolve) => waiters.push({ type, resolve: resolve as (m: RuntimeMessage) => void })),
-        exited.then((code) => Promise.reject(new Error(`the Node-RED runtime exited (${code}) before saying ${type}`))),
-      ]);
-    },
-    go: () => child.send('go'),
-    exited,
-    kill: () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    },
-  };
-}
+const startRuntime = (job: RuntimeJob): Runtime => forkMessaging<RuntimeMessage>(RUNTIME_SCRIPT, { TBK_RUNTIME_JOB: JSON.stringify(job) });
 
 describe('tbk-config shared rate limit (Redis)', function () {
   this.timeout(90_000);
@@ -80,7 +48,7 @@ describe('tbk-config shared rate limit (Redis)', function () {
     const ready = await Promise.all(pair.map((r) => r.next('ready')));
     assert.deepEqual(ready, [{ type: 'ready', mode: 'shared' }, { type: 'ready', mode: 'shared' }]);
     sandbox.resetStats();
-    for (const runtime of pair) runtime.go();
+    for (const runtime of pair) runtime.send('go');
     const done = await Promise.all(pair.map((r) => r.next('done')));
     for (const result of done) assert.deepEqual(result, { type: 'done', ok: 100, failed: 0, errors: [], modes: ['connecting', 'shared'] });
     const stats = sandbox.stats();
@@ -88,7 +56,7 @@ describe('tbk-config shared rate limit (Redis)', function () {
     assert.equal(new Set(sandbox.requests().map((r) => r.params.num_iids)).size, 200, 'every message of both runtimes reached the gateway once');
     const peak = maxInAnySecond(stats.callStarts);
     assert.ok(peak <= 20, `the sandbox saw ${peak} calls within one second (limit 20 shared by both runtimes)`);
-    assert.deepEqual(await Promise.all(pair.map((r) => r.exited)), [0, 0]);
+    assert.deepEqual(await Promise.all(pair.map(async (r) => (await r.exited).code)), [0, 0]);
   });
 
   describe('when Redis is unreachable', function () {

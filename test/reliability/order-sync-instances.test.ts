@@ -4,7 +4,6 @@
  * other takes over within the lease time. Between them each order is emitted once.
  */
 import { strict as assert } from 'node:assert';
-import { fork } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +12,7 @@ import { orderFingerprint, type SyncState } from '../../lib/sync';
 import { DEFAULT_APP, startSandbox, type Sandbox } from '../../lib/sandbox';
 import { installLiveOrderBook, type OrderBook } from '../../lib/sandbox/order-book';
 import { checkpointKey } from '../../lib/sync/checkpoint-key';
+import { forkMessaging, type MessagingChild } from '../support/child-process';
 import { until } from '../support/node-red';
 import type { SyncRuntimeJob, SyncRuntimeMessage } from '../support/order-sync-runtime';
 import { RedisServer, requireRedisServer } from '../support/redis';
@@ -20,37 +20,17 @@ import { RedisServer, requireRedisServer } from '../support/redis';
 const RUNTIME_SCRIPT = join(__dirname, '..', 'support', 'order-sync-runtime.js');
 const LEASE_SECONDS = 3;
 
-interface SyncRuntime {
+interface SyncRuntime extends MessagingChild<SyncRuntimeMessage> {
   name: string;
   ordersFile: string;
-  messages: SyncRuntimeMessage[];
-  exited: Promise<number | null>;
-  kill(): void;
-  stop(): void;
   orders(): string[];
 }
 
 function startSyncRuntime(name: string, job: Omit<SyncRuntimeJob, 'ordersFile'>, dir: string): SyncRuntime {
   const ordersFile = join(dir, `${name}.orders`);
-  const child = fork(RUNTIME_SCRIPT, [], { env: { ...process.env, TBK_SYNC_JOB: JSON.stringify({ ...job, ordersFile }) }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const messages: SyncRuntimeMessage[] = [];
-  child.on('message', (message: SyncRuntimeMessage) => messages.push(message));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return {
-    name,
-    ordersFile,
-    messages,
-    exited,
-    kill: () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    },
-    stop: () => {
-      if (child.connected) child.send('stop');
-    },
-    orders: () => (existsSync(ordersFile) ? readFileSync(ordersFile, 'utf8').split('\n').filter(Boolean) : []),
-  };
+  const child = forkMessaging<SyncRuntimeMessage>(RUNTIME_SCRIPT, { TBK_SYNC_JOB: JSON.stringify({ ...job, ordersFile }) });
+  return { ...child, name, ordersFile, orders: () => (existsSync(ordersFile) ? readFileSync(ordersFile, 'utf8').split('\n').filter(Boolean) : []) };
 }
-
 
 describe('tbk-order-sync on two Node-RED runtimes sharing one Redis (lease)', function () {
   this.timeout(120_000);
@@ -97,8 +77,8 @@ describe('tbk-order-sync on two Node-RED runtimes sharing one Redis (lease)', fu
     const tookOverAfter = Date.now() - killedAt;
     assert.ok(tookOverAfter < LEASE_SECONDS * 1000 + 3000, `took over after ${tookOverAfter} ms (lease ${LEASE_SECONDS} s)`);
     await until(() => standby.messages.filter((m) => m.type === 'report' && !m.standby && m.gaps === 0).length >= 3, 'three runs of the new holder', 30_000);
-    standby.stop();
-    assert.equal(await standby.exited, 0);
+    standby.send('stop');
+    assert.equal((await standby.exited).code, 0);
 
     const client = new Redis(redis!.url);
     const key = checkpointKey({ appKey: DEFAULT_APP.appKey, method: 'taobao.tbk.order.details.get', queryType: 4 });

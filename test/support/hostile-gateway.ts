@@ -127,6 +127,25 @@ function answer(scenario: HostileScenario, res: ServerResponse): void {
   });
 }
 
+const MiB = 1024 * 1024;
+
+/** gzip members concatenated: `members` × 16 MiB of zeros in about members × 16 KB (a 1 GiB bomb in about 1 MB). */
+export function gzipBomb(members: number): Buffer {
+  const member = gzipSync(Buffer.alloc(16 * MiB), { level: 9 });
+  return Buffer.concat(Array.from({ length: members }, () => member));
+}
+
+/** A 200 JSON answer that never ends: 64 KiB of spaces as fast as the client reads them. */
+export function writeEndlessBody(res: ServerResponse): void {
+  res.writeHead(200, { 'content-type': 'application/json' });
+  const chunk = Buffer.alloc(64 * 1024, 0x20);
+  const pump = (): void => {
+    while (!res.destroyed && res.write(chunk));
+    if (!res.destroyed) res.once('drain', pump);
+  };
+  pump();
+}
+
 if (require.main === module) {
   let scenario: HostileScenario | undefined;
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
