@@ -3,7 +3,18 @@ import tseslint from 'typescript-eslint';
 import globals from 'globals';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', '.userdir/**', 'coverage/**', 'bench/results/**', '.tmp/**', '.matrix/**', 'test-results/**'] },
+  {
+    ignores: [
+      'dist/**',
+      'node_modules/**',
+      '.userdir/**',
+      'coverage/**',
+      'bench/results/**',
+      '.tmp/**',
+      '.matrix/**',
+      'test-results/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

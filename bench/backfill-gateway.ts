@@ -19,17 +19,29 @@ export type BackfillGatewayMessage =
   | { type: 'count'; totalCalls: number; errorsByCode: Record<string, number> }
   | { type: 'oracle'; keys: string[]; fewestCalls: number };
 
-export type BackfillGatewayCommand = { type: 'reset' } | { type: 'count' } | { type: 'oracle'; from: number; to: number; pageSize: number; maxWindowMs: number } | { type: 'close' };
+export type BackfillGatewayCommand =
+  | { type: 'reset' }
+  | { type: 'count' }
+  | { type: 'oracle'; from: number; to: number; pageSize: number; maxWindowMs: number }
+  | { type: 'close' };
 
 const HOUR = 3_600_000;
 
 async function main(): Promise<void> {
   const options = JSON.parse(process.argv[2] ?? '{}') as BackfillGatewayOptions;
-  const book = new OrderBook({ seed: 2026, start: parseGmt8('2026-11-01 00:00:00'), ordersPerHour: options.ordersPerHour, lateChance: 0, minDwellMs: 6 * HOUR, maxDwellMs: 30 * HOUR });
+  const book = new OrderBook({
+    seed: 2026,
+    start: parseGmt8('2026-11-01 00:00:00'),
+    ordersPerHour: options.ordersPerHour,
+    lateChance: 0,
+    minDwellMs: 6 * HOUR,
+    maxDwellMs: 30 * HOUR,
+  });
   book.advance((options.days * 24 + 2) * HOUR);
   const sandbox = await startSandbox({ port: 0, apps: [DEFAULT_APP], recordLimit: 1 });
   installOrderBook(sandbox, book);
-  for (const method of ['taobao.tbk.order.details.get', 'taobao.tbk.sc.order.details.get']) sandbox.addFault({ kind: 'latency', method, latencyMs: options.latencyMs });
+  for (const method of ['taobao.tbk.order.details.get', 'taobao.tbk.sc.order.details.get'])
+    sandbox.addFault({ kind: 'latency', method, latencyMs: options.latencyMs });
   const send = (message: BackfillGatewayMessage): void => {
     process.send?.(message);
   };

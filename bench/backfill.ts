@@ -40,13 +40,17 @@ export interface BackfillResult {
 const RATE_LIMIT = 40;
 const MINUTE = 60_000;
 
-export async function runBackfillBench(log: (line: string) => void = (line) => process.stderr.write(line + '\n')): Promise<BackfillResult> {
+export async function runBackfillBench(
+  log: (line: string) => void = (line) => process.stderr.write(line + '\n'),
+): Promise<BackfillResult> {
   const options: BackfillGatewayOptions = {
     days: Number(process.env.BACKFILL_DAYS) || 2,
     latencyMs: Number(process.env.BACKFILL_LATENCY_MS) || 120,
     ordersPerHour: Number(process.env.BACKFILL_ORDERS_PER_HOUR) || 300,
   };
-  const child = fork(join(__dirname, 'backfill-gateway.js'), [JSON.stringify(options)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(join(__dirname, 'backfill-gateway.js'), [JSON.stringify(options)], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   const inbox: BackfillGatewayMessage[] = [];
   const waiters: Array<(m: BackfillGatewayMessage) => void> = [];
   child.on('message', (m: BackfillGatewayMessage) => {
@@ -65,14 +69,25 @@ export async function runBackfillBench(log: (line: string) => void = (line) => p
     const ready = await next<Extract<BackfillGatewayMessage, { type: 'ready' }>>();
     const until = ready.now - MINUTE;
     const from = until - options.days * 24 * 60 * MINUTE;
-    const oracle = await next<Extract<BackfillGatewayMessage, { type: 'oracle' }>>({ type: 'oracle', from, to: until, pageSize: 100, maxWindowMs: 180 * MINUTE });
+    const oracle = await next<Extract<BackfillGatewayMessage, { type: 'oracle' }>>({
+      type: 'oracle',
+      from,
+      to: until,
+      pageSize: 100,
+      maxWindowMs: 180 * MINUTE,
+    });
     const cells: BackfillCell[] = [];
     const setups: Array<[string, number, number]> = [
       ['windows side by side (default: 180 min, concurrency 16)', 180, 16],
       ['one window after another (before: 20 min, concurrency 1)', 20, 1],
     ];
     for (const [label, windowMinutes, concurrency] of setups) {
-      const client = new TopClient({ ...DEFAULT_APP, endpoint: ready.url, rateLimit: { perSecond: RATE_LIMIT, concurrency: 16 }, retry: { retries: 2 } });
+      const client = new TopClient({
+        ...DEFAULT_APP,
+        endpoint: ready.url,
+        rateLimit: { perSecond: RATE_LIMIT, concurrency: 16 },
+        retry: { retries: 2 },
+      });
       const emitted: string[] = [];
       const sync = new OrderSync({
         client,
@@ -108,7 +123,9 @@ export async function runBackfillBench(log: (line: string) => void = (line) => p
         repeated: emitted.length - got.size + emitted.filter((k) => !wanted.has(k)).length,
       };
       cells.push(cell);
-      log(`backfill ${label}: ${cell.calls} calls (fewest ${cell.fewestCalls}) in ${cell.wallSeconds} s, ${cell.utilisation} of ${RATE_LIMIT}/s; ${cell.orders} orders, ${cell.missing} missing, ${cell.repeated} repeated`);
+      log(
+        `backfill ${label}: ${cell.calls} calls (fewest ${cell.fewestCalls}) in ${cell.wallSeconds} s, ${cell.utilisation} of ${RATE_LIMIT}/s; ${cell.orders} orders, ${cell.missing} missing, ${cell.repeated} repeated`,
+      );
     }
     return { ...options, rateLimit: RATE_LIMIT, cells };
   } finally {
@@ -122,7 +139,10 @@ export function formatBackfill(result: BackfillResult): string {
     '',
     '| set-up | calls | fewest calls | wall s | share of the rate limit | orders | missing | repeated |',
     '| --- | --- | --- | --- | --- | --- | --- | --- |',
-    ...result.cells.map((c) => `| ${c.label} | ${c.calls} | ${c.fewestCalls} | ${c.wallSeconds} | ${c.utilisation} | ${c.orders} | ${c.missing} | ${c.repeated} |`),
+    ...result.cells.map(
+      (c) =>
+        `| ${c.label} | ${c.calls} | ${c.fewestCalls} | ${c.wallSeconds} | ${c.utilisation} | ${c.orders} | ${c.missing} | ${c.repeated} |`,
+    ),
   ];
   return lines.join('\n');
 }

@@ -44,17 +44,22 @@ const CELLS: Cell[] = [
   {
     name: 'batch, 2 requests of 20 (node default)',
     concurrency: 16,
-    run: async (client, params) => (await batchInChunks(client, METHOD, params, { batchSize: 20 })).results.filter((r) => r.ok).length,
+    run: async (client, params) =>
+      (await batchInChunks(client, METHOD, params, { batchSize: 20 })).results.filter((r) => r.ok).length,
   },
   {
     name: '40 single calls, 16 in flight (default)',
     concurrency: 16,
-    run: async (client, params) => (await Promise.allSettled(params.map((p) => client.request(METHOD, p)))).filter((r) => r.status === 'fulfilled').length,
+    run: async (client, params) =>
+      (await Promise.allSettled(params.map((p) => client.request(METHOD, p)))).filter((r) => r.status === 'fulfilled')
+        .length,
   },
   {
     name: '40 single calls, 40 in flight',
     concurrency: 40,
-    run: async (client, params) => (await Promise.allSettled(params.map((p) => client.request(METHOD, p)))).filter((r) => r.status === 'fulfilled').length,
+    run: async (client, params) =>
+      (await Promise.allSettled(params.map((p) => client.request(METHOD, p)))).filter((r) => r.status === 'fulfilled')
+        .length,
   },
 ];
 
@@ -98,11 +103,21 @@ async function main(): Promise<void> {
   });
   const endpoint = ready.url!;
   const params = Array.from({ length: CALLS }, (_, i) => ({ num_iids: String(600_000_000_000 + i), platform: 2 }));
-  console.log(`${CALLS} x ${METHOD}, ${ROUNDS} rounds per cell, medians (ms per round of ${CALLS} calls); sandbox in a child process`);
+  console.log(
+    `${CALLS} x ${METHOD}, ${ROUNDS} rounds per cell, medians (ms per round of ${CALLS} calls); sandbox in a child process`,
+  );
   try {
     for (const latencyMs of LATENCIES_MS) {
       await ask(child, { type: 'latency', latencyMs });
-      const clients = CELLS.map((cell) => new TopClient({ ...DEFAULT_APP, endpoint, retry: false, rateLimit: { perSecond: 0, concurrency: cell.concurrency } }));
+      const clients = CELLS.map(
+        (cell) =>
+          new TopClient({
+            ...DEFAULT_APP,
+            endpoint,
+            retry: false,
+            rateLimit: { perSecond: 0, concurrency: cell.concurrency },
+          }),
+      );
       const times: number[][] = CELLS.map(() => []);
       let calls = 0;
       try {
@@ -120,13 +135,16 @@ async function main(): Promise<void> {
         await Promise.all(clients.map((client) => client.close()));
       }
       const counted = await ask(child, { type: 'count' });
-      if (counted.totalCalls !== calls) throw new Error(`the sandbox counted ${counted.totalCalls} calls, the bench made ${calls}`);
+      if (counted.totalCalls !== calls)
+        throw new Error(`the sandbox counted ${counted.totalCalls} calls, the bench made ${calls}`);
       console.log(`\nadded latency per HTTP request: ${latencyMs} ms`);
       console.log(`${'cell'.padEnd(42)} median     min     max   vs 40 singles (default)`);
       const reference = median(times[2]!);
       CELLS.forEach((cell, c) => {
         const m = median(times[c]!);
-        console.log(`${cell.name.padEnd(42)}${fixed(m)} ${fixed(Math.min(...times[c]!))} ${fixed(Math.max(...times[c]!))}   ${(reference / m).toFixed(2)}x`);
+        console.log(
+          `${cell.name.padEnd(42)}${fixed(m)} ${fixed(Math.min(...times[c]!))} ${fixed(Math.max(...times[c]!))}   ${(reference / m).toFixed(2)}x`,
+        );
       });
     }
   } finally {

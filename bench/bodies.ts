@@ -18,10 +18,11 @@ export type BodyVariant = 'items20' | 'ids18' | 'large';
 export const LARGE_PAGE_ITEMS = 110;
 
 function documentedExample(method: string): Record<string, unknown> {
-  const spec = JSON.parse(readFileSync(join(SPECS_DIR, `${method}.json`), 'utf8')) as { responseExample: Record<string, unknown> };
+  const spec = JSON.parse(readFileSync(join(SPECS_DIR, `${method}.json`), 'utf8')) as {
+    responseExample: Record<string, unknown>;
+  };
   return spec.responseExample;
 }
-
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 const TITLES = [
@@ -51,7 +52,8 @@ function money(n: number): string {
 function variedItem(template: Json, index: number, random: () => number, bareSellerIds: boolean): Json {
   const item = structuredClone(template);
   const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)]!;
-  const token = (length: number): string => Array.from({ length }, () => ALPHABET[Math.floor(random() * ALPHABET.length)]).join('');
+  const token = (length: number): string =>
+    Array.from({ length }, () => ALPHABET[Math.floor(random() * ALPHABET.length)]).join('');
   const numericId = String(500000000000 + Math.floor(random() * 199999999999));
   item.item_id = `${token(10)}-${token(8)}${token(Math.floor(random() * 20))}`;
   const basic = asRecord(item.item_basic_info);
@@ -61,7 +63,9 @@ function variedItem(template: Json, index: number, random: () => number, bareSel
   basic.provcity = pick(CITIES);
   basic.volume = Math.floor(random() * 50000);
   basic.category_id = 50000000 + Math.floor(random() * 9999999);
-  basic.seller_id = bareSellerIds ? 200000000000000000n + BigInt(Math.floor(random() * 1e15)) : 1000000 + Math.floor(random() * 3000000000);
+  basic.seller_id = bareSellerIds
+    ? 200000000000000000n + BigInt(Math.floor(random() * 1e15))
+    : 1000000 + Math.floor(random() * 3000000000);
   basic.pict_url = `//img.alicdn.com/bao/uploaded/i${1 + (index % 4)}/${basic.seller_id}/O1CN01${token(22)}_!!0-item_pic.jpg`;
   basic.white_image = `https:${basic.pict_url}`;
   const publish = asRecord(item.publish_info);
@@ -97,7 +101,8 @@ export function searchBodies(): Record<BodyVariant, Json> {
 export function tpwdBody(): Json {
   const example = asRecord(asRecord(documentedExample(TPWD_METHOD))[responseKey(TPWD_METHOD)]);
   const data = structuredClone(asRecord(example.data));
-  const share = '【淘宝】限时特惠，领券立减，全场满299减50，叠加店铺券与88VIP折扣，前1000名加赠同款小样一份，库存有限先到先得';
+  const share =
+    '【淘宝】限时特惠，领券立减，全场满299减50，叠加店铺券与88VIP折扣，前1000名加赠同款小样一份，库存有限先到先得';
   data.model = `${String(data.model)} ${share} https://m.tb.cn/h.VvkiWSm?tk=hxlgccEumBB 「复古女裤子秋冬九分裤萝卜裤显瘦高腰韩版」点击链接直接打开 或者 淘宝搜索直接打开 ${share}`;
   return { data };
 }

@@ -33,24 +33,39 @@ export interface Contender {
 
 const RESPONSE_KEY = 'tbk_dg_material_optional_upgrade_response';
 
-
 /** What a search answer must look like to count as a success. */
 function checkSearchAnswer(inner: unknown): Error | undefined {
   const list = (inner as { result_list?: { map_data?: unknown[] } } | undefined)?.result_list?.map_data;
-  return Array.isArray(list) && list.length > 0 ? undefined : new Error(`unexpected answer: ${JSON.stringify(inner).slice(0, 200)}`);
+  return Array.isArray(list) && list.length > 0
+    ? undefined
+    : new Error(`unexpected answer: ${JSON.stringify(inner).slice(0, 200)}`);
 }
 
-const PRESIGNED_HEADERS = { 'accept-encoding': 'gzip, deflate', 'user-agent': 'node-red-taobaoke', 'content-type': 'application/x-www-form-urlencoded;charset=utf-8' };
+const PRESIGNED_HEADERS = {
+  'accept-encoding': 'gzip, deflate',
+  'user-agent': 'node-red-taobaoke',
+  'content-type': 'application/x-www-form-urlencoded;charset=utf-8',
+};
 
 /** One search signed and form-encoded in advance: valid for the 10-minute timestamp window. */
 function presignedSearch(): string {
-  const all: Record<string, string> = { ...encodeParams(searchParams()).text, method: METHOD, app_key: APP_KEY, timestamp: topTimestamp(), format: 'json', v: '2.0', sign_method: 'md5' };
+  const all: Record<string, string> = {
+    ...encodeParams(searchParams()).text,
+    method: METHOD,
+    app_key: APP_KEY,
+    timestamp: topTimestamp(),
+    format: 'json',
+    v: '2.0',
+    sign_method: 'md5',
+  };
   all.sign = sign(all, APP_SECRET, 'md5');
   return formEncode(all);
 }
 
 /** A contender sending the pre-signed search (re-signed at the start of each cell) over an Agent set up as the client's. */
-function presignedContender(send: (agent: Agent, body: string) => Promise<{ status: number; bytes: number }>): Contender {
+function presignedContender(
+  send: (agent: Agent, body: string) => Promise<{ status: number; bytes: number }>,
+): Contender {
   const agent = new Agent({ keepAliveTimeout: 30_000, connections: null });
   return {
     async cell(concurrency, calls) {
@@ -104,9 +119,14 @@ interface PeerClient {
 
 async function peerContender(url: string): Promise<Contender> {
   const offset = new Date().getTimezoneOffset();
-  if (offset !== -480) throw new Error(`node-taobao-topclient stamps requests in local time: run it with TZ=Asia/Shanghai (offset now ${offset} min)`);
+  if (offset !== -480)
+    throw new Error(
+      `node-taobao-topclient stamps requests in local time: run it with TZ=Asia/Shanghai (offset now ${offset} min)`,
+    );
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { default: PeerTopClient } = require('node-taobao-topclient') as { default: new (options: Record<string, string>) => PeerClient };
+  const { default: PeerTopClient } = require('node-taobao-topclient') as {
+    default: new (options: Record<string, string>) => PeerClient;
+  };
   const client = new PeerTopClient({ appkey: APP_KEY, appsecret: APP_SECRET, REST_URL: url });
   const params = searchParams();
   return {
@@ -121,7 +141,13 @@ async function peerContender(url: string): Promise<Contender> {
 }
 
 /** A closed loop over a Node-RED flow: messages go into `entry`, bench-sink nodes report them back. */
-async function flowContender(flows: FlowNode[], credentials: Record<string, Record<string, string>>, entry: string, answerOf: (msg: Record<string, unknown>) => Error | undefined, settings: Record<string, unknown> = {}): Promise<Contender> {
+async function flowContender(
+  flows: FlowNode[],
+  credentials: Record<string, Record<string, string>>,
+  entry: string,
+  answerOf: (msg: Record<string, unknown>) => Error | undefined,
+  settings: Record<string, unknown> = {},
+): Promise<Contender> {
   const pending = new Map<number, (err?: unknown) => void>();
   let nextId = 0;
   const runtime = await startNodeRed(
@@ -152,15 +178,46 @@ function nodeRedMethodContender(url: string): Promise<Contender> {
   const spec = JSON.parse(readFileSync(join(SPECS_DIR, `${METHOD}.json`), 'utf8')) as { type: string; version: number };
   const params = searchParams();
   const rows: Record<string, { value: string; type: string }> = {};
-  for (const [name, value] of Object.entries(params)) rows[name] = { value: String(value), type: typeof value === 'number' ? 'num' : typeof value === 'boolean' ? 'bool' : 'str' };
+  for (const [name, value] of Object.entries(params))
+    rows[name] = {
+      value: String(value),
+      type: typeof value === 'number' ? 'num' : typeof value === 'boolean' ? 'bool' : 'str',
+    };
   const flows: FlowNode[] = [
     { id: 'tab', type: 'tab', label: 'bench' },
     // rate limit and concurrency 0: off, as for every contender
-    { id: 'cfg', type: 'tbk-config', name: 'sandbox', endpoint: url, signMethod: 'md5', rateLimit: 0, concurrency: 0, timeout: 15000, retries: 2 },
-    { id: 'search', z: 'tab', x: 300, y: 100, type: spec.type, name: '', config: 'cfg', version: spec.version, params: rows, allowExtra: false, errorMode: 'output', paging: 'one', maxPages: 10, wires: [['sink'], ['sink']] },
+    {
+      id: 'cfg',
+      type: 'tbk-config',
+      name: 'sandbox',
+      endpoint: url,
+      signMethod: 'md5',
+      rateLimit: 0,
+      concurrency: 0,
+      timeout: 15000,
+      retries: 2,
+    },
+    {
+      id: 'search',
+      z: 'tab',
+      x: 300,
+      y: 100,
+      type: spec.type,
+      name: '',
+      config: 'cfg',
+      version: spec.version,
+      params: rows,
+      allowExtra: false,
+      errorMode: 'output',
+      paging: 'one',
+      maxPages: 10,
+      wires: [['sink'], ['sink']],
+    },
     { id: 'sink', z: 'tab', x: 600, y: 100, type: 'bench-sink', wires: [] },
   ];
-  return flowContender(flows, { cfg: { appKey: APP_KEY, appSecret: APP_SECRET } }, 'search', (msg) => checkSearchAnswer(msg.payload));
+  return flowContender(flows, { cfg: { appKey: APP_KEY, appSecret: APP_SECRET } }, 'search', (msg) =>
+    checkSearchAnswer(msg.payload),
+  );
 }
 
 /** The function a do-it-yourself flow signs with: TOP's md5 signature, GMT+8 timestamp, a form body. */
@@ -186,19 +243,64 @@ return msg;
 function nodeRedDiyContender(url: string): Promise<Contender> {
   process.env.TBK_APP_KEY = APP_KEY;
   process.env.TBK_APP_SECRET = APP_SECRET;
-  const func = DIY_SIGN_FUNCTION.replace('PARAMS', JSON.stringify(searchParams())).replace('METHOD', JSON.stringify(METHOD));
+  const func = DIY_SIGN_FUNCTION.replace('PARAMS', JSON.stringify(searchParams())).replace(
+    'METHOD',
+    JSON.stringify(METHOD),
+  );
   const flows: FlowNode[] = [
     { id: 'tab', type: 'tab', label: 'bench' },
-    { id: 'sign', z: 'tab', x: 200, y: 100, type: 'function', name: 'sign TOP request', func, outputs: 1, timeout: 0, noerr: 0, initialize: '', finalize: '', libs: [{ var: 'crypto', module: 'crypto' }], wires: [['http']] },
+    {
+      id: 'sign',
+      z: 'tab',
+      x: 200,
+      y: 100,
+      type: 'function',
+      name: 'sign TOP request',
+      func,
+      outputs: 1,
+      timeout: 0,
+      noerr: 0,
+      initialize: '',
+      finalize: '',
+      libs: [{ var: 'crypto', module: 'crypto' }],
+      wires: [['http']],
+    },
     // keep-alive on (persist): the do-it-yourself flow at its best
-    { id: 'http', z: 'tab', x: 400, y: 100, type: 'http request', name: '', method: 'POST', ret: 'obj', paytoqs: 'ignore', url, tls: '', persist: true, proxy: '', insecureHTTPParser: false, authType: '', senderr: false, headers: [], wires: [['sink']] },
+    {
+      id: 'http',
+      z: 'tab',
+      x: 400,
+      y: 100,
+      type: 'http request',
+      name: '',
+      method: 'POST',
+      ret: 'obj',
+      paytoqs: 'ignore',
+      url,
+      tls: '',
+      persist: true,
+      proxy: '',
+      insecureHTTPParser: false,
+      authType: '',
+      senderr: false,
+      headers: [],
+      wires: [['sink']],
+    },
     { id: 'catch', z: 'tab', x: 400, y: 200, type: 'catch', name: '', scope: null, uncaught: false, wires: [['sink']] },
     { id: 'sink', z: 'tab', x: 600, y: 100, type: 'bench-sink', wires: [] },
   ];
-  return flowContender(flows, {}, 'sign', (msg) => {
-    const payload = msg.payload as Record<string, unknown> | undefined;
-    return msg.statusCode === 200 ? checkSearchAnswer(payload?.[RESPONSE_KEY]) : new Error(`HTTP ${String(msg.statusCode)}`);
-  }, { functionExternalModules: true });
+  return flowContender(
+    flows,
+    {},
+    'sign',
+    (msg) => {
+      const payload = msg.payload as Record<string, unknown> | undefined;
+      return msg.statusCode === 200
+        ? checkSearchAnswer(payload?.[RESPONSE_KEY])
+        : new Error(`HTTP ${String(msg.statusCode)}`);
+    },
+    { functionExternalModules: true },
+  );
 }
 
 export function createContender(name: ContenderName, url: string): Promise<Contender> {

@@ -44,7 +44,9 @@ function runGateway(body: 'bomb' | 'endless'): void {
     }
     writeEndlessBody(res);
   });
-  server.listen(0, '127.0.0.1', () => process.send!({ type: 'listening', port: (server.address() as AddressInfo).port, bombBytes: bomb.length }));
+  server.listen(0, '127.0.0.1', () =>
+    process.send!({ type: 'listening', port: (server.address() as AddressInfo).port, bombBytes: bomb.length }),
+  );
   process.on('message', (message: { type: string }) => {
     if (message.type === 'count') process.send!({ type: 'count', requests });
   });
@@ -55,8 +57,16 @@ function runGateway(body: 'bomb' | 'endless'): void {
 async function runCase(name: CaseName): Promise<void> {
   const spec = CASES.find((c) => c.name === name)!;
   const gateway = fork(__filename, ['gateway', spec.body], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const port = await new Promise<number>((resolve) => gateway.once('message', (m: { port: number }) => resolve(m.port)));
-  const client = new TopClient({ appKey: 'bench-app', appSecret: 'bench-secret', endpoint: `http://127.0.0.1:${port}/router/rest`, timeoutMs: TIMEOUT_MS, retry: { retries: 2, baseDelayMs: 100, maxDelayMs: 500 } });
+  const port = await new Promise<number>((resolve) =>
+    gateway.once('message', (m: { port: number }) => resolve(m.port)),
+  );
+  const client = new TopClient({
+    appKey: 'bench-app',
+    appSecret: 'bench-secret',
+    endpoint: `http://127.0.0.1:${port}/router/rest`,
+    timeoutMs: TIMEOUT_MS,
+    retry: { retries: 2, baseDelayMs: 100, maxDelayMs: 500 },
+  });
   const base = process.memoryUsage();
   let peakRss = base.rss;
   let peakBuffers = base.arrayBuffers;
@@ -94,10 +104,17 @@ async function runCase(name: CaseName): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  console.log(`Hostile gateway, TopClient with a ${TIMEOUT_MS} ms timeout and 2 retries (each case in a fresh process)\n`);
-  console.log(`${'case'.padEnd(30)} ${'time'.padStart(8)} ${'requests'.padStart(9)} ${'RSS +'.padStart(9)} ${'Buffers +'.padStart(10)}  outcome`);
+  console.log(
+    `Hostile gateway, TopClient with a ${TIMEOUT_MS} ms timeout and 2 retries (each case in a fresh process)\n`,
+  );
+  console.log(
+    `${'case'.padEnd(30)} ${'time'.padStart(8)} ${'requests'.padStart(9)} ${'RSS +'.padStart(9)} ${'Buffers +'.padStart(10)}  outcome`,
+  );
   for (const spec of CASES) {
-    const child = fork(__filename, ['case', spec.name], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: ['--max-old-space-size=4096'] });
+    const child = fork(__filename, ['case', spec.name], {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      execArgv: ['--max-old-space-size=4096'],
+    });
     const result = await new Promise<CaseResult | undefined>((resolve) => {
       child.once('message', (m: CaseResult) => resolve(m));
       child.once('exit', () => resolve(undefined));
@@ -106,7 +123,9 @@ async function main(): Promise<void> {
       console.log(`${spec.label.padEnd(30)} the process died`);
       continue;
     }
-    console.log(`${spec.label.padEnd(30)} ${`${result.durationMs} ms`.padStart(8)} ${String(result.requests).padStart(9)} ${`${result.rssGrowthMiB} MiB`.padStart(9)} ${`${result.arrayBuffersGrowthMiB} MiB`.padStart(10)}  ${result.outcome}`);
+    console.log(
+      `${spec.label.padEnd(30)} ${`${result.durationMs} ms`.padStart(8)} ${String(result.requests).padStart(9)} ${`${result.rssGrowthMiB} MiB`.padStart(9)} ${`${result.arrayBuffersGrowthMiB} MiB`.padStart(10)}  ${result.outcome}`,
+    );
   }
 }
 

@@ -23,7 +23,12 @@ export function chatMessage(count: number): string {
   const parts: string[] = [];
   for (let i = 0; i < count; i++) {
     const code = `Bn${String(i).padStart(3, '0')}kdEFgh`;
-    const material = i % 3 === 0 ? `https://m.tb.cn/h.Bench${i}` : i % 3 === 1 ? `￥${code}￥` : `${10 + (i % 90)}￥ CZ${1000 + i} ${code}￥ https://m.tb.cn/h.L${i}x`;
+    const material =
+      i % 3 === 0
+        ? `https://m.tb.cn/h.Bench${i}`
+        : i % 3 === 1
+          ? `￥${code}￥`
+          : `${10 + (i % 90)}￥ CZ${1000 + i} ${code}￥ https://m.tb.cn/h.L${i}x`;
     parts.push(`第${i + 1}件好物，限时特价！${material} 手慢无～`);
   }
   return parts.join('\n');
@@ -41,12 +46,36 @@ async function main(): Promise<void> {
   const sandbox = await startSandbox({ port: 0, apps: [DEFAULT_APP], recordLimit: 1 });
   const flows: FlowNode[] = [
     { id: 'tab', type: 'tab', label: 'bench' },
-    { id: 'cfg', type: 'tbk-config', endpoint: sandbox.url, signMethod: 'md5', timeout: 15000, retries: 0, rateLimit: 0, concurrency: 16 },
-    { id: 'convert', type: 'tbk-link-convert', z: 'tab', config: 'cfg', adzoneId: '12345678', replaceWith: 'tpwd', preferCoupon: true, errorMode: 'output', version: 1, wires: [['sink'], ['sink']] },
+    {
+      id: 'cfg',
+      type: 'tbk-config',
+      endpoint: sandbox.url,
+      signMethod: 'md5',
+      timeout: 15000,
+      retries: 0,
+      rateLimit: 0,
+      concurrency: 16,
+    },
+    {
+      id: 'convert',
+      type: 'tbk-link-convert',
+      z: 'tab',
+      config: 'cfg',
+      adzoneId: '12345678',
+      replaceWith: 'tpwd',
+      preferCoupon: true,
+      errorMode: 'output',
+      version: 1,
+      wires: [['sink'], ['sink']],
+    },
     { id: 'sink', type: 'bench-sink', z: 'tab', wires: [] },
   ];
   let waiting: ((msg: Record<string, unknown>) => void) | undefined;
-  const runtime = await startNodeRed(flows, { cfg: { appKey: DEFAULT_APP.appKey, appSecret: DEFAULT_APP.appSecret } }, (msg) => waiting?.(msg));
+  const runtime = await startNodeRed(
+    flows,
+    { cfg: { appKey: DEFAULT_APP.appKey, appSecret: DEFAULT_APP.appSecret } },
+    (msg) => waiting?.(msg),
+  );
   const node = runtime.node('convert');
   const convert = (text: string): Promise<Record<string, unknown>> =>
     new Promise((resolve) => {
@@ -55,7 +84,9 @@ async function main(): Promise<void> {
     });
 
   try {
-    console.log(`tbk-link-convert, one message at a time; ${ROUNDS} rounds per cell, medians (ms per message); sandbox in this process`);
+    console.log(
+      `tbk-link-convert, one message at a time; ${ROUNDS} rounds per cell, medians (ms per message); sandbox in this process`,
+    );
     const messages = SIZES.map(chatMessage);
     for (const [s, text] of messages.entries()) {
       const found = findMaterials(text);
@@ -78,7 +109,9 @@ async function main(): Promise<void> {
           calls = tbk.calls;
           if (round >= 0) times.push(elapsed); // round -1 warms up the connections
         }
-        console.log(`${String(SIZES[s]).padEnd(12)}${String(calls).padStart(6)}${String(text.length).padStart(8)}${fixed(median(times))} ${fixed(Math.min(...times))} ${fixed(Math.max(...times))}`);
+        console.log(
+          `${String(SIZES[s]).padEnd(12)}${String(calls).padStart(6)}${String(text.length).padStart(8)}${fixed(median(times))} ${fixed(Math.min(...times))} ${fixed(Math.max(...times))}`,
+        );
       }
     }
 
@@ -90,7 +123,9 @@ async function main(): Promise<void> {
         findMaterials(text);
         times.push((performance.now() - started) * 1000);
       }
-      console.log(`${String(SIZES[s]).padEnd(12)}${String(text.length).padStart(14)} chars ${fixed(median(times), 0)} µs`);
+      console.log(
+        `${String(SIZES[s]).padEnd(12)}${String(text.length).padStart(14)} chars ${fixed(median(times), 0)} µs`,
+      );
     }
   } finally {
     await runtime.stop();

@@ -26,7 +26,12 @@ export interface SignResult {
 
 /** TopClient.signedParams (fresh timestamp, md5) + the form body, for the benchmark's search call. */
 export function measureSigning(iterations: number, rounds: number): SignResult {
-  const client = new TopClient({ appKey: APP_KEY, appSecret: APP_SECRET, endpoint: 'http://127.0.0.1:9/router/rest', rateLimit: false });
+  const client = new TopClient({
+    appKey: APP_KEY,
+    appSecret: APP_SECRET,
+    endpoint: 'http://127.0.0.1:9/router/rest',
+    rateLimit: false,
+  });
   const params = searchParams();
   let bytes = 0;
   const once = (): void => {
@@ -69,9 +74,14 @@ export async function fetchBodies(url: string): Promise<Record<ParseBodyName, st
   const client = new TopClient({ appKey: APP_KEY, appSecret: APP_SECRET, endpoint: url, rateLimit: false });
   const raw = async (method: string, params: Record<string, unknown>): Promise<string> => {
     const all = client.signedParams(method, encodeParams(params).text, undefined);
-    const res = await request(url, { method: 'POST', body: formEncode(all), headers: { 'content-type': 'application/x-www-form-urlencoded;charset=utf-8' } });
+    const res = await request(url, {
+      method: 'POST',
+      body: formEncode(all),
+      headers: { 'content-type': 'application/x-www-form-urlencoded;charset=utf-8' },
+    });
     const text = await res.body.text();
-    if (res.statusCode !== 200 || text.includes('error_response')) throw new Error(`the sandbox refused ${method}: ${text.slice(0, 300)}`);
+    if (res.statusCode !== 200 || text.includes('error_response'))
+      throw new Error(`the sandbox refused ${method}: ${text.slice(0, 300)}`);
     return text;
   };
   const bodies = {
@@ -93,7 +103,13 @@ interface Alternated {
 }
 
 /** Times `a` and `b` on the same input, alternating which goes first, `rounds` times. */
-function alternate<T>(input: T, a: (input: T) => unknown, b: (input: T) => unknown, rounds: number, targetMicros = 150_000): Alternated {
+function alternate<T>(
+  input: T,
+  a: (input: T) => unknown,
+  b: (input: T) => unknown,
+  rounds: number,
+  targetMicros = 150_000,
+): Alternated {
   let sink = 0;
   const time = (parse: (input: T) => unknown, n: number): number => {
     const before = cpuMicros();
@@ -134,13 +150,25 @@ export function measureParse(body: ParseBodyName, text: string, rounds: number):
     jsonParseMicros: fromText.aMicros,
     losslessMicros: fromText.bMicros,
     ratio: fromText.ratio,
-    fromBytes: { decodeJsonParseMicros: fromBytes.aMicros, parseJsonBytesMicros: fromBytes.bMicros, ratio: fromBytes.ratio },
+    fromBytes: {
+      decodeJsonParseMicros: fromBytes.aMicros,
+      parseJsonBytesMicros: fromBytes.bMicros,
+      ratio: fromBytes.ratio,
+    },
   };
   if (body === 'ids18') {
     const digits = [...text.matchAll(/"seller_id":(\d{18})/g)].map((m) => m[1]);
-    type Answer = { tbk_dg_material_optional_upgrade_response: { result_list: { map_data: Array<{ item_basic_info: { seller_id: unknown } }> } } };
-    const sellerIds = (parsed: unknown): unknown[] => (parsed as Answer).tbk_dg_material_optional_upgrade_response.result_list.map_data.map((item) => item.item_basic_info.seller_id);
-    const exact = (got: unknown[]): boolean => digits.length > 0 && digits.length === got.length && digits.every((d, i) => d === got[i]);
+    type Answer = {
+      tbk_dg_material_optional_upgrade_response: {
+        result_list: { map_data: Array<{ item_basic_info: { seller_id: unknown } }> };
+      };
+    };
+    const sellerIds = (parsed: unknown): unknown[] =>
+      (parsed as Answer).tbk_dg_material_optional_upgrade_response.result_list.map_data.map(
+        (item) => item.item_basic_info.seller_id,
+      );
+    const exact = (got: unknown[]): boolean =>
+      digits.length > 0 && digits.length === got.length && digits.every((d, i) => d === got[i]);
     result.exactIds = exact(sellerIds(parseJsonLossless(text))) && exact(sellerIds(parseJsonBytes(Buffer.from(text))));
   }
   return result;
@@ -168,7 +196,12 @@ function collect(): void {
 }
 
 /** Resident set growth over `calls` TopClient calls, after a warm-up and a forced GC. */
-export async function measureMemory(url: string, warmupCalls: number, calls: number, concurrency: number): Promise<MemoryResult> {
+export async function measureMemory(
+  url: string,
+  warmupCalls: number,
+  calls: number,
+  concurrency: number,
+): Promise<MemoryResult> {
   const client = new TopClient({ appKey: APP_KEY, appSecret: APP_SECRET, endpoint: url, rateLimit: false });
   const call = () => client.call(TPWD_METHOD, TPWD_PARAMS);
   await closedLoopAsync(concurrency, warmupCalls, call);

@@ -47,7 +47,12 @@ const SINK_HTML = `<script type="text/javascript">
 `;
 
 /** Starts Node-RED with the given flows; every message a bench-sink node receives goes to sink. */
-export async function startNodeRed(flows: FlowNode[], credentials: Record<string, Record<string, string>>, sink: Sink, settings: Record<string, unknown> = {}): Promise<Runtime> {
+export async function startNodeRed(
+  flows: FlowNode[],
+  credentials: Record<string, Record<string, string>>,
+  sink: Sink,
+  settings: Record<string, unknown> = {},
+): Promise<Runtime> {
   (globalThis as Record<symbol, unknown>)[SINK_KEY] = sink;
   const userDir = mkdtempSync(join(tmpdir(), 'tbk-bench-red-'));
   const link = join(userDir, 'node_modules', ...PACKAGE_NAME.split('/'));
@@ -95,7 +100,8 @@ async function flowsStarted(RED: EmbeddedRed, flows: FlowNode[]): Promise<void> 
   const ids = flows.filter((n) => n.type !== 'tab').map((n) => n.id);
   const deadline = Date.now() + 30_000;
   while (ids.some((id) => !RED.nodes.getNode(id))) {
-    if (Date.now() > deadline) throw new Error(`Node-RED did not start the nodes ${ids.filter((id) => !RED.nodes.getNode(id)).join(', ')}`);
+    if (Date.now() > deadline)
+      throw new Error(`Node-RED did not start the nodes ${ids.filter((id) => !RED.nodes.getNode(id)).join(', ')}`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }

@@ -106,8 +106,24 @@ export function targets(results: Omit<BenchResults, 'targets'>): Target[] {
     check('TopClient.call vs node-taobao-topclient (concurrency 16)', peers16.topclientVsPeer, 'x', '>=', 1.5),
     check('lossless parse vs JSON.parse, 20-item body (CPU time)', items20?.ratio ?? Number.NaN, 'x', '<=', 1.3),
     check('sign + encode one search call (CPU)', results.signing.micros, 'µs', '<', 20),
-    check(`RSS growth over ${results.memory.calls.toLocaleString('en')} TopClient calls`, results.memory.rssGrowthMb, 'MB', '<', 20),
-    ...(results.backfill ? [check(`order sync backfill, ${results.backfill.days} days at ${results.backfill.latencyMs} ms: share of the ${results.backfill.rateLimit}/s limit used`, results.backfill.cells[0]!.utilisation, 'x', '>=', 0.9)] : []),
+    check(
+      `RSS growth over ${results.memory.calls.toLocaleString('en')} TopClient calls`,
+      results.memory.rssGrowthMb,
+      'MB',
+      '<',
+      20,
+    ),
+    ...(results.backfill
+      ? [
+          check(
+            `order sync backfill, ${results.backfill.days} days at ${results.backfill.latencyMs} ms: share of the ${results.backfill.rateLimit}/s limit used`,
+            results.backfill.cells[0]!.utilisation,
+            'x',
+            '>=',
+            0.9,
+          ),
+        ]
+      : []),
   ];
 }
 
@@ -122,7 +138,13 @@ function pad(text: string, width: number, right = false): string {
 /** The printed summary. */
 export function formatTable(results: BenchResults): string {
   const lines: string[] = [];
-  const header = ['contender', ...CONCURRENCIES.map((c) => `c=${c} calls/s`), ...CONCURRENCIES.map((c) => `c=${c} vs limit`), 'CPU µs/call c=16', 'errors'];
+  const header = [
+    'contender',
+    ...CONCURRENCIES.map((c) => `c=${c} calls/s`),
+    ...CONCURRENCIES.map((c) => `c=${c} vs limit`),
+    'CPU µs/call c=16',
+    'errors',
+  ];
   const widths = [28, 14, 14, 14, 14, 14, 14, 17, 7];
   lines.push(header.map((h, i) => pad(h, widths[i]!, i > 0)).join(' '));
   lines.push(widths.map((w) => '-'.repeat(w)).join(' '));
@@ -140,11 +162,17 @@ export function formatTable(results: BenchResults): string {
   lines.push('');
   for (const c of CONCURRENCIES) {
     const peers = results.ratiosToPeers[String(c)]!;
-    lines.push(`c=${pad(String(c), 2)}: TopClient / node-taobao-topclient = ${fixed(peers.topclientVsPeer, 2)}x   method node / DIY flow = ${fixed(peers.methodNodeVsDiy, 2)}x   TopClient / undici dispatch = ${fixed(peers.topclientVsDispatch, 2)}x   gateway CPU ${fixed(results.throughput.limit[String(c)]!.gatewayCpuMicrosPerCall)} µs/call`);
+    lines.push(
+      `c=${pad(String(c), 2)}: TopClient / node-taobao-topclient = ${fixed(peers.topclientVsPeer, 2)}x   method node / DIY flow = ${fixed(peers.methodNodeVsDiy, 2)}x   TopClient / undici dispatch = ${fixed(peers.topclientVsDispatch, 2)}x   gateway CPU ${fixed(results.throughput.limit[String(c)]!.gatewayCpuMicrosPerCall)} µs/call`,
+    );
   }
   lines.push('');
-  lines.push(`sign + encode (TopClient.signedParams + form body): ${fixed(results.signing.micros, 2)} µs CPU per call (median of ${results.signing.rounds.length} rounds × ${results.signing.iterations.toLocaleString('en')})`);
-  lines.push('parse (CPU µs per body)      bytes  |  text: JSON.parse  parseJsonLossless  ratio  |  bytes: decode+JSON.parse  parseJsonBytes  ratio');
+  lines.push(
+    `sign + encode (TopClient.signedParams + form body): ${fixed(results.signing.micros, 2)} µs CPU per call (median of ${results.signing.rounds.length} rounds × ${results.signing.iterations.toLocaleString('en')})`,
+  );
+  lines.push(
+    'parse (CPU µs per body)      bytes  |  text: JSON.parse  parseJsonLossless  ratio  |  bytes: decode+JSON.parse  parseJsonBytes  ratio',
+  );
   for (const p of results.parsing) {
     const name = p.body + (p.exactIds !== undefined ? (p.exactIds ? ' (ids exact)' : ' (IDS LOST)') : '');
     const fromText = `${pad(fixed(p.jsonParseMicros, 1), 17, true)} ${pad(fixed(p.losslessMicros, 1), 18, true)} ${pad(fixed(p.ratio, 2) + 'x', 6, true)}`;
@@ -152,11 +180,16 @@ export function formatTable(results: BenchResults): string {
     lines.push(`  ${pad(name, 18)} ${pad(String(p.bytes), 7, true)}  |${fromText}  |${fromBytes}`);
   }
   const m = results.memory;
-  lines.push(`memory: RSS ${fixed(m.rssBeforeMb, 1)} MB -> ${fixed(m.rssAfterMb, 1)} MB (${m.rssGrowthMb >= 0 ? '+' : ''}${fixed(m.rssGrowthMb, 1)} MB, heap ${m.heapGrowthMb >= 0 ? '+' : ''}${fixed(m.heapGrowthMb, 1)} MB) over ${m.calls.toLocaleString('en')} calls after ${m.warmupCalls.toLocaleString('en')} warm-up, ${m.errors} errors`);
+  lines.push(
+    `memory: RSS ${fixed(m.rssBeforeMb, 1)} MB -> ${fixed(m.rssAfterMb, 1)} MB (${m.rssGrowthMb >= 0 ? '+' : ''}${fixed(m.rssGrowthMb, 1)} MB, heap ${m.heapGrowthMb >= 0 ? '+' : ''}${fixed(m.heapGrowthMb, 1)} MB) over ${m.calls.toLocaleString('en')} calls after ${m.warmupCalls.toLocaleString('en')} warm-up, ${m.errors} errors`,
+  );
   if (results.backfill) lines.push('', formatBackfill(results.backfill));
   lines.push('');
   lines.push('targets');
-  for (const t of results.targets) lines.push(`  ${t.pass ? 'PASS' : 'FAIL'}  ${pad(t.name, 62)} ${fixed(t.value, 2)} ${t.unit} (${t.comparison} ${t.threshold} ${t.unit})`);
+  for (const t of results.targets)
+    lines.push(
+      `  ${t.pass ? 'PASS' : 'FAIL'}  ${pad(t.name, 62)} ${fixed(t.value, 2)} ${t.unit} (${t.comparison} ${t.threshold} ${t.unit})`,
+    );
   return lines.join('\n');
 }
 
@@ -190,17 +223,29 @@ export function chartSvg(results: BenchResults): string {
   const bottom = 60;
   const plotW = width - left - right;
   const plotH = height - top - bottom;
-  const max = niceCeiling(Math.max(...CONTENDERS.flatMap((name) => CONCURRENCIES.map((c) => results.throughput[name][String(c)]!.median)).filter(Number.isFinite)));
+  const max = niceCeiling(
+    Math.max(
+      ...CONTENDERS.flatMap((name) => CONCURRENCIES.map((c) => results.throughput[name][String(c)]!.median)).filter(
+        Number.isFinite,
+      ),
+    ),
+  );
   const y = (v: number): number => top + plotH - (v / max) * plotH;
   const groupW = plotW / CONCURRENCIES.length;
   const barW = (groupW * 0.8) / CONTENDERS.length;
   const out: string[] = [];
-  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="Helvetica, Arial, sans-serif" font-size="12">`);
+  out.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="Helvetica, Arial, sans-serif" font-size="12">`,
+  );
   out.push(`<rect width="${width}" height="${height}" fill="#ffffff"/>`);
-  out.push(`<text x="${width / 2}" y="24" text-anchor="middle" font-size="14" font-weight="bold">Material search calls per second against a local gateway (higher is better)</text>`);
+  out.push(
+    `<text x="${width / 2}" y="24" text-anchor="middle" font-size="14" font-weight="bold">Material search calls per second against a local gateway (higher is better)</text>`,
+  );
   for (let i = 0; i <= 5; i++) {
     const v = (max / 5) * i;
-    out.push(`<line x1="${left}" x2="${left + plotW}" y1="${y(v).toFixed(1)}" y2="${y(v).toFixed(1)}" stroke="#e0e0e0"/>`);
+    out.push(
+      `<line x1="${left}" x2="${left + plotW}" y1="${y(v).toFixed(1)}" y2="${y(v).toFixed(1)}" stroke="#e0e0e0"/>`,
+    );
     out.push(`<text x="${left - 8}" y="${(y(v) + 4).toFixed(1)}" text-anchor="end">${Math.round(v)}</text>`);
   }
   out.push(`<line x1="${left}" x2="${left}" y1="${top}" y2="${top + plotH}" stroke="#333"/>`);
@@ -211,19 +256,31 @@ export function chartSvg(results: BenchResults): string {
       const v = results.throughput[name][String(c)]!.median;
       if (!Number.isFinite(v)) return;
       const x = x0 + i * barW;
-      out.push(`<rect x="${x.toFixed(1)}" y="${y(v).toFixed(1)}" width="${(barW - 2).toFixed(1)}" height="${(top + plotH - y(v)).toFixed(1)}" fill="${COLORS[name]}"><title>${escapeXml(CONTENDER_LABELS[name])}, concurrency ${c}: ${Math.round(v)} calls/s</title></rect>`);
+      out.push(
+        `<rect x="${x.toFixed(1)}" y="${y(v).toFixed(1)}" width="${(barW - 2).toFixed(1)}" height="${(top + plotH - y(v)).toFixed(1)}" fill="${COLORS[name]}"><title>${escapeXml(CONTENDER_LABELS[name])}, concurrency ${c}: ${Math.round(v)} calls/s</title></rect>`,
+      );
     });
-    out.push(`<text x="${(left + g * groupW + groupW / 2).toFixed(1)}" y="${top + plotH + 20}" text-anchor="middle">${c}</text>`);
+    out.push(
+      `<text x="${(left + g * groupW + groupW / 2).toFixed(1)}" y="${top + plotH + 20}" text-anchor="middle">${c}</text>`,
+    );
   });
-  out.push(`<text x="${left + plotW / 2}" y="${height - 16}" text-anchor="middle">calls outstanding (concurrency)</text>`);
-  out.push(`<text transform="translate(18 ${top + plotH / 2}) rotate(-90)" text-anchor="middle">calls per second (median of ${results.meta.rounds} rounds)</text>`);
+  out.push(
+    `<text x="${left + plotW / 2}" y="${height - 16}" text-anchor="middle">calls outstanding (concurrency)</text>`,
+  );
+  out.push(
+    `<text transform="translate(18 ${top + plotH / 2}) rotate(-90)" text-anchor="middle">calls per second (median of ${results.meta.rounds} rounds)</text>`,
+  );
   CONTENDERS.forEach((name, i) => {
     const ly = top + 10 + i * 24;
     out.push(`<rect x="${left + plotW + 20}" y="${ly}" width="14" height="14" fill="${COLORS[name]}"/>`);
     out.push(`<text x="${left + plotW + 40}" y="${ly + 11}">${escapeXml(CONTENDER_LABELS[name])}</text>`);
   });
-  out.push(`<text x="${left + plotW + 20}" y="${top + 10 + CONTENDERS.length * 24 + 16}" font-size="10" fill="#555">${escapeXml(`Node ${results.meta.node}, ${results.meta.cpus} CPUs`)}</text>`);
-  out.push(`<text x="${left + plotW + 20}" y="${top + 10 + CONTENDERS.length * 24 + 30}" font-size="10" fill="#555">${escapeXml(results.meta.date.slice(0, 10))}</text>`);
+  out.push(
+    `<text x="${left + plotW + 20}" y="${top + 10 + CONTENDERS.length * 24 + 16}" font-size="10" fill="#555">${escapeXml(`Node ${results.meta.node}, ${results.meta.cpus} CPUs`)}</text>`,
+  );
+  out.push(
+    `<text x="${left + plotW + 20}" y="${top + 10 + CONTENDERS.length * 24 + 30}" font-size="10" fill="#555">${escapeXml(results.meta.date.slice(0, 10))}</text>`,
+  );
   out.push('</svg>');
   return out.join('\n') + '\n';
 }

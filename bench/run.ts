@@ -17,7 +17,17 @@ import { runBackfillBench } from './backfill';
 import { CONTENDERS, CONTENDER_LABELS, type ContenderName } from './contenders';
 import type { MemoryResult, ParseResult, SignResult } from './micro';
 import type { CellResult, RunResult, SandboxCount, SandboxReady, WorkerFailure } from './protocol';
-import { CONCURRENCIES, chartSvg, formatTable, median, ratios, targets, type BenchResults, type CellFigures, type Throughput } from './report';
+import {
+  CONCURRENCIES,
+  chartSvg,
+  formatTable,
+  median,
+  ratios,
+  targets,
+  type BenchResults,
+  type CellFigures,
+  type Throughput,
+} from './report';
 import type { MemoryOptions, MicroOptions } from './worker';
 import { packageRoot } from '../lib/package-root';
 
@@ -43,7 +53,10 @@ class Child {
   private waiting: ((message: unknown) => void) | undefined;
   private readonly exited: Promise<void>;
 
-  constructor(readonly name: string, readonly process: ChildProcess) {
+  constructor(
+    readonly name: string,
+    readonly process: ChildProcess,
+  ) {
     process.on('message', (message) => {
       const waiter = this.waiting;
       this.waiting = undefined;
@@ -63,7 +76,8 @@ class Child {
       this.waiting = resolveMessage;
       if (command) this.process.send(command);
     });
-    if ((message as WorkerFailure).type === 'failed') throw new Error(`${this.name}: ${(message as WorkerFailure).message}`);
+    if ((message as WorkerFailure).type === 'failed')
+      throw new Error(`${this.name}: ${(message as WorkerFailure).message}`);
     return message as T;
   }
 
@@ -76,10 +90,19 @@ class Child {
   }
 }
 
-function forkChild(name: string, script: string, args: string[], options: { env?: NodeJS.ProcessEnv; execArgv?: string[] } = {}): Child {
+function forkChild(
+  name: string,
+  script: string,
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; execArgv?: string[] } = {},
+): Child {
   const execArgv = [...(options.execArgv ?? [])];
-  if (PROFILE_DIR) execArgv.push('--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, `--cpu-prof-name=${name}.${Date.now()}.cpuprofile`);
-  return new Child(name, fork(script, args, { env: options.env ?? process.env, execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
+  if (PROFILE_DIR)
+    execArgv.push('--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, `--cpu-prof-name=${name}.${Date.now()}.cpuprofile`);
+  return new Child(
+    name,
+    fork(script, args, { env: options.env ?? process.env, execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }),
+  );
 }
 
 function log(text: string): void {
@@ -99,8 +122,13 @@ async function main(): Promise<void> {
   try {
     // signing and parsing first, while nothing else runs
     log('CPU: signing + encoding, lossless parsing ...');
-    const micro = forkChild('micro', WORKER, ['micro', url, JSON.stringify({ ...MICRO, signIterations: scaled(MICRO.signIterations) })]);
-    const { signing, parsing } = (await micro.next<RunResult<{ signing: SignResult; parsing: ParseResult[] }>>()).result;
+    const micro = forkChild('micro', WORKER, [
+      'micro',
+      url,
+      JSON.stringify({ ...MICRO, signIterations: scaled(MICRO.signIterations) }),
+    ]);
+    const { signing, parsing } = (await micro.next<RunResult<{ signing: SignResult; parsing: ParseResult[] }>>())
+      .result;
 
     log('starting the contenders ...');
     const workers = {} as Record<ContenderName, Child>;
@@ -112,16 +140,22 @@ async function main(): Promise<void> {
       await workers[name].next();
     }
 
-    const cell = async (name: ContenderName, concurrency: number, calls: number): Promise<CellResult & { gatewayCpu: number }> => {
+    const cell = async (
+      name: ContenderName,
+      concurrency: number,
+      calls: number,
+    ): Promise<CellResult & { gatewayCpu: number }> => {
       // A contender sits idle while the others run, long enough for V8's memory reducer to shrink
       // its heap; unmeasured calls first let it grow back, as it is in a process that keeps working.
       await workers[name].next<CellResult>({ type: 'cell', concurrency, calls: scaled(REWARM_CALLS[concurrency]!) });
       await sandbox.next<SandboxCount>({ type: 'reset' });
       const result = await workers[name].next<CellResult>({ type: 'cell', concurrency, calls });
       const count = await sandbox.next<SandboxCount>({ type: 'count' });
-      if (count.totalCalls !== calls) throw new Error(`${name}: the gateway counted ${count.totalCalls} calls, expected ${calls}`);
+      if (count.totalCalls !== calls)
+        throw new Error(`${name}: the gateway counted ${count.totalCalls} calls, expected ${calls}`);
       const refused = Object.entries(count.errorsByCode);
-      if (refused.length > 0) throw new Error(`${name}: the gateway refused calls: ${JSON.stringify(count.errorsByCode)}`);
+      if (refused.length > 0)
+        throw new Error(`${name}: the gateway refused calls: ${JSON.stringify(count.errorsByCode)}`);
       return { ...result, gatewayCpu: count.cpuMicros / calls };
     };
 
@@ -137,7 +171,9 @@ async function main(): Promise<void> {
         for (const name of order) {
           const result = await cell(name, c, scaled(CELL_CALLS[c]!));
           raw[name][String(c)]!.push(result);
-          log(`round ${round + 1}/${ROUNDS} c=${String(c).padEnd(2)} ${CONTENDER_LABELS[name].padEnd(28)} ${result.perSecond.toFixed(0).padStart(6)} calls/s  ${result.cpuMicrosPerCall.toFixed(0).padStart(5)} µs CPU/call${result.errors ? `  ${result.errors} errors: ${result.firstError}` : ''}`);
+          log(
+            `round ${round + 1}/${ROUNDS} c=${String(c).padEnd(2)} ${CONTENDER_LABELS[name].padEnd(28)} ${result.perSecond.toFixed(0).padStart(6)} calls/s  ${result.cpuMicrosPerCall.toFixed(0).padStart(5)} µs CPU/call${result.errors ? `  ${result.errors} errors: ${result.firstError}` : ''}`,
+          );
         }
       }
     }
@@ -145,7 +181,9 @@ async function main(): Promise<void> {
 
     log(`memory: ${MEMORY.calls.toLocaleString('en')} TopClient calls (--expose-gc child) ...`);
     await sandbox.next<SandboxCount>({ type: 'reset' });
-    const memoryChild = forkChild('memory', WORKER, ['memory', url, JSON.stringify(MEMORY)], { execArgv: ['--expose-gc'] });
+    const memoryChild = forkChild('memory', WORKER, ['memory', url, JSON.stringify(MEMORY)], {
+      execArgv: ['--expose-gc'],
+    });
     children.push(memoryChild);
     const memory = (await memoryChild.next<RunResult<MemoryResult>>()).result;
 

@@ -38,7 +38,12 @@ async function main(): Promise<void> {
       send({ type: 'count', totalCalls: 0, errorsByCode: {}, cpuMicros: 0 });
     } else if (command.type === 'count') {
       const stats = sandbox.stats();
-      send({ type: 'count', totalCalls: stats.totalCalls, errorsByCode: stats.errorsByCode, cpuMicros: cpuMicros() - cpuAtReset });
+      send({
+        type: 'count',
+        totalCalls: stats.totalCalls,
+        errorsByCode: stats.errorsByCode,
+        cpuMicros: cpuMicros() - cpuAtReset,
+      });
     } else if (command.type === 'close') {
       void sandbox.close().then(() => process.exit(0));
     }

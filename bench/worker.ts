@@ -68,19 +68,26 @@ async function main(): Promise<void> {
     const options = JSON.parse(json ?? '{}') as MicroOptions;
     const bodies = await fetchBodies(url);
     const signing = measureSigning(options.signIterations, options.rounds);
-    const parsing = (['items20', 'tpwd', 'large', 'ids18'] as const).map((body) => measureParse(body, bodies[body], options.parseRounds));
+    const parsing = (['items20', 'tpwd', 'large', 'ids18'] as const).map((body) =>
+      measureParse(body, bodies[body], options.parseRounds),
+    );
     await send({ type: 'result', result: { signing, parsing } });
     process.exit(0);
   }
   if (role === 'memory') {
     const options = JSON.parse(json ?? '{}') as MemoryOptions;
-    await send({ type: 'result', result: await measureMemory(url, options.warmupCalls, options.calls, options.concurrency) });
+    await send({
+      type: 'result',
+      result: await measureMemory(url, options.warmupCalls, options.calls, options.concurrency),
+    });
     process.exit(0);
   }
   throw new Error(`unknown role ${role}`);
 }
 
 main().catch(async (err: unknown) => {
-  await send({ type: 'failed', message: err instanceof Error ? (err.stack ?? err.message) : String(err) }).catch(() => undefined);
+  await send({ type: 'failed', message: err instanceof Error ? (err.stack ?? err.message) : String(err) }).catch(
+    () => undefined,
+  );
   process.exit(1);
 });

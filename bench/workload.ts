@@ -30,7 +30,11 @@ export interface LoopOutcome {
  * Starts `concurrency` calls and a new one as each finishes, until `calls` have finished.
  * `start(done)` begins one call and reports its end through done (an error, or nothing).
  */
-export function closedLoop(concurrency: number, calls: number, start: (done: (err?: unknown) => void) => void): Promise<LoopOutcome> {
+export function closedLoop(
+  concurrency: number,
+  calls: number,
+  start: (done: (err?: unknown) => void) => void,
+): Promise<LoopOutcome> {
   return new Promise((resolve) => {
     const began = performance.now();
     let started = 0;
@@ -59,8 +63,15 @@ export function closedLoop(concurrency: number, calls: number, start: (done: (er
 }
 
 /** closedLoop over a promise-returning call. */
-export function closedLoopAsync(concurrency: number, calls: number, call: () => Promise<unknown>): Promise<LoopOutcome> {
+export function closedLoopAsync(
+  concurrency: number,
+  calls: number,
+  call: () => Promise<unknown>,
+): Promise<LoopOutcome> {
   return closedLoop(concurrency, calls, (done) => {
-    call().then(() => done(), (err: unknown) => done(err ?? new Error('rejected without a reason')));
+    call().then(
+      () => done(),
+      (err: unknown) => done(err ?? new Error('rejected without a reason')),
+    );
   });
 }

@@ -1,5 +1,12 @@
 export { TopClient, DEFAULT_ENDPOINT, DEFAULT_TIMEOUT_MS, DEFAULT_RATE_LIMIT } from './top/client';
-export type { TopClientOptions, CallOptions, CallResult, BatchOptions, BatchCallResult, BatchResult } from './top/client';
+export type {
+  TopClientOptions,
+  CallOptions,
+  CallResult,
+  BatchOptions,
+  BatchCallResult,
+  BatchResult,
+} from './top/client';
 export { batchUrlFor, DEFAULT_BATCH_SEPARATOR, DEFAULT_BATCH_SIZE } from './top/batch-wire';
 export { batchInChunks } from './top/batch-chunks';
 export type { ChunkedBatchOptions, ChunkedBatchResult } from './top/batch-chunks';

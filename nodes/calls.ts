@@ -39,7 +39,8 @@ const CLOSE_GUARD_MS = 10_000;
 
 /** The shared client of the tbk-config node a node refers to; a validation error when there is none. */
 export function resolveConfigClient(RED: NodeAPI, configId: unknown): TopClient {
-  const config = typeof configId === 'string' && configId !== '' ? (RED.nodes.getNode(configId) as TbkConfigNode | null) : null;
+  const config =
+    typeof configId === 'string' && configId !== '' ? (RED.nodes.getNode(configId) as TbkConfigNode | null) : null;
   if (!config || typeof config.getClient !== 'function') throw validationError('config', { key: 'node.noConfig' });
   return config.getClient();
 }
@@ -50,7 +51,11 @@ export function handleCalls(RED: NodeAPI, node: WiredNode, handler: CallHandler)
   const status = new StatusReporter(node);
   const showInFlight = (): void => {
     const count = inFlight.size;
-    status.set({ fill: 'blue', shape: 'dot', text: statusText(RED, 'tbk-api.status.inflight', `${count} in flight`, { count }) });
+    status.set({
+      fill: 'blue',
+      shape: 'dot',
+      text: statusText(RED, 'tbk-api.status.inflight', `${count} in flight`, { count }),
+    });
   };
 
   // while the config's shared limit is down (Redis unreachable) an idle node says so, unless it shows an error
@@ -62,7 +67,12 @@ export function handleCalls(RED: NodeAPI, node: WiredNode, handler: CallHandler)
     if (inFlight.size === 0 && !lastCallFailed) status.set(localFallback ? localLimitStatus(RED) : {}, true);
   });
 
-  async function handleMessage(msg: NodeMessage, send: SendFunction, done: DoneFunction, controller: AbortController): Promise<void> {
+  async function handleMessage(
+    msg: NodeMessage,
+    send: SendFunction,
+    done: DoneFunction,
+    controller: AbortController,
+  ): Promise<void> {
     let lastDuration: number | undefined;
     let okStatus: NodeStatus | undefined;
     let failure: TopError | undefined;
@@ -80,7 +90,14 @@ export function handleCalls(RED: NodeAPI, node: WiredNode, handler: CallHandler)
           onRetry: ({ delayMs, error }) => {
             if (error.kind !== 'throttled') return;
             const seconds = Math.max(1, Math.ceil(delayMs / 1000));
-            status.set({ fill: 'yellow', shape: 'ring', text: statusText(RED, 'tbk-api.status.throttled', `throttled, retry in ${seconds}s`, { seconds }) }, true);
+            status.set(
+              {
+                fill: 'yellow',
+                shape: 'ring',
+                text: statusText(RED, 'tbk-api.status.throttled', `throttled, retry in ${seconds}s`, { seconds }),
+              },
+              true,
+            );
           },
         }),
         emit: (out) => {
@@ -101,9 +118,17 @@ export function handleCalls(RED: NodeAPI, node: WiredNode, handler: CallHandler)
     else done();
     if (inFlight.size === 0) lastCallFailed = failure !== undefined;
     if (inFlight.size > 0) showInFlight();
-    else if (failure) status.set({ fill: 'red', shape: 'ring', text: `${failure.kind}: ${localMessage(RED, failure)}` }, true);
+    else if (failure)
+      status.set({ fill: 'red', shape: 'ring', text: `${failure.kind}: ${localMessage(RED, failure)}` }, true);
     else if (localFallback) status.set(localLimitStatus(RED));
-    else status.set(okStatus ?? { fill: 'green', shape: 'dot', text: statusText(RED, 'tbk-api.status.ok', `ok ${lastDuration ?? 0} ms`, { ms: lastDuration ?? 0 }) });
+    else
+      status.set(
+        okStatus ?? {
+          fill: 'green',
+          shape: 'dot',
+          text: statusText(RED, 'tbk-api.status.ok', `ok ${lastDuration ?? 0} ms`, { ms: lastDuration ?? 0 }),
+        },
+      );
   }
 
   node.on('input', (msg, send, done) => {
@@ -128,7 +153,8 @@ export function handleCalls(RED: NodeAPI, node: WiredNode, handler: CallHandler)
 
   node.on('close', (_removed: boolean, done: () => void) => {
     const pending = [...inFlight.values()];
-    for (const controller of inFlight.keys()) controller.abort(new TopError({ kind: 'aborted', ...nodeMessageFields('node.closed') }));
+    for (const controller of inFlight.keys())
+      controller.abort(new TopError({ kind: 'aborted', ...nodeMessageFields('node.closed') }));
     stopWatchingLimit();
     status.close();
     if (pending.length === 0) return done();

@@ -100,7 +100,11 @@ export function lookupEnv(RED: NodeAPI, node: Node, name: string): string | unde
     value = process.env[name];
   }
   if (value === undefined || value === null) return undefined;
-  return typeof value === 'string' ? value : typeof value === 'object' ? JSON.stringify(value) : String(value as number | boolean);
+  return typeof value === 'string'
+    ? value
+    : typeof value === 'object'
+      ? JSON.stringify(value)
+      : String(value as number | boolean);
 }
 
 /** A config field that refers to an environment variable that is not set: the config node's error. */
@@ -131,7 +135,12 @@ export function expandEnv(RED: NodeAPI, node: Node, value: unknown, field = 'set
 }
 
 /** A text of the config node in the runtime's language (its tbk-config catalogue), else the English `fallback`. */
-export function configText(RED: NodeAPI, key: string, fallback: string, substitutions: Record<string, string | number> = {}): string {
+export function configText(
+  RED: NodeAPI,
+  key: string,
+  fallback: string,
+  substitutions: Record<string, string | number> = {},
+): string {
   return statusText(RED, `${nodeSetNamespace('tbk-config')}:tbk-config.${key}`, fallback, substitutions);
 }
 
@@ -168,7 +177,11 @@ export function readSettings(RED: NodeAPI, node: Node, def: TbkConfigProperties,
   const endpoint = str('endpoint');
   // an endpoint made only of variables that are set but empty would otherwise fall back to production
   if (endpoint === '' && String(def.endpoint ?? '').trim() !== '' && !problems?.some((p) => p.param === 'endpoint')) {
-    const error = new TopError({ kind: 'validation', param: 'endpoint', ...nodeMessageFields('config.endpointEmpty', { endpoint: String(def.endpoint).trim() }) });
+    const error = new TopError({
+      kind: 'validation',
+      param: 'endpoint',
+      ...nodeMessageFields('config.endpointEmpty', { endpoint: String(def.endpoint).trim() }),
+    });
     if (!problems) throw error;
     problems.push(error);
   }
@@ -194,8 +207,14 @@ export function readSettings(RED: NodeAPI, node: Node, def: TbkConfigProperties,
  * before it became a credential) the property `redisUrl`; `${ENV}` expanded. Kept out of TbkSettings:
  * it may carry a password. `fromProperty` says the URL still sits in the flow (in plain text).
  */
-export function readRedisUrl(RED: NodeAPI, node: Node, def: TbkConfigProperties, credential?: string): { url: string; fromProperty: boolean } {
-  if (typeof credential === 'string' && credential.trim() !== '') return { url: expandEnv(RED, node, credential, 'redisUrl').trim(), fromProperty: false };
+export function readRedisUrl(
+  RED: NodeAPI,
+  node: Node,
+  def: TbkConfigProperties,
+  credential?: string,
+): { url: string; fromProperty: boolean } {
+  if (typeof credential === 'string' && credential.trim() !== '')
+    return { url: expandEnv(RED, node, credential, 'redisUrl').trim(), fromProperty: false };
   const legacy = typeof def.redisUrl === 'string' ? def.redisUrl.trim() : '';
   return { url: legacy === '' ? '' : expandEnv(RED, node, legacy, 'redisUrl').trim(), fromProperty: legacy !== '' };
 }
@@ -234,6 +253,7 @@ export function withoutRedisCredentials(text: string, redisUrl: string): string 
 
 export function problemWith(appKey: string, appSecret: string): TopError | undefined {
   if (!appKey) return new TopError({ kind: 'validation', param: 'appKey', ...nodeMessageFields('config.noAppKey') });
-  if (!appSecret) return new TopError({ kind: 'validation', param: 'appSecret', ...nodeMessageFields('config.noAppSecret') });
+  if (!appSecret)
+    return new TopError({ kind: 'validation', param: 'appSecret', ...nodeMessageFields('config.noAppSecret') });
   return undefined;
 }

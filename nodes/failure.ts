@@ -35,7 +35,11 @@ export function errorsToOutput(node: WiredNode, mode: ErrorMode): boolean {
  * message in Node-RED's language.
  */
 export function errorForMessage(node: Node, err: TopError, RED?: NodeAPI): Record<string, unknown> {
-  return { ...err.toJSON(), ...(RED ? { message: localMessage(RED, err) } : {}), source: { id: node.id, type: node.type, name: node.name ?? '' } };
+  return {
+    ...err.toJSON(),
+    ...(RED ? { message: localMessage(RED, err) } : {}),
+    source: { id: node.id, type: node.type, name: node.name ?? '' },
+  };
 }
 
 /** The fields of an error as plain values, for Catch nodes and the debug sidebar. */
@@ -51,7 +55,10 @@ export function catchableError(RED: NodeAPI, err: TopError): TopError {
   const { name: _name, message: _message, ...fields } = err.toJSON();
   const cause: PlainFields = fields;
   Object.defineProperty(cause, 'toString', {
-    value: () => Object.entries(fields).map(([key, value]) => `${key}: ${String(value)}`).join(', '),
+    value: () =>
+      Object.entries(fields)
+        .map(([key, value]) => `${key}: ${String(value)}`)
+        .join(', '),
     enumerable: false,
   });
   const reported = new TopError({ ...fields, message: localMessage(RED, err) });
@@ -71,7 +78,14 @@ export interface MessageEnds {
  * message with msg.error, or to Catch through its done(err); it is finished either way. For a
  * failure of the node's own: a new message `msg` on the error output, or node.error() to Catch.
  */
-export function reportFailure(RED: NodeAPI, node: WiredNode, mode: ErrorMode, msg: NodeMessage, err: TopError, ends?: MessageEnds): void {
+export function reportFailure(
+  RED: NodeAPI,
+  node: WiredNode,
+  mode: ErrorMode,
+  msg: NodeMessage,
+  err: TopError,
+  ends?: MessageEnds,
+): void {
   if (errorsToOutput(node, mode)) {
     msg.error = errorForMessage(node, err, RED);
     if (ends) {

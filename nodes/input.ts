@@ -13,7 +13,11 @@ export { isPlainObject };
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
 /** A validation error naming `param`; its text a plain message, or a message key of the nodes (NODE_MESSAGES) and its values. */
-export function validationError(param: string, text: string | { key: string; args?: MessageArgs }, method?: string): TopError {
+export function validationError(
+  param: string,
+  text: string | { key: string; args?: MessageArgs },
+  method?: string,
+): TopError {
   const fields = typeof text === 'string' ? { message: text } : nodeMessageFields(text.key, text.args);
   return new TopError({ kind: 'validation', param, ...fields, ...(method ? { method } : {}) });
 }
@@ -23,7 +27,12 @@ function kindOf(value: unknown): MessageArgs {
   if (Array.isArray(value)) return { what_key: 'validation.value.array' };
   if (Buffer.isBuffer(value)) return { what_key: 'node.value.buffer' };
   const type = typeof value;
-  return { what_key: type === 'string' || type === 'number' || type === 'boolean' || type === 'bigint' ? `node.value.${type}` : `validation.value.${type === 'object' ? 'object' : type}` };
+  return {
+    what_key:
+      type === 'string' || type === 'number' || type === 'boolean' || type === 'bigint'
+        ? `node.value.${type}`
+        : `validation.value.${type === 'object' ? 'object' : type}`,
+  };
 }
 
 /**
@@ -31,11 +40,19 @@ function kindOf(value: unknown): MessageArgs {
  * With `ignoreScalars` a number or boolean (an Inject node's timestamp) also means nothing.
  * Keys that could reach an object's prototype are refused.
  */
-export function payloadParams(payload: unknown, options: { ignoreScalars?: boolean; method?: string; where?: string } = {}): Record<string, unknown> | undefined {
+export function payloadParams(
+  payload: unknown,
+  options: { ignoreScalars?: boolean; method?: string; where?: string } = {},
+): Record<string, unknown> | undefined {
   if (payload === undefined || payload === null || payload === '') return undefined;
   if (options.ignoreScalars && (typeof payload === 'number' || typeof payload === 'boolean')) return undefined;
   const where = options.where ?? 'msg.payload';
-  if (!isPlainObject(payload)) throw validationError('payload', { key: 'node.payloadNotObject', args: { where, ...kindOf(payload) } }, options.method);
+  if (!isPlainObject(payload))
+    throw validationError(
+      'payload',
+      { key: 'node.payloadNotObject', args: { where, ...kindOf(payload) } },
+      options.method,
+    );
   rejectForbiddenKeys(payload, where, options.method);
   return payload;
 }
@@ -44,7 +61,13 @@ export function payloadParams(payload: unknown, options: { ignoreScalars?: boole
 export function rejectForbiddenKeys(params: Record<string, unknown>, where: string, method?: string): void {
   for (const key of Object.keys(params)) {
     if (!FORBIDDEN_KEYS.has(key)) continue;
-    throw validationError(key, where === 'the node' ? { key: 'node.forbiddenInNode', args: { param: key } } : { key: 'node.forbiddenIn', args: { where, param: key } }, method);
+    throw validationError(
+      key,
+      where === 'the node'
+        ? { key: 'node.forbiddenInNode', args: { param: key } }
+        : { key: 'node.forbiddenIn', args: { where, param: key } },
+      method,
+    );
   }
 }
 

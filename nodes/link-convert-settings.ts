@@ -93,15 +93,41 @@ export interface SettingsProblem {
 /** What keeps the node from calling, before any message: a missing or malformed id. */
 export function settingsProblem(settings: LinkConvertSettings): SettingsProblem | undefined {
   const unset = settings.unsetVariable;
-  if (unset) return { param: unset.param, key: 'envNotSet', message: `${unset.name} is not set (${unset.param} refers to \${${unset.name}})`, args: { name: unset.name, param: unset.param } };
+  if (unset)
+    return {
+      param: unset.param,
+      key: 'envNotSet',
+      message: `${unset.name} is not set (${unset.param} refers to \${${unset.name}})`,
+      args: { name: unset.name, param: unset.param },
+    };
   if (settings.badAdzoneId !== undefined) {
-    return { param: 'adzoneId', key: 'badAdzoneId', message: `adzoneId must be an ad zone id (digits, the third part of the PID mm_x_y_z), not "${settings.badAdzoneId}"`, args: { value: settings.badAdzoneId } };
+    return {
+      param: 'adzoneId',
+      key: 'badAdzoneId',
+      message: `adzoneId must be an ad zone id (digits, the third part of the PID mm_x_y_z), not "${settings.badAdzoneId}"`,
+      args: { value: settings.badAdzoneId },
+    };
   }
-  if (!settings.adzoneId) return { param: 'adzoneId', key: 'noAdzoneId', message: 'adzoneId is required: the ad zone id (the third part of the PID mm_x_y_z)' };
+  if (!settings.adzoneId)
+    return {
+      param: 'adzoneId',
+      key: 'noAdzoneId',
+      message: 'adzoneId is required: the ad zone id (the third part of the PID mm_x_y_z)',
+    };
   if (settings.method === SC_LINK_CONVERT) {
-    if (settings.badSiteId !== undefined) return { param: 'siteId', key: 'badSiteId', message: `siteId must be a site id (digits, the second part of the PID mm_x_y_z), not "${settings.badSiteId}"`, args: { value: settings.badSiteId } };
-    if (!settings.siteId) return { param: 'siteId', key: 'noSiteId', message: 'siteId is required with 服务商 (provider): the site id (the second part of the PID mm_x_y_z)' };
+    if (settings.badSiteId !== undefined)
+      return {
+        param: 'siteId',
+        key: 'badSiteId',
+        message: `siteId must be a site id (digits, the second part of the PID mm_x_y_z), not "${settings.badSiteId}"`,
+        args: { value: settings.badSiteId },
+      };
+    if (!settings.siteId)
+      return {
+        param: 'siteId',
+        key: 'noSiteId',
+        message: 'siteId is required with 服务商 (provider): the site id (the second part of the PID mm_x_y_z)',
+      };
   }
   return undefined;
 }
-

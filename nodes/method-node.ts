@@ -12,7 +12,18 @@ import { errorForMessage, errorModeOf, type ErrorMode, type WiredNode } from './
 import { asTopError, isPlainObject, payloadParams, rejectForbiddenKeys, validationError } from './input';
 
 export type ParamType = 'str' | 'num' | 'bool' | 'json' | 'date' | 'msg' | 'flow' | 'global' | 'env' | 'jsonata';
-const PARAM_TYPES: readonly string[] = ['str', 'num', 'bool', 'json', 'date', 'msg', 'flow', 'global', 'env', 'jsonata'];
+const PARAM_TYPES: readonly string[] = [
+  'str',
+  'num',
+  'bool',
+  'json',
+  'date',
+  'msg',
+  'flow',
+  'global',
+  'env',
+  'jsonata',
+];
 
 export interface ParamRow {
   value: string;
@@ -46,7 +57,8 @@ export const MIGRATIONS: ReadonlyArray<Migration<MethodSpec>> = [
         for (const [name, row] of Object.entries(config.params)) {
           if (typeof row === 'string') rows[name] = { value: row, type: 'str' };
           else if (isPlainObject(row) && row.value !== undefined && row.value !== null) {
-            const type = typeof row.type === 'string' && PARAM_TYPES.includes(row.type) ? (row.type as ParamType) : 'str';
+            const type =
+              typeof row.type === 'string' && PARAM_TYPES.includes(row.type) ? (row.type as ParamType) : 'str';
             rows[name] = { value: String(row.value), type };
           }
         }
@@ -81,7 +93,13 @@ export function readMethodConfig(def: object, spec: MethodSpec): MethodNodeConfi
 function evaluateRow(RED: NodeAPI, node: Node, msg: NodeMessage, name: string, row: ParamRow): Promise<unknown> {
   if (row.type === 'date') return Promise.resolve(row.value); // a literal date string, not "now"
   return new Promise((resolve, reject) => {
-    const fail = (err: unknown): void => reject(validationError(name, { key: 'node.rowFailed', args: { param: name, type: row.type, reason: err instanceof Error ? err.message : String(err) } }));
+    const fail = (err: unknown): void =>
+      reject(
+        validationError(name, {
+          key: 'node.rowFailed',
+          args: { param: name, type: row.type, reason: err instanceof Error ? err.message : String(err) },
+        }),
+      );
     try {
       RED.util.evaluateNodeProperty(row.value, row.type, node, msg, (err, value) => (err ? fail(err) : resolve(value)));
     } catch (err) {
@@ -91,14 +109,20 @@ function evaluateRow(RED: NodeAPI, node: Node, msg: NodeMessage, name: string, r
 }
 
 /** The values of the editor rows; empty rows and rows that evaluate to nothing are left out. */
-export async function evaluateRows(RED: NodeAPI, node: Node, msg: NodeMessage, rows: Record<string, ParamRow>): Promise<Record<string, unknown>> {
+export async function evaluateRows(
+  RED: NodeAPI,
+  node: Node,
+  msg: NodeMessage,
+  rows: Record<string, ParamRow>,
+): Promise<Record<string, unknown>> {
   rejectForbiddenKeys(rows, 'the node');
   const out: Record<string, unknown> = {};
   for (const [name, row] of Object.entries(rows)) {
     if (row.value === undefined || row.value === null || row.value === '') continue;
     const value = await evaluateRow(RED, node, msg, name, row);
     if (value === undefined) continue;
-    if (row.type === 'num' && typeof value === 'number' && Number.isNaN(value)) throw validationError(name, { key: 'node.rowNotNumber', args: { param: name, value: row.value } });
+    if (row.type === 'num' && typeof value === 'number' && Number.isNaN(value))
+      throw validationError(name, { key: 'node.rowNotNumber', args: { param: name, value: row.value } });
     out[name] = value;
   }
   return out;
@@ -108,7 +132,13 @@ export async function evaluateRows(RED: NodeAPI, node: Node, msg: NodeMessage, r
  * Pages through a paged method (lib/top/paginate.ts). Calls onPage for each page; resolves with the
  * failure that cut it short after the first page, if any (a failing first page throws).
  */
-async function fetchPages(ctx: CallContext, spec: MethodSpec, params: Record<string, unknown>, maxPages: number, onPage: (page: Page<CallResult>) => void): Promise<TopError | undefined> {
+async function fetchPages(
+  ctx: CallContext,
+  spec: MethodSpec,
+  params: Record<string, unknown>,
+  maxPages: number,
+  onPage: (page: Page<CallResult>) => void,
+): Promise<TopError | undefined> {
   const paging = spec.paging!;
   const sizeParam = paging.sizeParam ?? 'page_size';
   const sizeDefault = spec.params.find((p) => p.name === sizeParam)?.default;
@@ -158,9 +188,18 @@ function setUpMethodNode(RED: NodeAPI, spec: MethodSpec, node: WiredNode, config
   }
 
   async function callOnce(ctx: CallContext, params: Record<string, unknown>): Promise<void> {
-    const result = await ctx.client.request(spec.method, params, ctx.options({ writes: spec.writes, ...(spec.business ? { business: spec.business } : {}) }));
+    const result = await ctx.client.request(
+      spec.method,
+      params,
+      ctx.options({ writes: spec.writes, ...(spec.business ? { business: spec.business } : {}) }),
+    );
     ctx.msg.payload = result.response;
-    ctx.msg.tbk = { method: spec.method, request_id: result.request_id, attempts: result.attempts, duration_ms: result.duration_ms };
+    ctx.msg.tbk = {
+      method: spec.method,
+      request_id: result.request_id,
+      attempts: result.attempts,
+      duration_ms: result.duration_ms,
+    };
     ctx.emit(ctx.msg);
   }
 

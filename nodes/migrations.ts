@@ -13,7 +13,12 @@ export interface Migration<C = void> {
 }
 
 /** The migrated copy of `config` (a node's saved properties), its `version` the newest it reached (at least `current`). */
-export function migrateConfig<C>(config: object, migrations: ReadonlyArray<Migration<C>>, current: number, context: C): Record<string, unknown> {
+export function migrateConfig<C>(
+  config: object,
+  migrations: ReadonlyArray<Migration<C>>,
+  current: number,
+  context: C,
+): Record<string, unknown> {
   let out: Record<string, unknown> = { ...config };
   let version = typeof out.version === 'number' ? out.version : Number(out.version) || 0;
   for (const migration of migrations) {
@@ -34,7 +39,9 @@ export function migrateConfig<C>(config: object, migrations: ReadonlyArray<Migra
  *  - tbk-api 1: as before.
  *  - tbk-order-sync 1: windows default to 180 minutes (a saved windowMinutes is kept); `leaseSeconds`.
  */
-export const HAND_WRITTEN: Readonly<Record<'tbk-config' | 'tbk-api' | 'tbk-order-sync', { version: number; migrations: ReadonlyArray<Migration> }>> = {
+export const HAND_WRITTEN: Readonly<
+  Record<'tbk-config' | 'tbk-api' | 'tbk-order-sync', { version: number; migrations: ReadonlyArray<Migration> }>
+> = {
   'tbk-config': { version: 1, migrations: [] },
   'tbk-api': { version: 1, migrations: [] },
   'tbk-order-sync': { version: 1, migrations: [] },

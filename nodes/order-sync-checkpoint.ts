@@ -129,11 +129,25 @@ export function checkpointDirectory(userDir: string | undefined): string {
 
 export function locateCheckpoint(options: LocateOptions): CheckpointLocation {
   if (options.redisUrl) {
-    const lease = new RedisSyncLease({ redisUrl: options.redisUrl, key: options.key, leaseMs: options.leaseMs, onChange: options.onLeaseChange });
-    return { kind: 'redis', where: `${options.redisWhere} (tbk:order-sync:{${options.key}})`, store: takingOver(lease.checkpoint, options.legacy), lease };
+    const lease = new RedisSyncLease({
+      redisUrl: options.redisUrl,
+      key: options.key,
+      leaseMs: options.leaseMs,
+      onChange: options.onLeaseChange,
+    });
+    return {
+      kind: 'redis',
+      where: `${options.redisWhere} (tbk:order-sync:{${options.key}})`,
+      store: takingOver(lease.checkpoint, options.legacy),
+      lease,
+    };
   }
   if (contextStoreIsPersistent(options.contextStorage, options.storeName)) {
-    return { kind: 'context', where: `context store "${options.storeName || 'default'}", ${options.legacyName}`, store: options.legacy };
+    return {
+      kind: 'context',
+      where: `context store "${options.storeName || 'default'}", ${options.legacyName}`,
+      store: options.legacy,
+    };
   }
   const file = new FileCheckpointStore(checkpointDirectory(options.userDir), options.key);
   return { kind: 'file', where: file.path, store: takingOver(file, options.legacy) };

@@ -28,9 +28,11 @@ export const NODE_MESSAGES: Readonly<Record<string, string>> = {
   'node.value.bigint': 'a bigint',
   'node.value.buffer': 'a Buffer',
   'config.noAppKey': 'config node has no App Key (set it in the config node, or the TBK_APP_KEY environment variable)',
-  'config.noAppSecret': 'config node has no App Secret (set it in the config node, or the TBK_APP_SECRET environment variable)',
+  'config.noAppSecret':
+    'config node has no App Secret (set it in the config node, or the TBK_APP_SECRET environment variable)',
   // the warnings and log lines of the config node's shared rate limit (nodes/tbk-config.ts)
-  'config.localLimit': 'rate limit is local to this Node-RED (__rate__/s here alone) until Redis answers again: __reason__',
+  'config.localLimit':
+    'rate limit is local to this Node-RED (__rate__/s here alone) until Redis answers again: __reason__',
   'config.redisUnreachable': '__where__ unreachable',
   'config.limitShared': 'rate limit of __rate__/s shared through __where__',
   'config.limitSharedAgain': 'rate limit shared again through __where__',
@@ -39,10 +41,12 @@ export const NODE_MESSAGES: Readonly<Record<string, string>> = {
   'sync.gap': 'order sync gap __start__ - __end__: __reason__',
   'sync.queueFull': 'too many order sync runs waiting (__count__)',
   'sync.backfillPayload': 'a backfill takes msg.payload = {from, to}',
-  'sync.backfillFrom': 'a backfill needs msg.payload.from (or the node\'s Backfill from): epoch ms, a Date or "yyyy-MM-dd HH:mm:ss" (GMT+8)',
+  'sync.backfillFrom':
+    'a backfill needs msg.payload.from (or the node\'s Backfill from): epoch ms, a Date or "yyyy-MM-dd HH:mm:ss" (GMT+8)',
   'sync.backfillTo': 'msg.payload.to is not a time: epoch ms, a Date or "yyyy-MM-dd HH:mm:ss" (GMT+8)',
   'sync.backfillOrder': 'a backfill needs from < to',
-  'sync.invalidCheckpoint': 'the stored checkpoint is not valid (__problem__): the sync starts afresh from the lookback',
+  'sync.invalidCheckpoint':
+    'the stored checkpoint is not valid (__problem__): the sync starts afresh from the lookback',
   'sync.checkpointFile': 'the context store "__store__" does not persist (memory): the checkpoint is kept in __where__',
   'sync.checkpointAt': 'checkpoint in __where__',
   'config.envNotSet': "__name__ is not set (the config node's __field__ refers to ${__name__})",
@@ -52,7 +56,10 @@ export const NODE_MESSAGES: Readonly<Record<string, string>> = {
 const ENGLISH: Readonly<Record<string, string>> = { ...MESSAGES, ...NODE_MESSAGES };
 
 /** The fields that give a TopError made by a node its text (as lib's messageFields does for the lib). */
-export function nodeMessageFields(key: string, args: MessageArgs = {}): { message: string; messageKey: string; messageArgs: MessageArgs } {
+export function nodeMessageFields(
+  key: string,
+  args: MessageArgs = {},
+): { message: string; messageKey: string; messageArgs: MessageArgs } {
   return { message: englishText(key, args), messageKey: key, messageArgs: args };
 }
 
@@ -99,9 +106,14 @@ function lookup(RED: NodeAPI, key: string, values?: MessageArgs): string | undef
  */
 export function runtimeText(RED: NodeAPI, key: string, args: MessageArgs = {}, fallback?: string): string {
   const entry = (k: string): string => (k.includes(':') ? k : `errors.${k}`);
-  const render = (k: string, values: MessageArgs): string => lookup(RED, entry(k), values) ?? (ENGLISH[k] !== undefined || fallback === undefined ? fillTemplate(ENGLISH[k] ?? k, values) : fallback);
+  const render = (k: string, values: MessageArgs): string =>
+    lookup(RED, entry(k), values) ??
+    (ENGLISH[k] !== undefined || fallback === undefined ? fillTemplate(ENGLISH[k] ?? k, values) : fallback);
   const values = resolveArgs(args, render);
-  return lookup(RED, entry(key), values) ?? (ENGLISH[key] !== undefined ? fillTemplate(ENGLISH[key], values) : (fallback ?? key));
+  return (
+    lookup(RED, entry(key), values) ??
+    (ENGLISH[key] !== undefined ? fillTemplate(ENGLISH[key], values) : (fallback ?? key))
+  );
 }
 
 /** The message of an error in Node-RED's language (its English message when it has no key or the catalogue no text). */
@@ -117,7 +129,12 @@ const statusTemplates = new Map<string, string>();
  * up once (the runtime's language does not change) and its placeholders filled per call: i18next
  * on every message was a tenth of a method node's CPU.
  */
-export function statusText(RED: NodeAPI, key: string, fallback: string, substitutions: Record<string, unknown>): string {
+export function statusText(
+  RED: NodeAPI,
+  key: string,
+  fallback: string,
+  substitutions: Record<string, unknown>,
+): string {
   let template = statusTemplates.get(key);
   if (template === undefined) {
     const markers: Record<string, string> = {};

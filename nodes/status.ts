@@ -56,11 +56,21 @@ export class StatusReporter {
  * no status in the editor, so the nodes that use it show its fallback. Returns the function that stops.
  */
 export function watchLimitMode(RED: NodeAPI, configId: unknown, onChange: (mode: LimitMode) => void): () => void {
-  const config = typeof configId === 'string' && configId !== '' ? (RED.nodes.getNode(configId) as TbkConfigNode | null) : null;
+  const config =
+    typeof configId === 'string' && configId !== '' ? (RED.nodes.getNode(configId) as TbkConfigNode | null) : null;
   return typeof config?.watchLimit === 'function' ? config.watchLimit(onChange) : () => undefined;
 }
 
 /** The status of a node whose config keeps the rate limit locally because Redis is unreachable. */
 export function localLimitStatus(RED: NodeAPI): NodeStatus {
-  return { fill: 'yellow', shape: 'ring', text: statusText(RED, `${nodeSetNamespace('tbk-config')}:tbk-config.status.localLimit`, 'local limit: Redis unreachable', {}) };
+  return {
+    fill: 'yellow',
+    shape: 'ring',
+    text: statusText(
+      RED,
+      `${nodeSetNamespace('tbk-config')}:tbk-config.status.localLimit`,
+      'local limit: Redis unreachable',
+      {},
+    ),
+  };
 }

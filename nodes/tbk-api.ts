@@ -57,9 +57,14 @@ export = function (RED: NodeAPI): void {
         const method = editorMethod || fromMsg;
         if (!method) throw validationError('method', { key: 'node.noMethod' });
         const spec = knownSpec(method);
-        const options = ctx.options({ writes: writes || spec?.writes === true, ...(spec?.business ? { business: spec.business } : {}) });
+        const options = ctx.options({
+          writes: writes || spec?.writes === true,
+          ...(spec?.business ? { business: spec.business } : {}),
+        });
         if (batchMode && Array.isArray(ctx.msg.payload)) {
-          const list = ctx.msg.payload.map((item: unknown, i) => payloadParams(item, { method, where: `msg.payload[${i}]` }) ?? {});
+          const list = ctx.msg.payload.map(
+            (item: unknown, i) => payloadParams(item, { method, where: `msg.payload[${i}]` }) ?? {},
+          );
           const chunks = Math.ceil(list.length / batchSize);
           ctx.msg.tbk = { method, batch: { calls: list.length, chunks, batchSize } };
           const outcome = await batchInChunks(ctx.client, method, list, { ...options, batchSize });
@@ -81,7 +86,12 @@ export = function (RED: NodeAPI): void {
         const params = payloadParams(ctx.msg.payload, { method });
         const result = await ctx.client.request(method, params, options);
         ctx.msg.payload = result.response;
-        ctx.msg.tbk = { method, request_id: result.request_id, attempts: result.attempts, duration_ms: result.duration_ms };
+        ctx.msg.tbk = {
+          method,
+          request_id: result.request_id,
+          attempts: result.attempts,
+          duration_ms: result.duration_ms,
+        };
         ctx.emit(ctx.msg);
       },
     });

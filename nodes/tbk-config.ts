@@ -2,14 +2,32 @@ import { TopError } from '../lib/top/errors';
 import { TopClient } from '../lib/index';
 import { DEFAULT_WINDOW_MS } from '../lib/limits/ratelimit';
 import { createLimiterFromConfig, type RedisCallLimiter, type SharedLimitState } from '../lib/limits/redis-limiter';
-import { configText, expandEnv, lookupEnv, problemWith, readRedisUrl, readSettings, redisHostPort, withoutRedisCredentials, type LimitMode, type TbkConfigCredentials, type TbkConfigDef, type TbkConfigNode, type TbkSettings } from './config-settings';
+import {
+  configText,
+  expandEnv,
+  lookupEnv,
+  problemWith,
+  readRedisUrl,
+  readSettings,
+  redisHostPort,
+  withoutRedisCredentials,
+  type LimitMode,
+  type TbkConfigCredentials,
+  type TbkConfigDef,
+  type TbkConfigNode,
+  type TbkSettings,
+} from './config-settings';
 import type { NodeAPI, NodeCredentials, NodeStatus } from 'node-red';
 import { localMessage, runtimeText } from './runtime-text';
 import { migrateNode } from './migrations';
 
 /** A copy for one caller: the config's error is thrown to every call, which may add its method. */
 function copyOf(error: TopError): TopError {
-  return new TopError({ ...error.toJSON(), ...(error.messageKey ? { messageKey: error.messageKey } : {}), ...(error.messageArgs ? { messageArgs: error.messageArgs } : {}) });
+  return new TopError({
+    ...error.toJSON(),
+    ...(error.messageKey ? { messageKey: error.messageKey } : {}),
+    ...(error.messageArgs ? { messageArgs: error.messageArgs } : {}),
+  });
 }
 
 const MAX_STATUS_TEXT = 40;
@@ -54,7 +72,14 @@ export = function (RED: NodeAPI): void {
     try {
       const found = readRedisUrl(RED, this, def, credentials.redisUrl);
       redisUrl = found.url;
-      if (found.fromProperty) this.warn(configText(RED, 'log.redisUrlInFlow', 'the Redis URL is stored in the flow (flows.json) in plain text: open this config node and save it to move it into its encrypted credentials'));
+      if (found.fromProperty)
+        this.warn(
+          configText(
+            RED,
+            'log.redisUrlInFlow',
+            'the Redis URL is stored in the flow (flows.json) in plain text: open this config node and save it to move it into its encrypted credentials',
+          ),
+        );
     } catch (err) {
       problems.push(err as TopError);
     }
@@ -69,7 +94,9 @@ export = function (RED: NodeAPI): void {
       limitMode = state;
       const where = `Redis ${redisHostPort(redisUrl)}`;
       if (state === 'local-fallback') {
-        const why = reason ? withoutRedisCredentials(reason, redisUrl) : runtimeText(RED, 'config.redisUnreachable', { where });
+        const why = reason
+          ? withoutRedisCredentials(reason, redisUrl)
+          : runtimeText(RED, 'config.redisUnreachable', { where });
         this.warn(runtimeText(RED, 'config.localLimit', { rate: settings.rateLimit, reason: why }));
       } else if (first) {
         this.log(runtimeText(RED, 'config.limitShared', { rate: settings.rateLimit, where }));
@@ -88,7 +115,14 @@ export = function (RED: NodeAPI): void {
           this.warn(runtimeText(RED, 'config.redisUnused'));
         } else if (redisUrl) {
           limitMode = 'connecting';
-          limiter = createLimiterFromConfig({ redisUrl, appKey, perSecond: settings.rateLimit, concurrency: settings.concurrency, maxCallMs: maxCallMs(settings), onStateChange: onLimitState });
+          limiter = createLimiterFromConfig({
+            redisUrl,
+            appKey,
+            perSecond: settings.rateLimit,
+            concurrency: settings.concurrency,
+            maxCallMs: maxCallMs(settings),
+            onStateChange: onLimitState,
+          });
         }
         client = new TopClient({
           appKey,
@@ -96,9 +130,16 @@ export = function (RED: NodeAPI): void {
           endpoint: settings.endpoint,
           signMethod: settings.signMethod,
           timeoutMs: settings.timeoutMs,
-          retry: { retries: settings.retries, retryWrites: settings.retryWrites, maxBanSeconds: settings.maxBanSeconds },
+          retry: {
+            retries: settings.retries,
+            retryWrites: settings.retryWrites,
+            maxBanSeconds: settings.maxBanSeconds,
+          },
           // with a shared limiter, the concurrency here only sizes the connection pool
-          rateLimit: settings.rateLimit > 0 || settings.concurrency > 0 ? { perSecond: settings.rateLimit, concurrency: settings.concurrency } : false,
+          rateLimit:
+            settings.rateLimit > 0 || settings.concurrency > 0
+              ? { perSecond: settings.rateLimit, concurrency: settings.concurrency }
+              : false,
           ...(limiter ? { limiter } : {}),
           ...(settings.partnerId ? { partnerId: settings.partnerId } : {}),
           ...(settings.targetAppKey ? { targetAppKey: settings.targetAppKey } : {}),
@@ -109,7 +150,14 @@ export = function (RED: NodeAPI): void {
         });
       } catch (err) {
         // the constructors' errors name a setting, never a credential value
-        problem = err instanceof TopError ? err : new TopError({ kind: 'validation', param: 'config', message: `config node is invalid: ${withoutRedisCredentials(String(err), redisUrl)}` });
+        problem =
+          err instanceof TopError
+            ? err
+            : new TopError({
+                kind: 'validation',
+                param: 'config',
+                message: `config node is invalid: ${withoutRedisCredentials(String(err), redisUrl)}`,
+              });
         void limiter?.close();
         limiter = undefined;
         limitMode = 'local';
@@ -120,21 +168,41 @@ export = function (RED: NodeAPI): void {
     let status: NodeStatus = {};
     if (problem) {
       // one line, naming every variable that is not set: fixing one does not reveal the next
-      this.error(problems.length > 1 ? problems.map((p) => localMessage(RED, p)).join('; ') : localMessage(RED, problem));
+      this.error(
+        problems.length > 1 ? problems.map((p) => localMessage(RED, p)).join('; ') : localMessage(RED, problem),
+      );
       const unset = problem.messageKey === 'config.envNotSet' ? String(problem.messageArgs?.name) : undefined;
-      const text = unset !== undefined ? configText(RED, 'status.envNotSet', `${unset} is not set`, { name: unset }) : localMessage(RED, problem);
-      status = { fill: 'red', shape: 'ring', text: text.length > MAX_STATUS_TEXT ? text.slice(0, MAX_STATUS_TEXT - 1) + '…' : text };
+      const text =
+        unset !== undefined
+          ? configText(RED, 'status.envNotSet', `${unset} is not set`, { name: unset })
+          : localMessage(RED, problem);
+      status = {
+        fill: 'red',
+        shape: 'ring',
+        text: text.length > MAX_STATUS_TEXT ? text.slice(0, MAX_STATUS_TEXT - 1) + '…' : text,
+      };
     } else if (fromEnvironment.length > 0) {
       const names = fromEnvironment.join(', ');
-      this.log(configText(RED, 'log.envFallback', `empty credential fields: using the environment variables ${names}`, { names }));
-      status = { fill: 'blue', shape: 'ring', text: configText(RED, 'status.envFallback', `from env: ${names}`, { names }) };
+      this.log(
+        configText(RED, 'log.envFallback', `empty credential fields: using the environment variables ${names}`, {
+          names,
+        }),
+      );
+      status = {
+        fill: 'blue',
+        shape: 'ring',
+        text: configText(RED, 'status.envFallback', `from env: ${names}`, { names }),
+      };
     }
     this.status(status);
     this.configStatus = (): NodeStatus => ({ ...status });
 
     this.getClient = (): TopClient => {
       if (closed) throw new TopError({ kind: 'aborted', message: 'config node closed' });
-      if (!client) throw problem ? copyOf(problem) : new TopError({ kind: 'validation', param: 'config', message: 'config node has no client' });
+      if (!client)
+        throw problem
+          ? copyOf(problem)
+          : new TopError({ kind: 'validation', param: 'config', message: 'config node has no client' });
       return client;
     };
 
@@ -160,6 +228,11 @@ export = function (RED: NodeAPI): void {
       })().then(done, done);
     });
   }
-  const credentialTypes: NodeCredentials<TbkConfigCredentials> = { appKey: { type: 'text' }, appSecret: { type: 'password' }, session: { type: 'password' }, redisUrl: { type: 'password' } };
+  const credentialTypes: NodeCredentials<TbkConfigCredentials> = {
+    appKey: { type: 'text' },
+    appSecret: { type: 'password' },
+    session: { type: 'password' },
+    redisUrl: { type: 'password' },
+  };
   RED.nodes.registerType('tbk-config', TbkConfig, { credentials: credentialTypes });
 };

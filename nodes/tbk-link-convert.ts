@@ -8,7 +8,12 @@
  */
 import { TopError } from '../lib/top/errors';
 import { convertText, NO_ANSWER, NO_LINK, type ConvertedLink } from '../lib/links/convert';
-import { readLinkConvertSettings, settingsProblem, type LinkConvertDef, type SettingsProblem } from './link-convert-settings';
+import {
+  readLinkConvertSettings,
+  settingsProblem,
+  type LinkConvertDef,
+  type SettingsProblem,
+} from './link-convert-settings';
 import type { NodeAPI, NodeMessage } from 'node-red';
 import { nodeSetNamespace, statusText } from './runtime-text';
 import { handleCalls } from './calls';
@@ -33,7 +38,14 @@ function payloadText(msg: NodeMessage, method: string): string {
   const payload = msg.payload;
   if (typeof payload === 'string') return payload;
   const type = typeof payload;
-  const what = payload === undefined || payload === null ? String(payload) : Array.isArray(payload) ? 'an array' : Buffer.isBuffer(payload) ? 'a Buffer' : `${type === 'object' ? 'an' : 'a'} ${type}`;
+  const what =
+    payload === undefined || payload === null
+      ? String(payload)
+      : Array.isArray(payload)
+        ? 'an array'
+        : Buffer.isBuffer(payload)
+          ? 'a Buffer'
+          : `${type === 'object' ? 'an' : 'a'} ${type}`;
   throw new TopError({
     kind: 'validation',
     param: 'payload',
@@ -45,7 +57,8 @@ function payloadText(msg: NodeMessage, method: string): string {
 }
 
 export = function (RED: NodeAPI): void {
-  const t = (key: string, fallback: string, args: Record<string, unknown> = {}): string => statusText(RED, `${NAMESPACE}:tbk-link-convert.${key}`, fallback, args);
+  const t = (key: string, fallback: string, args: Record<string, unknown> = {}): string =>
+    statusText(RED, `${NAMESPACE}:tbk-link-convert.${key}`, fallback, args);
 
   /** The texts of the failures found here (the gateway's own msg stays as it came). */
   const localised = (link: ConvertedLink): ConvertedLink => {
@@ -87,13 +100,23 @@ export = function (RED: NodeAPI): void {
           method,
           links,
           calls: result.calls,
-          ...(result.calls > 0 ? { request_ids: result.request_ids, attempts: result.attempts, duration_ms: result.duration_ms } : {}),
+          ...(result.calls > 0
+            ? { request_ids: result.request_ids, attempts: result.attempts, duration_ms: result.duration_ms }
+            : {}),
         };
         const converted = links.filter((l) => l.ok).length;
         ctx.doneStatus(
           links.length === 0
             ? { fill: 'grey', shape: 'dot', text: t('status.none', 'no link to convert') }
-            : { fill: converted === links.length ? 'green' : 'yellow', shape: 'dot', text: t('status.converted', `${converted}/${links.length} converted, ${result.duration_ms} ms`, { converted, count: links.length, ms: result.duration_ms }) },
+            : {
+                fill: converted === links.length ? 'green' : 'yellow',
+                shape: 'dot',
+                text: t('status.converted', `${converted}/${links.length} converted, ${result.duration_ms} ms`, {
+                  converted,
+                  count: links.length,
+                  ms: result.duration_ms,
+                }),
+              },
         );
         ctx.emit(ctx.msg);
       },

@@ -23,7 +23,15 @@ import { parseInstant, readOrderSyncSettings, type OrderSyncDef, type OrderSyncS
 import type { NodeAPI, NodeAPISettingsWithData, NodeMessage, NodeStatus } from 'node-red';
 import { localMessage, nodeMessageFields, nodeSetNamespace, runtimeText, statusText } from './runtime-text';
 import { resolveConfigClient } from './calls';
-import { catchableError, errorForMessage, errorsToOutput, reportFailure, type DoneFunction, type SendFunction, type WiredNode } from './failure';
+import {
+  catchableError,
+  errorForMessage,
+  errorsToOutput,
+  reportFailure,
+  type DoneFunction,
+  type SendFunction,
+  type WiredNode,
+} from './failure';
 import { asTopError, isPlainObject, messageSession, validationError } from './input';
 import { localLimitStatus, StatusReporter, watchLimitMode } from './status';
 import { migrateNode } from './migrations';
@@ -58,7 +66,15 @@ const CLOSE_GUARD_MS = 10_000;
 const DEFAULT_WINDOW_CONCURRENCY = 16;
 
 const hhmm = (ms: number): string => formatGmt8(ms).slice(11, 16);
-const TOP_ERROR_KINDS: readonly string[] = ['validation', 'top', 'business', 'transport', 'timeout', 'aborted', 'throttled'];
+const TOP_ERROR_KINDS: readonly string[] = [
+  'validation',
+  'top',
+  'business',
+  'transport',
+  'timeout',
+  'aborted',
+  'throttled',
+];
 
 /** This node's own catalogue (status texts). */
 const NAMESPACE = nodeSetNamespace('tbk-order-sync');
@@ -67,12 +83,16 @@ const NAMESPACE = nodeSetNamespace('tbk-order-sync');
 function gapError(gaps: RunReport['gaps'], method: string): TopError {
   const gap = gaps[0]!;
   const e = gap.error;
-  const kind: TopErrorKind = e.kind === 'retention' ? 'validation' : TOP_ERROR_KINDS.includes(e.kind ?? '') ? (e.kind as TopErrorKind) : 'top';
+  const kind: TopErrorKind =
+    e.kind === 'retention' ? 'validation' : TOP_ERROR_KINDS.includes(e.kind ?? '') ? (e.kind as TopErrorKind) : 'top';
   const range = { start: formatGmt8(gap.start), end: formatGmt8(gap.end) };
   return new TopError({
     kind,
     method,
-    ...nodeMessageFields('sync.gap', e.messageKey ? { ...e.messageArgs, ...range, reason_key: e.messageKey } : { ...range, reason: e.message }),
+    ...nodeMessageFields(
+      'sync.gap',
+      e.messageKey ? { ...e.messageArgs, ...range, reason_key: e.messageKey } : { ...range, reason: e.message },
+    ),
     ...(e.code !== undefined ? { code: e.code } : {}),
     ...(e.sub_code !== undefined ? { sub_code: e.sub_code } : {}),
     ...(e.sub_msg !== undefined ? { sub_msg: e.sub_msg } : {}),
@@ -146,7 +166,8 @@ class OrderSyncNode {
       () => undefined,
     );
     if (settings.intervalMinutes > 0) {
-      const tick = (trigger: Job['trigger']) => (): void => void this.queue.enqueue({ kind: 'sync', trigger, inputs: [] });
+      const tick = (trigger: Job['trigger']) => (): void =>
+        void this.queue.enqueue({ kind: 'sync', trigger, inputs: [] });
       this.startTimer = setTimeout(tick('start'), START_DELAY_MS);
       this.intervalTimer = setInterval(tick('interval'), Math.max(1000, settings.intervalMinutes * MINUTE));
     }
@@ -164,7 +185,8 @@ class OrderSyncNode {
     if (this.localFallback) return this.setStatus(localLimitStatus(this.RED));
     if (this.standby) return this.setStatus(this.standbyStatus());
     const minutes = this.settings.intervalMinutes;
-    const when = minutes > 0 ? this.text('every', `every ${minutes} min`, { minutes }) : this.text('onInput', 'runs on input');
+    const when =
+      minutes > 0 ? this.text('every', `every ${minutes} min`, { minutes }) : this.text('onInput', 'runs on input');
     const kind = this.checkpointKind;
     const text = kind ? `${when} · ${this.text(`checkpoint.${kind}`, kind === 'redis' ? 'Redis' : kind)}` : when;
     this.setStatus({ fill: 'grey', shape: 'ring', text });
@@ -175,26 +197,55 @@ class OrderSyncNode {
   }
 
   private gapStatus(start: number, end: number, reason: string): NodeStatus {
-    return { fill: 'red', shape: 'ring', text: this.text('gap', `gap ${hhmm(start)}-${hhmm(end)}: ${reason}`, { start: hhmm(start), end: hhmm(end), reason }) };
+    return {
+      fill: 'red',
+      shape: 'ring',
+      text: this.text('gap', `gap ${hhmm(start)}-${hhmm(end)}: ${reason}`, {
+        start: hhmm(start),
+        end: hhmm(end),
+        reason,
+      }),
+    };
   }
 
   private onStatus(status: SyncStatus): void {
     switch (status.phase) {
       case 'window':
       case 'page':
-        this.setStatus({ fill: 'blue', shape: 'dot', text: this.text('syncing', `syncing ${hhmm(status.windowEnd)}, ${status.emitted} new`, { time: hhmm(status.windowEnd), count: status.emitted }) });
+        this.setStatus({
+          fill: 'blue',
+          shape: 'dot',
+          text: this.text('syncing', `syncing ${hhmm(status.windowEnd)}, ${status.emitted} new`, {
+            time: hhmm(status.windowEnd),
+            count: status.emitted,
+          }),
+        });
         break;
       case 'throttled': {
         const seconds = Math.max(1, Math.ceil(status.delayMs / 1000));
-        this.setStatus({ fill: 'yellow', shape: 'ring', text: this.text('throttled', `throttled, retry in ${seconds}s`, { seconds }) });
+        this.setStatus({
+          fill: 'yellow',
+          shape: 'ring',
+          text: this.text('throttled', `throttled, retry in ${seconds}s`, { seconds }),
+        });
         break;
       }
       case 'gap':
-        this.setStatus(this.gapStatus(status.gap.start, status.gap.end, status.gap.error.sub_code ?? status.gap.error.kind ?? 'error'));
+        this.setStatus(
+          this.gapStatus(
+            status.gap.start,
+            status.gap.end,
+            status.gap.error.sub_code ?? status.gap.error.kind ?? 'error',
+          ),
+        );
         break;
       case 'reset':
         this.node.warn(runtimeText(this.RED, 'sync.invalidCheckpoint', { problem: status.problem }));
-        this.setStatus({ fill: 'yellow', shape: 'ring', text: this.text('reset', 'checkpoint invalid: started afresh') });
+        this.setStatus({
+          fill: 'yellow',
+          shape: 'ring',
+          text: this.text('reset', 'checkpoint invalid: started afresh'),
+        });
         break;
       default:
         break;
@@ -207,10 +258,15 @@ class OrderSyncNode {
     const time = hhmm(report.cursor);
     const { new: added, changed } = report.emitted;
     const summary =
-      changed > 0 ? this.text('syncedChanged', `synced ${time}, ${added} new, ${changed} changed`, { time, count: added, changed }) : this.text('synced', `synced ${time}, ${added} new`, { time, count: added });
+      changed > 0
+        ? this.text('syncedChanged', `synced ${time}, ${added} new, ${changed} changed`, {
+            time,
+            count: added,
+            changed,
+          })
+        : this.text('synced', `synced ${time}, ${added} new`, { time, count: added });
     return { fill: 'green', shape: 'dot', text: summary };
   }
-
 
   /** An input that could not be run: the error output or Catch, then done. */
   private failInput(input: PendingInput, err: TopError): void {
@@ -219,11 +275,21 @@ class OrderSyncNode {
 
   /** The checkpoint (and lease) of one account: msg.session is another account, with its own. */
   private locationFor(session: string | undefined): Promise<CheckpointLocation> {
-    const config = typeof this.configId === 'string' && this.configId !== '' ? (this.RED.nodes.getNode(this.configId) as TbkConfigNode | null) : null;
+    const config =
+      typeof this.configId === 'string' && this.configId !== ''
+        ? (this.RED.nodes.getNode(this.configId) as TbkConfigNode | null)
+        : null;
     const account = config?.syncAccount?.();
     if (!account) return Promise.reject(validationError('config', { key: 'node.noConfig' }));
     const { settings } = this;
-    const key = checkpointKey({ appKey: account.appKey, method: settings.method, queryType: settings.queryType, session, filters: settings.extraParams, name: settings.contextKey });
+    const key = checkpointKey({
+      appKey: account.appKey,
+      method: settings.method,
+      queryType: settings.queryType,
+      session,
+      filters: settings.extraParams,
+      name: settings.contextKey,
+    });
     let found = this.locations.get(key);
     if (!found) {
       found = this.newLocation(key, session, account.redisUrl, session === undefined);
@@ -233,7 +299,12 @@ class OrderSyncNode {
     return found;
   }
 
-  private async newLocation(key: string, session: string | undefined, redisUrl: string, isDefault: boolean): Promise<CheckpointLocation> {
+  private async newLocation(
+    key: string,
+    session: string | undefined,
+    redisUrl: string,
+    isDefault: boolean,
+  ): Promise<CheckpointLocation> {
     const { settings, node } = this;
     let legacyKey = settings.contextKey || (settings.scope === 'node' ? 'tbkOrderSync' : `tbkOrderSync_${node.id}`);
     if (session) legacyKey += `_${key.split('.')[3]!.slice(1, 13)}`;
@@ -251,7 +322,10 @@ class OrderSyncNode {
       leaseMs: settings.leaseMs,
       ...(isDefault ? { onLeaseChange: (held: boolean) => this.onLeaseChange(held) } : {}),
     });
-    if (location.kind === 'file') node.warn(runtimeText(this.RED, 'sync.checkpointFile', { store: settings.store || 'default', where: location.where }));
+    if (location.kind === 'file')
+      node.warn(
+        runtimeText(this.RED, 'sync.checkpointFile', { store: settings.store || 'default', where: location.where }),
+      );
     else node.log(runtimeText(this.RED, 'sync.checkpointAt', { where: location.where }));
     if (isDefault) this.checkpointKind = location.kind;
     if (this.closing) {
@@ -285,7 +359,10 @@ class OrderSyncNode {
       ...(info.request_id ? { request_id: info.request_id } : {}),
     };
     if (this.settings.output === 'page') {
-      this.node.send([{ topic: 'orders', payload: orders, tbk: { ...base, kinds: info.kinds, count: orders.length } }, null]);
+      this.node.send([
+        { topic: 'orders', payload: orders, tbk: { ...base, kinds: info.kinds, count: orders.length } },
+        null,
+      ]);
       return;
     }
     orders.forEach((order, i) => {
@@ -308,7 +385,9 @@ class OrderSyncNode {
         this.current = undefined;
         return this.reportStandby(job, run);
       }
-      const concurrency = (this.RED.nodes.getNode(String(this.configId)) as TbkConfigNode | null)?.settings?.concurrency || DEFAULT_WINDOW_CONCURRENCY;
+      const concurrency =
+        (this.RED.nodes.getNode(String(this.configId)) as TbkConfigNode | null)?.settings?.concurrency ||
+        DEFAULT_WINDOW_CONCURRENCY;
       const sync = new OrderSync({
         client,
         method: settings.method,
@@ -329,7 +408,11 @@ class OrderSyncNode {
         ...(location.lease ? { mayEmit: () => location.lease!.mayEmit() } : {}),
       });
       const result = await oneRunAtATime(location.where, () =>
-        sync.run({ ...(job.from !== undefined ? { from: job.from } : {}), ...(job.until !== undefined ? { until: job.until } : {}), signal: controller.signal }),
+        sync.run({
+          ...(job.from !== undefined ? { from: job.from } : {}),
+          ...(job.until !== undefined ? { until: job.until } : {}),
+          signal: controller.signal,
+        }),
       );
       report = { ...result, checkpoint: location.kind, gatewaySkewMs: Math.round(client.gatewaySkewMs) };
     } catch (err) {
@@ -341,7 +424,11 @@ class OrderSyncNode {
       for (const input of job.inputs) input.done();
       return;
     }
-    if (failure || !report) return this.reportFailure(job, failure ?? new TopError({ kind: 'transport', message: 'the order sync ended without a report' }));
+    if (failure || !report)
+      return this.reportFailure(
+        job,
+        failure ?? new TopError({ kind: 'transport', message: 'the order sync ended without a report' }),
+      );
     if (report.stoppedByLease) this.standby = true;
     this.setStatus(report.stoppedByLease ? this.standbyStatus() : this.doneStatus(report));
     this.sendReport(job, run, report, {
@@ -351,12 +438,23 @@ class OrderSyncNode {
   }
 
   /** The report of a run on output 2; a run with gaps also raises its first gap, per errorMode. */
-  private sendReport(job: Job, run: number, payload: Record<string, unknown> & { gaps?: RunReport['gaps'] }, extra: Record<string, unknown>): void {
+  private sendReport(
+    job: Job,
+    run: number,
+    payload: Record<string, unknown> & { gaps?: RunReport['gaps'] },
+    extra: Record<string, unknown>,
+  ): void {
     const [first, ...others] = job.inputs;
     const out: NodeMessage = first ? first.msg : {};
     out.topic = 'report';
     out.payload = payload;
-    out.tbk = { method: this.settings.method, queryType: this.settings.queryType, trigger: job.kind === 'backfill' ? 'backfill' : job.trigger, run, ...extra };
+    out.tbk = {
+      method: this.settings.method,
+      queryType: this.settings.queryType,
+      trigger: job.kind === 'backfill' ? 'backfill' : job.trigger,
+      run,
+      ...extra,
+    };
     const gapped = payload.gaps && payload.gaps.length > 0 ? gapError(payload.gaps, this.settings.method) : undefined;
     const toOutput = errorsToOutput(this.node, this.settings.errorMode);
     if (gapped && toOutput) out.error = errorForMessage(this.node, gapped, this.RED);
@@ -382,7 +480,8 @@ class OrderSyncNode {
   private reportFailure(job: Job, err: TopError): void {
     this.setStatus({ fill: 'red', shape: 'ring', text: `${err.kind}: ${localMessage(this.RED, err)}` });
     // a run of the node's own (deploy, interval) reports on its own message
-    if (job.inputs.length === 0) reportFailure(this.RED, this.node, this.settings.errorMode, { topic: 'error', payload: undefined }, err);
+    if (job.inputs.length === 0)
+      reportFailure(this.RED, this.node, this.settings.errorMode, { topic: 'error', payload: undefined }, err);
     for (const input of job.inputs) this.failInput(input, err);
   }
 
@@ -392,12 +491,22 @@ class OrderSyncNode {
       throw validationError('payload', { key: 'sync.backfillPayload' });
     }
     const payload = isPlainObject(msg.payload) ? msg.payload : {};
-    const from = payload.from !== undefined && payload.from !== '' ? parseInstant(payload.from) : (settings.backfillFrom ?? Number.NaN);
+    const from =
+      payload.from !== undefined && payload.from !== ''
+        ? parseInstant(payload.from)
+        : (settings.backfillFrom ?? Number.NaN);
     if (Number.isNaN(from)) throw validationError('from', { key: 'sync.backfillFrom' });
     const to = payload.to !== undefined && payload.to !== '' ? parseInstant(payload.to) : settings.backfillTo;
     if (to !== undefined && Number.isNaN(to)) throw validationError('to', { key: 'sync.backfillTo' });
     if (to !== undefined && to <= from) throw validationError('to', { key: 'sync.backfillOrder' });
-    return { kind: 'backfill', trigger: 'input', from, ...(to !== undefined ? { until: to } : {}), ...(session ? { session } : {}), inputs: [input] };
+    return {
+      kind: 'backfill',
+      trigger: 'input',
+      from,
+      ...(to !== undefined ? { until: to } : {}),
+      ...(session ? { session } : {}),
+      inputs: [input],
+    };
   }
 
   private onInput(msg: NodeMessage, send: SendFunction, done: DoneFunction): void {

@@ -136,7 +136,9 @@
         return [unset, 'bool'].concat(DYNAMIC_TYPES);
       case 'date':
         /* replaces Node-RED's "timestamp" type: the runtime reads a date row as a literal GMT+8 date string */
-        return [{ value: 'date', label: 'date', icon: 'fa fa-calendar', validate: validDateText }].concat(DYNAMIC_TYPES);
+        return [{ value: 'date', label: 'date', icon: 'fa fa-calendar', validate: validDateText }].concat(
+          DYNAMIC_TYPES,
+        );
       case 'json':
         /* "not set" first: an empty JSON value would show as invalid */
         return [unset, 'json', 'str'].concat(DYNAMIC_TYPES);
@@ -158,8 +160,16 @@
     var zh = isChinese();
     var description = zh ? param.zh || param.en || '' : param.en || param.zh || '';
     var limits = [];
-    if (param.default !== undefined && param.default !== '') limits.push(editorText(owner, 'default') + ': ' + param.default);
-    if (param.min !== undefined || param.max !== undefined) limits.push(editorText(owner, 'range') + ': ' + (param.min !== undefined ? param.min : '') + '…' + (param.max !== undefined ? param.max : ''));
+    if (param.default !== undefined && param.default !== '')
+      limits.push(editorText(owner, 'default') + ': ' + param.default);
+    if (param.min !== undefined || param.max !== undefined)
+      limits.push(
+        editorText(owner, 'range') +
+          ': ' +
+          (param.min !== undefined ? param.min : '') +
+          '…' +
+          (param.max !== undefined ? param.max : ''),
+      );
     if (param.maxLength !== undefined) limits.push(editorText(owner, 'maxLength') + ': ' + param.maxLength);
     if (param.enum && param.enum.length) limits.push(editorText(owner, 'allowed') + ': ' + param.enum.join(', '));
     return { description: description, limits: limits.join('; ') };
@@ -175,7 +185,8 @@
   /* the dialog's rows and the help's tables (which must wrap at the sidebar's default width), once per page */
   function injectStyle() {
     try {
-      if (typeof document === 'undefined' || !document.createElement || document.getElementById('tbk-editor-style')) return;
+      if (typeof document === 'undefined' || !document.createElement || document.getElementById('tbk-editor-style'))
+        return;
       var style = document.createElement('style');
       style.id = 'tbk-editor-style';
       style.textContent =
@@ -222,15 +233,22 @@
     var row = $('<div class="form-row tbk-param"></div>').attr('data-name', param.name).appendTo(container);
     if (param.required) row.addClass('tbk-required');
     var info = describe(param, owner);
-    var label = $('<label></label>').attr('for', id).attr('title', param.name + (info.description ? '\n' + info.description : '')).appendTo(row);
+    var label = $('<label></label>')
+      .attr('for', id)
+      .attr('title', param.name + (info.description ? '\n' + info.description : ''))
+      .appendTo(row);
     $('<span class="tbk-param-name"></span>').text(param.name).appendTo(label);
-    if (param.required) $('<span class="tbk-star">*</span>').attr('title', editorText(owner, 'required')).appendTo(label);
+    if (param.required)
+      $('<span class="tbk-star">*</span>').attr('title', editorText(owner, 'required')).appendTo(label);
     if (!documented) label.addClass('tbk-undocumented');
     if (param.kind === 'file') {
       $('<span class="tbk-note"></span>').text(editorText(owner, 'fileParam')).appendTo(row);
       return null;
     }
-    var input = $('<input type="text" style="width:calc(100% - 170px)">').attr('id', id).attr('placeholder', placeholderFor(param, owner)).appendTo(row);
+    var input = $('<input type="text" style="width:calc(100% - 170px)">')
+      .attr('id', id)
+      .attr('placeholder', placeholderFor(param, owner))
+      .appendTo(row);
     var types = typesFor(param.kind, owner);
     setTyped(input, types, saved);
     var tips = [];
@@ -251,7 +269,9 @@
     list.editableList({
       addItem: function (item, index, data) {
         try {
-          var name = $('<input type="text" class="tbk-extra-name" style="width:30%;margin-right:4px">').attr('placeholder', editorText(owner, 'extraName')).appendTo(item);
+          var name = $('<input type="text" class="tbk-extra-name" style="width:30%;margin-right:4px">')
+            .attr('placeholder', editorText(owner, 'extraName'))
+            .appendTo(item);
           var value = $('<input type="text" class="tbk-extra-value" style="width:calc(70% - 10px)">').appendTo(item);
           name.val(data && data.name ? data.name : '');
           setTyped(value, ['str', 'num', 'bool', 'json'].concat(DYNAMIC_TYPES), data && data.entry ? data.entry : null);
@@ -261,7 +281,7 @@
       },
       removable: true,
       sortable: false,
-      height: 'auto'
+      height: 'auto',
     });
     for (var i = 0; i < entries.length; i++) list.editableList('addItem', entries[i]);
     return list;
@@ -290,7 +310,8 @@
           var input = item.find('.tbk-extra-value');
           var extraType = input.typedInput('type');
           var extraValue = input.typedInput('value');
-          if (name && !has(params, name) && name !== '__proto__' && keep(extraType, extraValue)) params[name] = { value: String(extraValue), type: extraType };
+          if (name && !has(params, name) && name !== '__proto__' && keep(extraType, extraValue))
+            params[name] = { value: String(extraValue), type: extraType };
         } catch (err) {
           warn('extra save', err);
         }
@@ -312,7 +333,12 @@
       var param = spec.params[i];
       if (!param.required || param.kind === 'file') continue;
       var entry = has(saved, param.name) ? saved[param.name] : null;
-      if (!entry || typeof entry !== 'object' || !keep(entry.type, entry.value === undefined || entry.value === null ? '' : String(entry.value))) missing.push(param.name);
+      if (
+        !entry ||
+        typeof entry !== 'object' ||
+        !keep(entry.type, entry.value === undefined || entry.value === null ? '' : String(entry.value))
+      )
+        missing.push(param.name);
     }
     return missing;
   }
@@ -325,7 +351,8 @@
   function showProblems(state, owner) {
     try {
       var missing = missingRequired(readRows(state), state.spec);
-      for (var i = 0; i < state.rows.length; i++) state.rows[i].element.toggleClass('tbk-missing', missing.indexOf(state.rows[i].name) !== -1);
+      for (var i = 0; i < state.rows.length; i++)
+        state.rows[i].element.toggleClass('tbk-missing', missing.indexOf(state.rows[i].name) !== -1);
       state.problem.toggle(missing.length > 0);
       state.problem.find('.tbk-problem-text').text(missing.length ? missingText(owner, missing) : '');
     } catch (err) {
@@ -352,7 +379,8 @@
           var entry = value[name];
           if (!entry || typeof entry !== 'object' || SAVED_TYPES.indexOf(entry.type) === -1) return false;
           var v = entry.value === undefined || entry.value === null ? '' : String(entry.value);
-          if (entry.type === 'num' && !(ENV_REFERENCE.test(v.trim()) || (v.trim() !== '' && isFinite(Number(v))))) return false;
+          if (entry.type === 'num' && !(ENV_REFERENCE.test(v.trim()) || (v.trim() !== '' && isFinite(Number(v)))))
+            return false;
           if (entry.type === 'json') {
             try {
               JSON.parse(v);
@@ -362,7 +390,14 @@
           }
           if (entry.type === 'bool' && v !== 'true' && v !== 'false') return false;
           if (entry.type === 'date' && v.trim() !== '' && !DATE_TEXT.test(v)) return false;
-          if (kinds[name] === 'number' && entry.type === 'str' && v.trim() !== '' && !ENV_REFERENCE.test(v.trim()) && !/^-?[0-9]+(\.[0-9]+)?$/.test(v.trim())) return false;
+          if (
+            kinds[name] === 'number' &&
+            entry.type === 'str' &&
+            v.trim() !== '' &&
+            !ENV_REFERENCE.test(v.trim()) &&
+            !/^-?[0-9]+(\.[0-9]+)?$/.test(v.trim())
+          )
+            return false;
         }
         var missing = missingRequired(value, spec);
         return missing.length ? missingText(owner, missing) : true;
@@ -379,10 +414,15 @@
         var container = $('#tbk-params-' + type);
         if (!container.length || !spec) return;
         container.empty();
-        var saved = node && node.params && typeof node.params === 'object' && !Array.isArray(node.params) ? node.params : {};
+        var saved =
+          node && node.params && typeof node.params === 'object' && !Array.isArray(node.params) ? node.params : {};
         var state = { rows: [], extra: null, spec: spec, problem: null };
         /* why the node is invalid, kept current as the rows change */
-        state.problem = $('<div class="tbk-problem"><i class="fa fa-exclamation-triangle"></i> <span class="tbk-problem-text"></span><div class="form-tips"></div></div>').hide().appendTo(container);
+        state.problem = $(
+          '<div class="tbk-problem"><i class="fa fa-exclamation-triangle"></i> <span class="tbk-problem-text"></span><div class="form-tips"></div></div>',
+        )
+          .hide()
+          .appendTo(container);
         state.problem.find('.form-tips').text(editorText(node, 'missingRequiredTip'));
         var documented = {};
         var ordered = [];
@@ -393,7 +433,14 @@
         for (i = 0; i < ordered.length; i++) {
           documented[ordered[i].name] = true;
           try {
-            var row = paramRow(container, node, ordered[i], i, has(saved, ordered[i].name) ? saved[ordered[i].name] : null, true);
+            var row = paramRow(
+              container,
+              node,
+              ordered[i],
+              i,
+              has(saved, ordered[i].name) ? saved[ordered[i].name] : null,
+              true,
+            );
             if (row) state.rows.push(row);
           } catch (err) {
             warn('row ' + ordered[i].name, err);
@@ -410,12 +457,16 @@
         }
         $('<div class="tbk-note"></div>').text(editorText(node, 'payloadNote')).appendTo(container);
         if (spec.docUrl) {
-          $('<a target="_blank" rel="noopener noreferrer"></a>').attr('href', spec.docUrl).text(spec.method + ' ' + editorText(node, 'docs')).appendTo($('<div class="tbk-note"></div>').appendTo(container));
+          $('<a target="_blank" rel="noopener noreferrer"></a>')
+            .attr('href', spec.docUrl)
+            .text(spec.method + ' ' + editorText(node, 'docs'))
+            .appendTo($('<div class="tbk-note"></div>').appendTo(container));
         }
         /* a node imported without these properties gets the defaults shown, not an empty select */
         if (!$('#node-input-errorMode').val()) $('#node-input-errorMode').val('auto');
         if ($('#node-input-paging').length && !$('#node-input-paging').val()) $('#node-input-paging').val('one');
-        if ($('#node-input-maxPages').length && !String($('#node-input-maxPages').val() || '').trim()) $('#node-input-maxPages').val('10');
+        if ($('#node-input-maxPages').length && !String($('#node-input-maxPages').val() || '').trim())
+          $('#node-input-maxPages').val('10');
         var paging = $('#node-input-paging');
         if (paging.length) {
           var toggle = function () {
@@ -477,7 +528,7 @@
     },
 
     text: text,
-    editorText: editorText
+    editorText: editorText,
   };
 
   root.TbkEditor = api;

@@ -62,7 +62,10 @@ export function buildNodes(options: BuildOptions = {}): BuildResult {
   const outDir = resolve(options.outDir ?? join(rootDir, 'dist', 'nodes'));
   const specsDir = resolve(options.specsDir ?? (options.rootDir ? join(rootDir, 'specs', 'methods') : SPECS_DIR));
   const localesDir = join(rootDir, 'nodes', 'locales');
-  const pkg = JSON.parse(readFileSync(join(rootDir, 'package.json'), 'utf8')) as { name: string; 'node-red'?: { nodes?: Record<string, string> } };
+  const pkg = JSON.parse(readFileSync(join(rootDir, 'package.json'), 'utf8')) as {
+    name: string;
+    'node-red'?: { nodes?: Record<string, string> };
+  };
   const specs = readSpecs(specsDir);
   const strings = readUiStrings(localesDir);
   const problems = labelProblems(specs, localesDir);
@@ -71,7 +74,12 @@ export function buildNodes(options: BuildOptions = {}): BuildResult {
   const generatedSets = ROLES.map(nodeSetName);
   const handWrittenSets = Object.keys(pkg['node-red']?.nodes ?? {}).filter((name) => !generatedSets.includes(name));
   const files = copyEditorFiles(rootDir, outDir);
-  for (const file of [...editorHtmlFiles(specs, pkg.name, strings), ...localeFiles(specs, strings), ...handWrittenLocaleFiles(localesDir, handWrittenSets, strings), ...helpFiles(specs, strings)]) {
+  for (const file of [
+    ...editorHtmlFiles(specs, pkg.name, strings),
+    ...localeFiles(specs, strings),
+    ...handWrittenLocaleFiles(localesDir, handWrittenSets, strings),
+    ...helpFiles(specs, strings),
+  ]) {
     const path = join(outDir, ...file.path.split('/'));
     mkdirSync(dirname(path), { recursive: true });
     writeFileSync(path, file.content);
@@ -91,7 +99,9 @@ if (require.main === module) {
     const specsDir = argValue(args, '--specs') ?? process.env.TBK_SPECS_DIR;
     const outDir = argValue(args, '--out');
     const result = buildNodes({ ...(specsDir ? { specsDir } : {}), ...(outDir ? { outDir } : {}) });
-    console.log(`build-nodes: ${result.types.length} method node types, ${result.files.length} files in ${result.outDir}`);
+    console.log(
+      `build-nodes: ${result.types.length} method node types, ${result.files.length} files in ${result.outDir}`,
+    );
   } catch (err) {
     console.error(`build-nodes: ${(err as Error).message}`);
     process.exitCode = 1;

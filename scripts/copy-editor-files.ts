@@ -38,6 +38,12 @@ export function copyEditorFiles(rootDir: string, outDir: string): string[] {
     }
   }
   files.push(...copyTree(join(nodesDir, 'locales'), join(outDir, 'locales'), (name) => name.endsWith('.html')));
-  files.push(...copyTree(join(rootDir, 'icons'), join(outDir, 'icons'), (name) => name.endsWith('.svg') || name.endsWith('.png')));
+  files.push(
+    ...copyTree(
+      join(rootDir, 'icons'),
+      join(outDir, 'icons'),
+      (name) => name.endsWith('.svg') || name.endsWith('.png'),
+    ),
+  );
   return files;
 }

@@ -7,7 +7,8 @@ import { FlowBuilder, debug, func, inject, switchNode } from './flow-builder';
 import { heading, rows, type TaskExample } from './example-layout';
 
 /** A chat message of every material form, as a group member would send it. */
-export const SAMPLE_CHAT = '今日好物👇\n1️⃣ 47￥ CZ3457 p7lYdesjTCG￥ https://m.tb.cn/h.UQ4ceEA  我的天呐麻酱爆肚粉\n2️⃣ 煮茶器 ￥zRmVdesjTCu￥\n3️⃣ 九分裤 https://s.click.taobao.com/abc，手慢无！';
+export const SAMPLE_CHAT =
+  '今日好物👇\n1️⃣ 47￥ CZ3457 p7lYdesjTCG￥ https://m.tb.cn/h.UQ4ceEA  我的天呐麻酱爆肚粉\n2️⃣ 煮茶器 ￥zRmVdesjTCu￥\n3️⃣ 九分裤 https://s.click.taobao.com/abc，手慢无！';
 
 export function chatLinkConvert(): TaskExample {
   const file = '11-chat-link-convert.json';
@@ -18,7 +19,14 @@ export function chatLinkConvert(): TaskExample {
     `群聊机器人的 webhook：POST /tbk/chat 收到一条群消息（纯文本，或 JSON {"text": "..."}），tbk-link-convert 把其中每个淘宝 / 天猫链接和淘口令（包括“47￥ CZ3457 code￥ https://m.tb.cn/h.x 标题”这样的长口令）用万能转链换成你自己的淘口令，原位置替换，其余文字不变；应答 JSON {text, links}：text 是可以直接发回群里的文字，links 是每个物料的结果（ok、output、item_id、coupon、commission_rate，被拒绝时 error）。网关拒绝的物料（如 1001 无权限）保持原样。整次调用失败时应答 502 和错误信息。\n\n试一试：curl -X POST http://127.0.0.1:1880/tbk/chat -H 'Content-Type: text/plain' --data-binary '复制 ￥zRmVdesjTCu￥ 或 https://s.click.taobao.com/abc'（端口按你的 Node-RED 调整），或点击 inject 用示例消息，结果显示在调试侧栏。推广位 adzoneId 在转链节点中（示例值 12345678，换成你自己的 PID 第三段）。沙箱按物料的哈希作答：部分带券，部分返回 1001。`,
     `A group-chat bot's webhook: POST /tbk/chat receives a chat message (plain text, or JSON {"text": "..."}); tbk-link-convert replaces every Taobao / Tmall link and 淘口令 in it (long forms like "47￥ CZ3457 code￥ https://m.tb.cn/h.x title" included) by your own 淘口令 from 万能转链, in place, leaving the rest of the text as it was. The answer is JSON {text, links}: the text to post back to the group, and one result per material (ok, output, item_id, coupon, commission_rate, or error when refused). A material the gateway refuses (e.g. 1001 无权限) stays as it was. When the call fails as a whole the answer is 502 with the error.\n\nTry: curl -X POST http://127.0.0.1:1880/tbk/chat -H 'Content-Type: text/plain' --data-binary '复制 ￥zRmVdesjTCu￥ 或 https://s.click.taobao.com/abc' (use your Node-RED's port), or click the inject for a sample message; the result shows in the Debug sidebar. The ad zone id is in the convert node (12345678 here: use the third part of your PID). The sandbox answers by a hash of each material: a coupon for some, 1001 for some.`,
   );
-  b.add('http', 'http in', { name: '群消息 chat message', url: '/tbk/chat', method: 'post', upload: false, swaggerDoc: '' }, 0, 0, [['text']]);
+  b.add(
+    'http',
+    'http in',
+    { name: '群消息 chat message', url: '/tbk/chat', method: 'post', upload: false, swaggerDoc: '' },
+    0,
+    0,
+    [['text']],
+  );
   b.add('sample', 'inject', inject('示例群消息 sample message', SAMPLE_CHAT), 0, 0, [['text']]);
   b.add(
     'text',
@@ -38,13 +46,42 @@ return msg;`,
   b.add(
     'convert',
     'tbk-link-convert',
-    { name: '转链 convert', config: 'cfg', adzoneId: '12345678', provider: false, siteId: '', replaceWith: 'tpwd', preferCoupon: true, relationId: '', specialId: '', errorMode: 'output', version: 1 },
+    {
+      name: '转链 convert',
+      config: 'cfg',
+      adzoneId: '12345678',
+      provider: false,
+      siteId: '',
+      replaceWith: 'tpwd',
+      preferCoupon: true,
+      relationId: '',
+      specialId: '',
+      errorMode: 'output',
+      version: 1,
+    },
     0,
     0,
     [['reply'], ['failed']],
   );
-  b.add('reply', 'function', func('应答 {text, links}', `\nmsg.payload = { text: msg.payload, links: msg.tbk.links };\nreturn msg;`), 0, 0, [['fromHttp', 'show']]);
-  b.add('failed', 'function', func('转链失败 502', `\nmsg.statusCode = 502;\nmsg.payload = { error: msg.error.message, kind: msg.error.kind, code: msg.error.code };\nreturn msg;`), 0, 0, [['fromHttp', 'show']]);
+  b.add(
+    'reply',
+    'function',
+    func('应答 {text, links}', `\nmsg.payload = { text: msg.payload, links: msg.tbk.links };\nreturn msg;`),
+    0,
+    0,
+    [['fromHttp', 'show']],
+  );
+  b.add(
+    'failed',
+    'function',
+    func(
+      '转链失败 502',
+      `\nmsg.statusCode = 502;\nmsg.payload = { error: msg.error.message, kind: msg.error.kind, code: msg.error.code };\nreturn msg;`,
+    ),
+    0,
+    0,
+    [['fromHttp', 'show']],
+  );
   b.add('fromHttp', 'switch', switchNode('来自 HTTP? from HTTP?', 'res', [{ t: 'nnull' }]), 0, 0, [['respond']]);
   b.add('respond', 'http response', { name: '应答 reply', statusCode: '', headers: {} });
   b.add('show', 'debug', debug('转链结果 converted'));
@@ -96,14 +133,51 @@ return [{ topic: '预估佣金 estimated commission', payload: days }, { payload
 export function commissionDashboard(): TaskExample {
   const file = '12-commission-dashboard.json';
   const b = new FlowBuilder(file, '12 佣金看板 Commission dashboard', '');
-  b.config('ui', 'ui-base', { name: '淘宝客 TBK', path: '/dashboard', appIcon: '', includeClientData: true, acceptsClientConfig: ['ui-notification', 'ui-control'], showPathInSidebar: false, navigationStyle: 'default', titleBarStyle: 'default' });
+  b.config('ui', 'ui-base', {
+    name: '淘宝客 TBK',
+    path: '/dashboard',
+    appIcon: '',
+    includeClientData: true,
+    acceptsClientConfig: ['ui-notification', 'ui-control'],
+    showPathInSidebar: false,
+    navigationStyle: 'default',
+    titleBarStyle: 'default',
+  });
   b.config('theme', 'ui-theme', {
     name: '淘宝客 TBK',
     colors: { surface: '#ff8c42', primary: '#ff5000', bgPage: '#f9f9fb', groupBg: '#ffffff', groupOutline: '#d9d9e0' },
     sizes: { density: 'default', pagePadding: '12px', groupGap: '12px', groupBorderRadius: '4px', widgetGap: '12px' },
   });
-  b.config('page', 'ui-page', { name: '佣金 Commission', ui: 'ui', path: '/commission', icon: 'chart-bar', layout: 'grid', theme: 'theme', breakpoints: [{ name: 'Default', px: 0, cols: 3 }, { name: 'Tablet', px: 576, cols: 6 }, { name: 'Small Desktop', px: 768, cols: 9 }, { name: 'Desktop', px: 1024, cols: 12 }], order: 1, className: '', visible: 'true', disabled: 'false' });
-  b.config('group', 'ui-group', { name: '近 24 小时订单 Orders of the last 24 hours', page: 'page', width: 12, height: 1, order: 1, showTitle: true, className: '', visible: 'true', disabled: 'false', groupType: 'default' });
+  b.config('page', 'ui-page', {
+    name: '佣金 Commission',
+    ui: 'ui',
+    path: '/commission',
+    icon: 'chart-bar',
+    layout: 'grid',
+    theme: 'theme',
+    breakpoints: [
+      { name: 'Default', px: 0, cols: 3 },
+      { name: 'Tablet', px: 576, cols: 6 },
+      { name: 'Small Desktop', px: 768, cols: 9 },
+      { name: 'Desktop', px: 1024, cols: 12 },
+    ],
+    order: 1,
+    className: '',
+    visible: 'true',
+    disabled: 'false',
+  });
+  b.config('group', 'ui-group', {
+    name: '近 24 小时订单 Orders of the last 24 hours',
+    page: 'page',
+    width: 12,
+    height: 1,
+    order: 1,
+    showTitle: true,
+    className: '',
+    visible: 'true',
+    disabled: 'false',
+    groupType: 'default',
+  });
   heading(
     b,
     '12 佣金看板 / Commission dashboard: tbk-order-sync → 每日预估佣金与订单状态 → 图表和表格',
@@ -138,7 +212,10 @@ export function commissionDashboard(): TaskExample {
     0,
     [['summary'], ['summary']],
   );
-  b.add('summary', 'function', func('每日佣金与状态 per day and status', COMMISSION_SUMMARY, 2), 0, 0, [['chart'], ['table']]);
+  b.add('summary', 'function', func('每日佣金与状态 per day and status', COMMISSION_SUMMARY, 2), 0, 0, [
+    ['chart'],
+    ['table'],
+  ]);
   b.add(
     'chart',
     'ui-chart',
@@ -189,7 +266,25 @@ export function commissionDashboard(): TaskExample {
   b.add(
     'table',
     'ui-table',
-    { group: 'group', name: '订单状态 orders by status', label: '订单状态 Orders by status', order: 2, width: 12, height: 0, maxrows: 0, passthru: false, autocols: true, showSearch: false, deselect: true, selectionType: 'none', columns: [], mobileBreakpoint: 'sm', mobileBreakpointType: 'defaults', action: 'replace', className: '' },
+    {
+      group: 'group',
+      name: '订单状态 orders by status',
+      label: '订单状态 Orders by status',
+      order: 2,
+      width: 12,
+      height: 0,
+      maxrows: 0,
+      passthru: false,
+      autocols: true,
+      showSearch: false,
+      deselect: true,
+      selectionType: 'none',
+      columns: [],
+      mobileBreakpoint: 'sm',
+      mobileBreakpointType: 'defaults',
+      action: 'replace',
+      className: '',
+    },
     0,
     0,
     [[]],
@@ -199,7 +294,9 @@ export function commissionDashboard(): TaskExample {
   const refs = new Map(['ui', 'theme', 'page', 'group'].map((key) => [key, b.id(key)]));
   const flow = b.build().map((node) => {
     const out = { ...node };
-    for (const property of ['ui', 'theme', 'page', 'group']) if (typeof out[property] === 'string' && refs.has(out[property] as string)) out[property] = refs.get(out[property] as string);
+    for (const property of ['ui', 'theme', 'page', 'group'])
+      if (typeof out[property] === 'string' && refs.has(out[property] as string))
+        out[property] = refs.get(out[property] as string);
     return out;
   });
   return { file, flow };

@@ -13,7 +13,17 @@
  * Every required parameter of a method node is set or mapped from msg, so that every node is valid
  * in the editor. Rows are laid out from the nodes' label widths (FlowBuilder.row).
  */
-import { FlowBuilder, change, debug, fromPayload, func, inject, methodNode, switchNode, template } from './flow-builder';
+import {
+  FlowBuilder,
+  change,
+  debug,
+  fromPayload,
+  func,
+  inject,
+  methodNode,
+  switchNode,
+  template,
+} from './flow-builder';
 import { chatLinkConvert, commissionDashboard } from './example-automations';
 import { heading, rows, ROW, TOP, type TaskExample } from './example-layout';
 
@@ -43,13 +53,62 @@ function genericCall(): TaskExample {
     `通用节点 tbk-api（“TOP 接口”）按方法名调用任意淘宝客（TOP）接口，msg.payload 是接口参数。点击 inject 节点左侧的按钮，在“调试”侧栏查看结果。\n\n- 第一行：方法名在节点里设置（物料搜索 taobao.tbk.dg.material.optional.upgrade）。\n- 第二行：节点里的方法名留空，由 msg.method 指定（生成淘口令 taobao.tbk.tpwd.create）。\n\n第二个输出是错误输出，msg.error 说明失败原因（kind、code、sub_code 等）。凭据只保存在 flows_cred.json 中，不会出现在导出的流程里。`,
     `The generic tbk-api node ("TOP API") calls any 淘宝客 (TOP) method by name; msg.payload carries the parameters. Click the button of an inject node; the result shows in the Debug sidebar.\n\n- First row: the method is set in the node (material search, taobao.tbk.dg.material.optional.upgrade).\n- Second row: the node's method is blank and msg.method names it (create a 淘口令, taobao.tbk.tpwd.create).\n\nThe second output is the error output: msg.error describes the failure (kind, code, sub_code ...). Credentials live only in flows_cred.json and never appear in an exported flow.`,
   );
-  b.add('search', 'inject', inject('搜索 女装 / search', { q: '女装', adzone_id: '12345678', page_size: 5 }), 0, 0, [['searchApi']]);
-  b.add('searchApi', 'tbk-api', { name: '物料搜索 material search', config: 'cfg', method: 'taobao.tbk.dg.material.optional.upgrade', writes: false, errorMode: 'output', batch: false, batchSize: 20 }, 0, 0, [['result'], ['error']]);
-  b.add('tpwd', 'inject', inject('msg.method = taobao.tbk.tpwd.create', { url: 'https://s.click.taobao.com/YI3Uopu' }, { extra: [{ p: 'method', v: 'taobao.tbk.tpwd.create', vt: 'str' }] }), 0, 0, [['tpwdApi']]);
-  b.add('tpwdApi', 'tbk-api', { name: '方法来自 msg.method', config: 'cfg', method: '', writes: false, errorMode: 'output', batch: false, batchSize: 20 }, 0, 0, [['result'], ['error']]);
+  b.add('search', 'inject', inject('搜索 女装 / search', { q: '女装', adzone_id: '12345678', page_size: 5 }), 0, 0, [
+    ['searchApi'],
+  ]);
+  b.add(
+    'searchApi',
+    'tbk-api',
+    {
+      name: '物料搜索 material search',
+      config: 'cfg',
+      method: 'taobao.tbk.dg.material.optional.upgrade',
+      writes: false,
+      errorMode: 'output',
+      batch: false,
+      batchSize: 20,
+    },
+    0,
+    0,
+    [['result'], ['error']],
+  );
+  b.add(
+    'tpwd',
+    'inject',
+    inject(
+      'msg.method = taobao.tbk.tpwd.create',
+      { url: 'https://s.click.taobao.com/YI3Uopu' },
+      { extra: [{ p: 'method', v: 'taobao.tbk.tpwd.create', vt: 'str' }] },
+    ),
+    0,
+    0,
+    [['tpwdApi']],
+  );
+  b.add(
+    'tpwdApi',
+    'tbk-api',
+    {
+      name: '方法来自 msg.method',
+      config: 'cfg',
+      method: '',
+      writes: false,
+      errorMode: 'output',
+      batch: false,
+      batchSize: 20,
+    },
+    0,
+    0,
+    [['result'], ['error']],
+  );
   b.add('result', 'debug', debug('结果 result', 'true'));
   b.add('error', 'debug', debug('错误 error', 'error'));
-  b.grid([['search', 'searchApi', 'result'], ['tpwd', 'tpwdApi', 'error']], { top: TOP, rowHeight: ROW });
+  b.grid(
+    [
+      ['search', 'searchApi', 'result'],
+      ['tpwd', 'tpwdApi', 'error'],
+    ],
+    { top: TOP, rowHeight: ROW },
+  );
   return { file, flow: b.build() };
 }
 
@@ -66,7 +125,10 @@ function searchToPost(): TaskExample {
   b.add(
     'search',
     'tbk-dg-material-optional-upgrade',
-    methodNode('cfg', '物料搜索 search', { errorMode: 'output', params: { adzone_id: { value: '12345678', type: 'num' }, page_size: { value: '5', type: 'num' } } }),
+    methodNode('cfg', '物料搜索 search', {
+      errorMode: 'output',
+      params: { adzone_id: { value: '12345678', type: 'num' }, page_size: { value: '5', type: 'num' } },
+    }),
     0,
     0,
     [['pick'], ['failed']],
@@ -103,15 +165,47 @@ return msg;`,
   b.add(
     'convert',
     'tbk-dg-general-link-convert',
-    methodNode('cfg', '转链 convert', { errorMode: 'output', params: { adzone_id: { value: '12345678', type: 'num' }, item_id_list: { value: 'item.id', type: 'msg' } } }),
+    methodNode('cfg', '转链 convert', {
+      errorMode: 'output',
+      params: { adzone_id: { value: '12345678', type: 'num' }, item_id_list: { value: 'item.id', type: 'msg' } },
+    }),
     0,
     0,
     [['tpwdRequest'], ['failed']],
   );
-  b.add('tpwdRequest', 'function', func('短链 msg.link', `${FIRST_LINK}\nmsg.payload = null;\nreturn msg;`), 0, 0, [['tpwd']]);
-  b.add('tpwd', 'tbk-tpwd-create', methodNode('cfg', '生成淘口令 create 淘口令', { errorMode: 'output', params: { url: { value: 'link', type: 'msg' } } }), 0, 0, [['keepTpwd'], ['failed']]);
-  b.add('keepTpwd', 'change', change('msg.tpwd = 淘口令', [{ t: 'set', p: 'tpwd', pt: 'msg', to: 'payload.data.password_simple', tot: 'msg' }]), 0, 0, [['post']]);
-  b.add('post', 'template', template('发群文案 post text', '【{{{item.title}}}】到手价 ¥{{{item.price}}}\n复制 {{{tpwd}}} 打开手机淘宝 / copy it and open the Taobao app\n{{{link}}}'), 0, 0, [['show']]);
+  b.add('tpwdRequest', 'function', func('短链 msg.link', `${FIRST_LINK}\nmsg.payload = null;\nreturn msg;`), 0, 0, [
+    ['tpwd'],
+  ]);
+  b.add(
+    'tpwd',
+    'tbk-tpwd-create',
+    methodNode('cfg', '生成淘口令 create 淘口令', {
+      errorMode: 'output',
+      params: { url: { value: 'link', type: 'msg' } },
+    }),
+    0,
+    0,
+    [['keepTpwd'], ['failed']],
+  );
+  b.add(
+    'keepTpwd',
+    'change',
+    change('msg.tpwd = 淘口令', [{ t: 'set', p: 'tpwd', pt: 'msg', to: 'payload.data.password_simple', tot: 'msg' }]),
+    0,
+    0,
+    [['post']],
+  );
+  b.add(
+    'post',
+    'template',
+    template(
+      '发群文案 post text',
+      '【{{{item.title}}}】到手价 ¥{{{item.price}}}\n复制 {{{tpwd}}} 打开手机淘宝 / copy it and open the Taobao app\n{{{link}}}',
+    ),
+    0,
+    0,
+    [['show']],
+  );
   b.add('show', 'debug', debug('可发布的文案 ready to post'));
   b.add('failed', 'debug', debug('错误 error: msg.error', 'error'));
   rows(b, ['start', 'search', 'pick', 'convert', 'failed'], ['tpwdRequest', 'tpwd', 'keepTpwd', 'post', 'show']);
@@ -127,7 +221,17 @@ function parseUserLink(): TaskExample {
     `用户在群里或私聊中发来一段带淘口令或链接的文字（inject 的 msg.payload 模拟这条消息）。function 节点取出淘口令或链接，万能解析（taobao.tbk.dg.general.link.parse）得到商品 ID，商品详情（taobao.tbk.item.info.upgrade.get）取标题和到手价，万能转链（taobao.tbk.dg.general.link.convert）生成你自己的推广链接，最后拼出回复给用户的文字。\n\n实际使用时，把 inject 换成接收消息的节点（如企业微信、钉钉、Telegram 节点），把 debug 换成发送回复的节点。`,
     `A user sends a text holding a 淘口令 or a link (the inject's msg.payload stands in for that message). A function node finds the 淘口令 or link, the universal parser (taobao.tbk.dg.general.link.parse) gives the item id, item details (taobao.tbk.item.info.upgrade.get) the title and final price, the general link convert (taobao.tbk.dg.general.link.convert) your own promotion link, and the last function node writes the reply.\n\nIn real use, replace the inject by the node that receives messages (a chat integration) and the debug node by the one that sends the reply.`,
   );
-  b.add('start', 'inject', inject('用户消息 a user message', '【淘宝】复制 ￥zRmVdesjTCu￥ 打开手机淘宝 https://m.tb.cn/h.UQ4cewa 麻酱爆肚粉六袋装'), 0, 0, [['parseRequest']]);
+  b.add(
+    'start',
+    'inject',
+    inject(
+      '用户消息 a user message',
+      '【淘宝】复制 ￥zRmVdesjTCu￥ 打开手机淘宝 https://m.tb.cn/h.UQ4cewa 麻酱爆肚粉六袋装',
+    ),
+    0,
+    0,
+    [['parseRequest']],
+  );
   b.add(
     'parseRequest',
     'function',
@@ -155,7 +259,13 @@ return msg;`,
   b.add(
     'parse',
     'tbk-dg-general-link-parse',
-    methodNode('cfg', '万能解析 parse', { errorMode: 'output', params: { adzone_id: { value: '12345678', type: 'num' }, material_dto: { value: '{"material_url": material}', type: 'jsonata' } } }),
+    methodNode('cfg', '万能解析 parse', {
+      errorMode: 'output',
+      params: {
+        adzone_id: { value: '12345678', type: 'num' },
+        material_dto: { value: '{"material_url": material}', type: 'jsonata' },
+      },
+    }),
     0,
     0,
     [['detailsRequest'], ['failed']],
@@ -183,7 +293,17 @@ return msg;`,
     0,
     [['details']],
   );
-  b.add('details', 'tbk-item-info-upgrade-get', methodNode('cfg', '商品详情 item details', { errorMode: 'output', params: { item_id: { value: 'itemId', type: 'msg' } } }), 0, 0, [['convertRequest'], ['failed']]);
+  b.add(
+    'details',
+    'tbk-item-info-upgrade-get',
+    methodNode('cfg', '商品详情 item details', {
+      errorMode: 'output',
+      params: { item_id: { value: 'itemId', type: 'msg' } },
+    }),
+    0,
+    0,
+    [['convertRequest'], ['failed']],
+  );
   b.add(
     'convertRequest',
     'function',
@@ -210,15 +330,33 @@ return msg;`,
   b.add(
     'convert',
     'tbk-dg-general-link-convert',
-    methodNode('cfg', '转链 convert', { errorMode: 'output', params: { adzone_id: { value: '12345678', type: 'num' }, item_id_list: { value: 'itemId', type: 'msg' } } }),
+    methodNode('cfg', '转链 convert', {
+      errorMode: 'output',
+      params: { adzone_id: { value: '12345678', type: 'num' }, item_id_list: { value: 'itemId', type: 'msg' } },
+    }),
     0,
     0,
     [['reply'], ['failed']],
   );
-  b.add('reply', 'function', func('回复文字 reply text', `${FIRST_LINK}\nmsg.payload = msg.item.title + ' 到手价 ¥' + msg.item.price + '\\n' + url;\nreturn msg;`), 0, 0, [['show']]);
+  b.add(
+    'reply',
+    'function',
+    func(
+      '回复文字 reply text',
+      `${FIRST_LINK}\nmsg.payload = msg.item.title + ' 到手价 ¥' + msg.item.price + '\\n' + url;\nreturn msg;`,
+    ),
+    0,
+    0,
+    [['show']],
+  );
   b.add('show', 'debug', debug('回复给用户 reply'));
   b.add('failed', 'debug', debug('错误 error: msg.error', 'error'));
-  rows(b, ['start', 'parseRequest', 'parse', 'detailsRequest'], ['details', 'convertRequest', 'convert', 'reply', 'show'], ['failed']);
+  rows(
+    b,
+    ['start', 'parseRequest', 'parse', 'detailsRequest'],
+    ['details', 'convertRequest', 'convert', 'reply', 'show'],
+    ['failed'],
+  );
   return { file, flow: b.build() };
 }
 
@@ -232,7 +370,8 @@ function orderPolling(): TaskExample {
     `The inject fires every 5 minutes (or click its button) with the current time in ms as msg.payload; the start_time / end_time parameters of the order node are JSONata expressions of it: the last 10 minutes in GMT+8 (windows overlap so that no order on an edge is missed; de-duplicate on trade_id). The order details node (taobao.tbk.order.details.get) has "Pages" set to "every page, merged": it pages itself with position_index and merges the orders of every page into one list. A split node takes them one by one and each order becomes one JSON line of the file tbk-orders.jsonl (relative to Node-RED's working directory).\n\nOrder ids (trade_id, trade_parent_id ...) beyond JavaScript's exact integers stay exact digit strings, in msg.payload and in the file.\n\nquery_type 4 queries by update time, which is what syncing order status needs. A window may not exceed 3 hours (20 minutes during big sales). A dedicated order-sync node is provided separately; this example shows the plain method node.`,
   );
   // the inject's msg.payload is the current time in ms: both ends of the window come from it
-  const gmt8 = (expression: string): string => `$fromMillis(${expression}, '[Y0001]-[M01]-[D01] [H01]:[m01]:[s01]', '+0800')`;
+  const gmt8 = (expression: string): string =>
+    `$fromMillis(${expression}, '[Y0001]-[M01]-[D01] [H01]:[m01]:[s01]', '+0800')`;
   b.add('every5', 'inject', inject('每 5 分钟 every 5 minutes', undefined, { repeat: '300' }), 0, 0, [['orders']]);
   b.add(
     'orders',
@@ -252,9 +391,50 @@ function orderPolling(): TaskExample {
     0,
     [['split', 'pages'], ['failed']],
   );
-  b.add('split', 'split', { name: '逐个订单 one order each', splt: '\\n', spltType: 'str', arraySplt: 1, arraySpltType: 'len', stream: false, addname: '', property: 'payload' }, 0, 0, [['line']]);
-  b.add('line', 'function', func('一行 JSON one JSON line', `\n// one order per line; the order ids are exact digit strings already\nmsg.payload = JSON.stringify(msg.payload);\nreturn msg;`), 0, 0, [['file']]);
-  b.add('file', 'file', { name: 'tbk-orders.jsonl', filename: 'tbk-orders.jsonl', filenameType: 'str', appendNewline: true, createDir: true, overwriteFile: 'false', encoding: 'utf8' }, 0, 0, [[]]);
+  b.add(
+    'split',
+    'split',
+    {
+      name: '逐个订单 one order each',
+      splt: '\\n',
+      spltType: 'str',
+      arraySplt: 1,
+      arraySpltType: 'len',
+      stream: false,
+      addname: '',
+      property: 'payload',
+    },
+    0,
+    0,
+    [['line']],
+  );
+  b.add(
+    'line',
+    'function',
+    func(
+      '一行 JSON one JSON line',
+      `\n// one order per line; the order ids are exact digit strings already\nmsg.payload = JSON.stringify(msg.payload);\nreturn msg;`,
+    ),
+    0,
+    0,
+    [['file']],
+  );
+  b.add(
+    'file',
+    'file',
+    {
+      name: 'tbk-orders.jsonl',
+      filename: 'tbk-orders.jsonl',
+      filenameType: 'str',
+      appendNewline: true,
+      createDir: true,
+      overwriteFile: 'false',
+      encoding: 'utf8',
+    },
+    0,
+    0,
+    [[]],
+  );
   b.add('pages', 'debug', debug('页数与总数 pages, total: msg.tbk', 'tbk'));
   b.add('failed', 'debug', debug('错误 error: msg.error', 'error'));
   b.row(TOP, ['every5', 'orders', 'split', 'line', 'file']);
@@ -295,9 +475,26 @@ function tljBusinessFailure(): TaskExample {
     0,
     [['created'], ['kind']],
   );
-  b.add('created', 'function', func('淘礼金链接 the 淘礼金', `\nconst model = (msg.payload.result && msg.payload.result.model) || {};\nmsg.payload = { rights_id: model.rights_id, send_url: model.send_url };\nreturn msg;`), 0, 0, [['showCreated']]);
+  b.add(
+    'created',
+    'function',
+    func(
+      '淘礼金链接 the 淘礼金',
+      `\nconst model = (msg.payload.result && msg.payload.result.model) || {};\nmsg.payload = { rights_id: model.rights_id, send_url: model.send_url };\nreturn msg;`,
+    ),
+    0,
+    0,
+    [['showCreated']],
+  );
   b.add('showCreated', 'debug', debug('已创建 created'));
-  b.add('kind', 'switch', switchNode('业务失败? business?', 'error.kind', [{ t: 'eq', v: 'business', vt: 'str' }, { t: 'else' }]), 0, 0, [['business'], ['otherError']]);
+  b.add(
+    'kind',
+    'switch',
+    switchNode('业务失败? business?', 'error.kind', [{ t: 'eq', v: 'business', vt: 'str' }, { t: 'else' }]),
+    0,
+    0,
+    [['business'], ['otherError']],
+  );
   b.add('business', 'debug', debug('business failure: msg.error.msg', 'error.msg'));
   b.add('otherError', 'debug', debug('其他错误 other error: msg.error', 'error'));
   b.row(TOP, ['start', 'tlj', 'created', 'showCreated']);
@@ -314,8 +511,21 @@ function planCallback(): TaskExample {
     `http in 节点接收 POST /tbk/plan 的计划消息（JSON：group_id、scd_id、msg_id、offset_code，以及要推广的 material_url）；也可以点击 inject 用示例消息代替。流程用万能转链处理这条消息，然后用生态发单结果回调（taobao.tbk.sf.group.activity.callback）上报结果，回调节点的七个参数全部在节点中映射：group_id、scd_id、msg_id、offset_code 读取 msg.plan（计划消息），res_code / res_desc 读取 msg.result（处理结果：本例成功记 1、失败记 0，请按你的计划约定的结果码调整），time_stamp 是 JSONata 表达式 $millis()，即当前时间的毫秒数。最后由 http response 节点应答请求方。\n\n试一试：curl -X POST http://127.0.0.1:1880/tbk/plan -H 'Content-Type: application/json' -d '{"group_id":"R:15323432","scd_id":125452,"msg_id":"CG8PX7V5","offset_code":"6KNj7vzS6CG8PX7V5","material_url":"https://s.click.taobao.com/pQBDhNu"}'（端口按你的 Node-RED 调整）。`,
     `The http in node receives plan messages on POST /tbk/plan (JSON: group_id, scd_id, msg_id, offset_code, and the material_url to promote); the inject stands in with a sample message. The flow converts the link, then reports the result with the plan callback (taobao.tbk.sf.group.activity.callback), whose seven parameters are all mapped in the node: group_id, scd_id, msg_id, offset_code read msg.plan (the plan message), res_code / res_desc read msg.result (the outcome: 1 for success and 0 for failure here; use the result codes your plan agreed on), time_stamp is the JSONata expression $millis(), the current time in milliseconds. The http response node answers the caller.\n\nTry: curl -X POST http://127.0.0.1:1880/tbk/plan -H 'Content-Type: application/json' -d '{"group_id":"R:15323432","scd_id":125452,"msg_id":"CG8PX7V5","offset_code":"6KNj7vzS6CG8PX7V5","material_url":"https://s.click.taobao.com/pQBDhNu"}' (use your Node-RED's port).`,
   );
-  const plan = { group_id: 'R:15323432', scd_id: 125452, msg_id: 'CG8PX7V5', offset_code: '6KNj7vzS6CG8PX7V5', material_url: 'https://s.click.taobao.com/pQBDhNu' };
-  b.add('http', 'http in', { name: '计划消息 plan message', url: '/tbk/plan', method: 'post', upload: false, swaggerDoc: '' }, 0, 0, [['keepPlan']]);
+  const plan = {
+    group_id: 'R:15323432',
+    scd_id: 125452,
+    msg_id: 'CG8PX7V5',
+    offset_code: '6KNj7vzS6CG8PX7V5',
+    material_url: 'https://s.click.taobao.com/pQBDhNu',
+  };
+  b.add(
+    'http',
+    'http in',
+    { name: '计划消息 plan message', url: '/tbk/plan', method: 'post', upload: false, swaggerDoc: '' },
+    0,
+    0,
+    [['keepPlan']],
+  );
   b.add('sample', 'inject', inject('示例计划消息 sample plan', plan), 0, 0, [['keepPlan']]);
   b.add(
     'keepPlan',
@@ -341,13 +551,39 @@ return [msg, null];`,
   b.add(
     'convert',
     'tbk-dg-general-link-convert',
-    methodNode('cfg', '转链 convert', { errorMode: 'output', params: { adzone_id: { value: '12345678', type: 'num' }, material_list: { value: 'plan.material_url', type: 'msg' } } }),
+    methodNode('cfg', '转链 convert', {
+      errorMode: 'output',
+      params: {
+        adzone_id: { value: '12345678', type: 'num' },
+        material_list: { value: 'plan.material_url', type: 'msg' },
+      },
+    }),
     0,
     0,
     [['converted'], ['convertFailed']],
   );
-  b.add('converted', 'function', func('转链成功 converted', `${FIRST_LINK}\nmsg.result = { code: 1, desc: 'converted: ' + url };\nmsg.payload = null;\nreturn msg;`), 0, 0, [['callback']]);
-  b.add('convertFailed', 'function', func('转链失败 failed', `\nmsg.result = { code: 0, desc: String(msg.error.message).slice(0, 200) };\ndelete msg.error;\nmsg.payload = null;\nreturn msg;`), 0, 0, [['callback']]);
+  b.add(
+    'converted',
+    'function',
+    func(
+      '转链成功 converted',
+      `${FIRST_LINK}\nmsg.result = { code: 1, desc: 'converted: ' + url };\nmsg.payload = null;\nreturn msg;`,
+    ),
+    0,
+    0,
+    [['callback']],
+  );
+  b.add(
+    'convertFailed',
+    'function',
+    func(
+      '转链失败 failed',
+      `\nmsg.result = { code: 0, desc: String(msg.error.message).slice(0, 200) };\ndelete msg.error;\nmsg.payload = null;\nreturn msg;`,
+    ),
+    0,
+    0,
+    [['callback']],
+  );
   b.add(
     'callback',
     'tbk-sf-group-activity-callback',
@@ -389,7 +625,11 @@ return msg;`,
   b.add('fromHttp', 'switch', switchNode('来自 HTTP? from HTTP?', 'res', [{ t: 'nnull' }]), 0, 0, [['reply']]);
   b.add('reply', 'http response', { name: '应答 reply', statusCode: '', headers: {} });
   b.add('show', 'debug', debug('回调结果 callback result'));
-  rows(b, [['http', 'sample'], 'keepPlan', 'convert', ['converted', 'convertFailed']], ['callback', 'answer', ['fromHttp', 'show'], 'reply']);
+  rows(
+    b,
+    [['http', 'sample'], 'keepPlan', 'convert', ['converted', 'convertFailed']],
+    ['callback', 'answer', ['fromHttp', 'show'], 'reply'],
+  );
   return { file, flow: b.build() };
 }
 
@@ -398,11 +638,20 @@ function providerSession(): TaskExample {
   const b = new FlowBuilder(file, '07 服务商：按用户的 session Provider: per-user session', '');
   heading(
     b,
-    '07 服务商：每个用户的授权 session 放在 msg.session / Provider: each user\'s session in msg.session',
+    "07 服务商：每个用户的授权 session 放在 msg.session / Provider: each user's session in msg.session",
     `服务商（taobao.tbk.sc.*）接口代表已授权的淘宝客调用，需要该用户的授权 session。session 可以写在配置节点里（所有调用共用），也可以每条消息用 msg.session 指定，后者优先。\n\n第一行模拟用户完成授权：function 节点把用户 user-1 的 session 存进 flow 上下文（flow.tbk_sessions，按用户 ID 存放）。第二行为该用户转链：change 节点用 JSONata 从 flow 上下文取出 msg.user 对应的 session 放进 msg.session，服务商转链节点（taobao.tbk.sc.general.link.convert，参数含 site_id 与 adzone_id）就以这个用户的身份调用。先点第一行，再点第二行。\n\nsession 是机密：不要把它打印到调试侧栏或日志中。沙箱接受任何非空的 session。`,
     `Provider (taobao.tbk.sc.*) methods act for an authorized 淘宝客 and need that user's session. It can be set in the config node (shared by every call) or per message in msg.session, which wins.\n\nThe first row stands in for a user's authorization: a function node keeps the session of user-1 in flow context (flow.tbk_sessions, by user id). The second row converts a link for that user: a change node puts the user's session from flow context into msg.session with JSONata, and the provider link convert (taobao.tbk.sc.general.link.convert, with site_id and adzone_id) calls as that user. Click the first row, then the second.\n\nA session is a secret: never show it in the Debug sidebar or a log. The sandbox accepts any non-empty session.`,
   );
-  b.add('authorized', 'inject', inject('用户 user-1 已授权 user-1 authorized', 'sandbox-session-of-user-1', { extra: [{ p: 'user', v: 'user-1', vt: 'str' }] }), 0, 0, [['store']]);
+  b.add(
+    'authorized',
+    'inject',
+    inject('用户 user-1 已授权 user-1 authorized', 'sandbox-session-of-user-1', {
+      extra: [{ p: 'user', v: 'user-1', vt: 'str' }],
+    }),
+    0,
+    0,
+    [['store']],
+  );
   b.add(
     'store',
     'function',
@@ -420,17 +669,50 @@ return msg;`,
     [['stored']],
   );
   b.add('stored', 'debug', debug('已保存 stored'));
-  b.add('convertFor', 'inject', inject('为 user-1 转链 convert for user-1', { material_list: ['https://s.click.taobao.com/pQBDhNu'] }, { extra: [{ p: 'user', v: 'user-1', vt: 'str' }] }), 0, 0, [['session']]);
-  b.add('session', 'change', change('msg.session = 该用户的 session', [{ t: 'set', p: 'session', pt: 'msg', to: "$lookup($flowContext('tbk_sessions'), user)", tot: 'jsonata' }]), 0, 0, [['scConvert']]);
+  b.add(
+    'convertFor',
+    'inject',
+    inject(
+      '为 user-1 转链 convert for user-1',
+      { material_list: ['https://s.click.taobao.com/pQBDhNu'] },
+      { extra: [{ p: 'user', v: 'user-1', vt: 'str' }] },
+    ),
+    0,
+    0,
+    [['session']],
+  );
+  b.add(
+    'session',
+    'change',
+    change('msg.session = 该用户的 session', [
+      { t: 'set', p: 'session', pt: 'msg', to: "$lookup($flowContext('tbk_sessions'), user)", tot: 'jsonata' },
+    ]),
+    0,
+    0,
+    [['scConvert']],
+  );
   b.add(
     'scConvert',
     'tbk-sc-general-link-convert',
-    methodNode('cfg', '服务商转链 provider convert', { errorMode: 'output', params: { adzone_id: { value: '123456', type: 'num' }, site_id: { value: '123456', type: 'num' } } }),
+    methodNode('cfg', '服务商转链 provider convert', {
+      errorMode: 'output',
+      params: { adzone_id: { value: '123456', type: 'num' }, site_id: { value: '123456', type: 'num' } },
+    }),
     0,
     0,
     [['link'], ['failed']],
   );
-  b.add('link', 'function', func('推广链接 the link', `${FIRST_LINK}\nmsg.payload = { user: msg.user, link: url };\ndelete msg.session;\nreturn msg;`), 0, 0, [['show']]);
+  b.add(
+    'link',
+    'function',
+    func(
+      '推广链接 the link',
+      `${FIRST_LINK}\nmsg.payload = { user: msg.user, link: url };\ndelete msg.session;\nreturn msg;`,
+    ),
+    0,
+    0,
+    [['show']],
+  );
   b.add('show', 'debug', debug('转链结果 converted'));
   b.add('failed', 'debug', debug('错误 error: msg.error', 'error'));
   rows(b, ['authorized', 'store', 'stored'], ['convertFor', 'session', 'scConvert', ['link', 'failed'], 'show']);
@@ -447,12 +729,36 @@ function errorHandling(): TaskExample {
     `Each node's "On error" (errorMode) decides where a failure goes:\n\n- **output**: always the second output, with msg.error = {kind, message, code, msg, sub_code, sub_msg, request_id, param, retryable, attempts, source};\n- **catch**: always a Catch node. Node-RED builds the msg.error a Catch node gets: message (in Node-RED's language), source and code (the TOP error code); msg.error.cause holds kind, code, sub_code, sub_msg, request_id and the other fields as plain values, which the Debug sidebar shows;\n- **auto** (default): the second output when it is wired, else Catch.\n\nRow 1 posts a fault rule [{"kind":"tbk-throttle","count":1}] to the sandbox's control endpoint POST /__sandbox/faults (its address is in msg.url, worked out from TBK_ENDPOINT by a JSONata expression in the inject): the next call is throttled (sub_code 9100). Click row 2 then: the node's status shows "throttled, retry in Ns", the automatic retry succeeds, and msg.tbk.attempts is 2 in the Debug sidebar. Only the sandbox has this control endpoint, not the real gateway.\n\nBoth item details nodes map the required item_id from msg.payload.item_id (a required parameter must be set or mapped from msg, or the editor marks the node invalid). Row 3's msg.payload has no item_id: the node reports a validation error before sending anything (kind "validation", param "item_id") on its error output; row 4 is the same call with the node set to catch, and a Catch node receives the error. Row 5 calls by method name with the generic tbk-api node, whose errors take the second output too.`,
   );
   // the control endpoint sits beside /router/rest on the sandbox that TBK_ENDPOINT names
-  const faultsUrl = { p: 'url', v: "$replace($env('TBK_ENDPOINT'), '/router/rest', '/__sandbox/faults')", vt: 'jsonata' };
-  b.add('fault', 'inject', inject('1 注入限流故障 inject a throttle fault', [{ kind: 'tbk-throttle', count: 1 }], { extra: [faultsUrl] }), 0, 0, [['post']]);
+  const faultsUrl = {
+    p: 'url',
+    v: "$replace($env('TBK_ENDPOINT'), '/router/rest', '/__sandbox/faults')",
+    vt: 'jsonata',
+  };
+  b.add(
+    'fault',
+    'inject',
+    inject('1 注入限流故障 inject a throttle fault', [{ kind: 'tbk-throttle', count: 1 }], { extra: [faultsUrl] }),
+    0,
+    0,
+    [['post']],
+  );
   b.add(
     'post',
     'http request',
-    { name: 'POST /__sandbox/faults', method: 'POST', ret: 'obj', paytoqs: 'ignore', url: '', tls: '', persist: false, proxy: '', insecureHTTPParser: false, authType: '', senderr: false, headers: [] },
+    {
+      name: 'POST /__sandbox/faults',
+      method: 'POST',
+      ret: 'obj',
+      paytoqs: 'ignore',
+      url: '',
+      tls: '',
+      persist: false,
+      proxy: '',
+      insecureHTTPParser: false,
+      authType: '',
+      senderr: false,
+      headers: [],
+    },
     0,
     0,
     [['rules']],
@@ -460,19 +766,57 @@ function errorHandling(): TaskExample {
   b.add('rules', 'debug', debug('沙箱故障规则 sandbox fault rules'));
   b.add('valid', 'inject', inject('2 商品详情 item details', { item_id: '3232' }), 0, 0, [['outputMode']]);
   b.add('invalid', 'inject', inject('3 缺少 item_id (output)', {}), 0, 0, [['outputMode']]);
-  b.add('outputMode', 'tbk-item-info-upgrade-get', methodNode('cfg', 'errorMode: output', { errorMode: 'output', params: fromPayload('item_id') }), 0, 0, [['attempts'], ['errorOutput']]);
+  b.add(
+    'outputMode',
+    'tbk-item-info-upgrade-get',
+    methodNode('cfg', 'errorMode: output', { errorMode: 'output', params: fromPayload('item_id') }),
+    0,
+    0,
+    [['attempts'], ['errorOutput']],
+  );
   b.add('attempts', 'debug', debug('成功 ok: msg.tbk (attempts)', 'tbk'));
   b.add('errorOutput', 'debug', debug('错误输出 error output: msg.error', 'error'));
   b.add('invalidCatch', 'inject', inject('4 缺少 item_id (catch)', {}), 0, 0, [['catchMode']]);
-  b.add('catchMode', 'tbk-item-info-upgrade-get', methodNode('cfg', 'errorMode: catch', { errorMode: 'catch', params: fromPayload('item_id') }), 0, 0, [['catchOk']]);
+  b.add(
+    'catchMode',
+    'tbk-item-info-upgrade-get',
+    methodNode('cfg', 'errorMode: catch', { errorMode: 'catch', params: fromPayload('item_id') }),
+    0,
+    0,
+    [['catchOk']],
+  );
   b.add('catchOk', 'debug', debug('成功 ok'));
-  b.add('catcher', 'catch', { name: 'Catch: errorMode catch', scope: ['catchMode'], uncaught: false }, 0, 0, [['caught']]);
+  b.add('catcher', 'catch', { name: 'Catch: errorMode catch', scope: ['catchMode'], uncaught: false }, 0, 0, [
+    ['caught'],
+  ]);
   b.add('caught', 'debug', debug('Catch 收到 caught: msg.error', 'error'));
-  b.add('generic', 'inject', inject('5 tbk-api: taobao.tbk.tpwd.parse', { password_content: '￥asaff￥' }), 0, 0, [['api']]);
-  b.add('api', 'tbk-api', { name: '通用节点 generic node', config: 'cfg', method: 'taobao.tbk.tpwd.parse', writes: false, errorMode: 'output' }, 0, 0, [['apiOk'], ['apiError']]);
+  b.add('generic', 'inject', inject('5 tbk-api: taobao.tbk.tpwd.parse', { password_content: '￥asaff￥' }), 0, 0, [
+    ['api'],
+  ]);
+  b.add(
+    'api',
+    'tbk-api',
+    {
+      name: '通用节点 generic node',
+      config: 'cfg',
+      method: 'taobao.tbk.tpwd.parse',
+      writes: false,
+      errorMode: 'output',
+    },
+    0,
+    0,
+    [['apiOk'], ['apiError']],
+  );
   b.add('apiOk', 'debug', debug('tbk-api 响应 response'));
   b.add('apiError', 'debug', debug('tbk-api 错误 error: msg.error', 'error'));
-  rows(b, ['fault', 'post', 'rules'], [['valid', 'invalid'], 'outputMode', ['attempts', 'errorOutput']], ['invalidCatch', 'catchMode', 'catchOk'], ['catcher', 'caught'], ['generic', 'api', ['apiOk', 'apiError']]);
+  rows(
+    b,
+    ['fault', 'post', 'rules'],
+    [['valid', 'invalid'], 'outputMode', ['attempts', 'errorOutput']],
+    ['invalidCatch', 'catchMode', 'catchOk'],
+    ['catcher', 'caught'],
+    ['generic', 'api', ['apiOk', 'apiError']],
+  );
   return { file, flow: b.build() };
 }
 
@@ -486,9 +830,44 @@ function batchConvert(): TaskExample {
     `With Batch ticked, the generic tbk-api node sends an array msg.payload (one parameter object per call) as TOP batch requests (/router/batch), at most batchSize per batch (default 20; here 40 items in two batches, in parallel), and outputs one message: msg.payload holds the per-call results in input order, {ok: true, response} or {ok: false, error}; msg.tbk.batch says how it was split. A whole-batch failure (signature, timestamp, network) takes the second output.\n\nThe wire format comes from the official SDKs; the maximum per batch, how a batch counts against quotas and the 40 calls/s limit, and whether eco.taobao.com serves /router/batch are not documented (the SDKs use gw.api.taobao.com).`,
   );
   b.add('start', 'inject', inject('40 个商品 40 items', undefined), 0, 0, [['build']]);
-  b.add('build', 'function', func('每个商品一组参数 one parameter object per item', `msg.payload = Array.from({ length: 40 }, (_, i) => ({ item_id: String(3232 + i) }));\nreturn msg;`), 0, 0, [['batch']]);
-  b.add('batch', 'tbk-api', { name: '批量商品详情 batch item details', config: 'cfg', method: 'taobao.tbk.item.info.upgrade.get', writes: false, errorMode: 'output', batch: true, batchSize: 20 }, 0, 0, [['summary'], ['failed']]);
-  b.add('summary', 'function', func('统计 summary', `const results = msg.payload;\nconst ok = results.filter((r) => r.ok).length;\nmsg.payload = { calls: results.length, ok, failed: results.length - ok, batches: msg.tbk.batch.chunks };\nreturn msg;`), 0, 0, [['show']]);
+  b.add(
+    'build',
+    'function',
+    func(
+      '每个商品一组参数 one parameter object per item',
+      `msg.payload = Array.from({ length: 40 }, (_, i) => ({ item_id: String(3232 + i) }));\nreturn msg;`,
+    ),
+    0,
+    0,
+    [['batch']],
+  );
+  b.add(
+    'batch',
+    'tbk-api',
+    {
+      name: '批量商品详情 batch item details',
+      config: 'cfg',
+      method: 'taobao.tbk.item.info.upgrade.get',
+      writes: false,
+      errorMode: 'output',
+      batch: true,
+      batchSize: 20,
+    },
+    0,
+    0,
+    [['summary'], ['failed']],
+  );
+  b.add(
+    'summary',
+    'function',
+    func(
+      '统计 summary',
+      `const results = msg.payload;\nconst ok = results.filter((r) => r.ok).length;\nmsg.payload = { calls: results.length, ok, failed: results.length - ok, batches: msg.tbk.batch.chunks };\nreturn msg;`,
+    ),
+    0,
+    0,
+    [['show']],
+  );
   b.add('show', 'debug', debug('批量结果 batch results'));
   b.add('failed', 'debug', debug('整批失败 whole batch failed: msg.error', 'error'));
   rows(b, ['start', 'build', 'batch', ['summary', 'failed'], 'show']);
@@ -505,15 +884,54 @@ function sharedLimit(): TaskExample {
     `The config node's calls per second (here the config node all examples share: 40 per second, about what an Alimama account gets) holds for every node that uses it: click the inject, a function node sends 100 messages at once, the item details node queues them and drops none; the Debug sidebar shows the count when all are done.\n\nWhen several Node-RED instances (or config nodes) use the same App Key, a limit per instance is not enough: double-click the config node, enter \${TBK_REDIS_URL} as its "Redis URL" (a credential, kept out of the flow), and give every instance TBK_REDIS_URL=redis://127.0.0.1:6379/0 (the same Redis): together they keep that one limit (counted per App Key). With \${TBK_REDIS_URL} entered and the variable not set, the config node reports "TBK_REDIS_URL is not set" and every call fails, rather than quietly limiting locally. If Redis is unreachable the config falls back to the local limit, the nodes using it show "local limit: Redis unreachable", and the shared limit returns with Redis.`,
   );
   b.add('start', 'inject', inject('100 条消息 100 messages', undefined), 0, 0, [['fanOut']]);
-  b.add('fanOut', 'function', func('100 条消息 100 messages', `for (let i = 0; i < 100; i++) node.send({ payload: { item_id: String(3232 + i) }, index: i });\nreturn null;`), 0, 0, [['details']]);
-  b.add('details', 'tbk-item-info-upgrade-get', methodNode('cfg', '商品详情 item details', { errorMode: 'output', params: fromPayload('item_id') }), 0, 0, [['count'], ['count']]);
-  b.add('count', 'function', func('统计 count', `const done = (context.get('done') || 0) + 1;\nconst failed = (context.get('failed') || 0) + (msg.error ? 1 : 0);\ncontext.set('done', done);\ncontext.set('failed', failed);\nif (done < 100) return null;\ncontext.set('done', 0);\ncontext.set('failed', 0);\nmsg.payload = { messages: done, failed };\nreturn msg;`), 0, 0, [['show']]);
+  b.add(
+    'fanOut',
+    'function',
+    func(
+      '100 条消息 100 messages',
+      `for (let i = 0; i < 100; i++) node.send({ payload: { item_id: String(3232 + i) }, index: i });\nreturn null;`,
+    ),
+    0,
+    0,
+    [['details']],
+  );
+  b.add(
+    'details',
+    'tbk-item-info-upgrade-get',
+    methodNode('cfg', '商品详情 item details', { errorMode: 'output', params: fromPayload('item_id') }),
+    0,
+    0,
+    [['count'], ['count']],
+  );
+  b.add(
+    'count',
+    'function',
+    func(
+      '统计 count',
+      `const done = (context.get('done') || 0) + 1;\nconst failed = (context.get('failed') || 0) + (msg.error ? 1 : 0);\ncontext.set('done', done);\ncontext.set('failed', failed);\nif (done < 100) return null;\ncontext.set('done', 0);\ncontext.set('failed', 0);\nmsg.payload = { messages: done, failed };\nreturn msg;`,
+    ),
+    0,
+    0,
+    [['show']],
+  );
   b.add('show', 'debug', debug('100 条完成 all 100 done'));
   rows(b, ['start', 'fanOut', 'details', 'count', 'show']);
   return { file, flow: b.build() };
 }
 
 export function taskExamples(): TaskExample[] {
-  return [genericCall(), searchToPost(), parseUserLink(), orderPolling(), tljBusinessFailure(), planCallback(), providerSession(), errorHandling(), batchConvert(), sharedLimit(), chatLinkConvert(), commissionDashboard()];
+  return [
+    genericCall(),
+    searchToPost(),
+    parseUserLink(),
+    orderPolling(),
+    tljBusinessFailure(),
+    planCallback(),
+    providerSession(),
+    errorHandling(),
+    batchConvert(),
+    sharedLimit(),
+    chatLinkConvert(),
+    commissionDashboard(),
+  ];
 }
-

@@ -3,7 +3,14 @@
  * heading (the title comment, the note for use outside npm start, the shared config node) and the
  * layout of its rows.
  */
-import { EXAMPLE_CONFIG_NAME, FlowBuilder, OUTSIDE_NPM_START, comment, type Column, type FlowNode } from './flow-builder';
+import {
+  EXAMPLE_CONFIG_NAME,
+  FlowBuilder,
+  OUTSIDE_NPM_START,
+  comment,
+  type Column,
+  type FlowNode,
+} from './flow-builder';
 
 export interface TaskExample {
   /** file name under examples/ (the Import > Examples menu entry) */
@@ -19,7 +26,7 @@ const SETUP_ZH = [
 ].join('\n\n');
 
 const SETUP_EN = [
-  '**Running it**: `npm start` in this package\'s directory starts the local sandbox gateway and gives Node-RED the environment variables `TBK_ENDPOINT` (the sandbox, on whatever port it got), `TBK_APP_KEY` and `TBK_APP_SECRET` (the sandbox app). Deploy the imported flow and it runs.',
+  "**Running it**: `npm start` in this package's directory starts the local sandbox gateway and gives Node-RED the environment variables `TBK_ENDPOINT` (the sandbox, on whatever port it got), `TBK_APP_KEY` and `TBK_APP_SECRET` (the sandbox app). Deploy the imported flow and it runs.",
   OUTSIDE_NPM_START.en,
   `The config node "${EXAMPLE_CONFIG_NAME}" is the same one (same id) in every example: importing several leaves one config node. It carries no credentials, only references to the variables above.`,
   'For the real gateway: set `TBK_ENDPOINT` to https://eco.taobao.com/router/rest and `TBK_APP_KEY` / `TBK_APP_SECRET` to your own credentials (or type them into the config node), and use your own adzone_id and the like. The sandbox answers most methods with the documented response example, whatever the request asks; 万能转链 answers material by material, and order queries come from an order book that changes over time.',

@@ -97,12 +97,21 @@ export function nodeSize(node: FlowNode, labels: string[]): { w: number; h: numb
 }
 
 /** The area a node takes: its box plus the inject / debug buttons, the ports and the status line. */
-export function nodeBox(node: FlowNode, labels: string[], at: { x: number; y: number } = { x: Number(node.x), y: Number(node.y) }): Box {
+export function nodeBox(
+  node: FlowNode,
+  labels: string[],
+  at: { x: number; y: number } = { x: Number(node.x), y: Number(node.y) },
+): Box {
   const { w, h } = nodeSize(node, labels);
   const leftExtra = node.type === 'inject' ? 25 : NO_INPUT.has(node.type) ? 0 : 8;
   const rightExtra = node.type === 'debug' ? 25 : Array.isArray(node.wires) && node.wires.length > 0 ? 8 : 0;
   const statusExtra = WITH_STATUS.test(node.type) ? 22 : 0;
-  return { left: at.x - w / 2 - leftExtra, right: at.x + w / 2 + rightExtra, top: at.y - h / 2, bottom: at.y + h / 2 + statusExtra };
+  return {
+    left: at.x - w / 2 - leftExtra,
+    right: at.x + w / 2 + rightExtra,
+    top: at.y - h / 2,
+    bottom: at.y + h / 2 + statusExtra,
+  };
 }
 
 function overlap(a: Box, b: Box): boolean {
@@ -114,12 +123,17 @@ function overlap(a: Box, b: Box): boolean {
  * above the canvas origin. `defaults` gives the labels of a node without a name (e.g. a method
  * node, whose palette label depends on the editor's language).
  */
-export function layoutProblems(flow: readonly FlowNode[], defaults: (node: FlowNode) => string[] | undefined = () => undefined): string[] {
+export function layoutProblems(
+  flow: readonly FlowNode[],
+  defaults: (node: FlowNode) => string[] | undefined = () => undefined,
+): string[] {
   const problems: string[] = [];
   const placed = flow.filter((n) => typeof n.x === 'number' && typeof n.y === 'number' && typeof n.z === 'string');
   const boxes = placed.map((node) => ({ node, box: nodeBox(node, labelsOf(node, defaults)) }));
   const name = (node: FlowNode): string => `${node.type} "${labelsOf(node, defaults)[0]}"`;
-  for (const { node, box } of boxes) if (box.left < 0 || box.top < 0) problems.push(`${name(node)} reaches beyond the canvas (${Math.round(box.left)}, ${Math.round(box.top)})`);
+  for (const { node, box } of boxes)
+    if (box.left < 0 || box.top < 0)
+      problems.push(`${name(node)} reaches beyond the canvas (${Math.round(box.left)}, ${Math.round(box.top)})`);
   for (let i = 0; i < boxes.length; i++) {
     for (let j = i + 1; j < boxes.length; j++) {
       const a = boxes[i]!;
@@ -196,7 +210,13 @@ export class FlowBuilder {
 
   /** The comment that shows OUTSIDE_NPM_START on the canvas, at (x, y). */
   outsideNpmStartNote(x: number, y: number): string {
-    return this.add('outsideNpmStart', 'comment', comment(OUTSIDE_NPM_START.title, `${OUTSIDE_NPM_START.zh}\n\n${OUTSIDE_NPM_START.en}`), x, y);
+    return this.add(
+      'outsideNpmStart',
+      'comment',
+      comment(OUTSIDE_NPM_START.title, `${OUTSIDE_NPM_START.zh}\n\n${OUTSIDE_NPM_START.en}`),
+      x,
+      y,
+    );
   }
 
   private pending(key: string): PendingNode {
@@ -220,7 +240,10 @@ export class FlowBuilder {
    * Places rows of columns on a grid: every column as wide as its widest node in any row, nodes
    * centred in their column, rows `rowHeight` apart from `top`. Returns the right and bottom edges.
    */
-  grid(rows: ReadonlyArray<readonly Column[]>, options: RowOptions & { top: number; rowHeight: number }): { right: number; bottom: number } {
+  grid(
+    rows: ReadonlyArray<readonly Column[]>,
+    options: RowOptions & { top: number; rowHeight: number },
+  ): { right: number; bottom: number } {
     const left = options.left ?? 20;
     const gap = options.gap ?? 40;
     const widths: number[] = [];
@@ -291,7 +314,18 @@ export interface ParamRowInput {
   type: 'str' | 'num' | 'bool' | 'json' | 'date' | 'msg' | 'flow' | 'global' | 'env' | 'jsonata';
 }
 
-export function methodNode(config: string, name: string, options: { version?: number; params?: Record<string, ParamRowInput>; errorMode?: 'auto' | 'output' | 'catch'; paging?: 'one' | 'each' | 'merge'; maxPages?: number; allowExtra?: boolean } = {}): Record<string, unknown> {
+export function methodNode(
+  config: string,
+  name: string,
+  options: {
+    version?: number;
+    params?: Record<string, ParamRowInput>;
+    errorMode?: 'auto' | 'output' | 'catch';
+    paging?: 'one' | 'each' | 'merge';
+    maxPages?: number;
+    allowExtra?: boolean;
+  } = {},
+): Record<string, unknown> {
   return {
     name,
     config,
@@ -309,12 +343,25 @@ export function fromPayload(...names: string[]): Record<string, ParamRowInput> {
   return Object.fromEntries(names.map((name) => [name, { value: `payload.${name}`, type: 'msg' as const }]));
 }
 
-export function inject(name: string, payload: unknown, options: { topic?: string; repeat?: string; once?: boolean; extra?: Array<{ p: string; v: string; vt: string }> } = {}): Record<string, unknown> {
+export function inject(
+  name: string,
+  payload: unknown,
+  options: {
+    topic?: string;
+    repeat?: string;
+    once?: boolean;
+    extra?: Array<{ p: string; v: string; vt: string }>;
+  } = {},
+): Record<string, unknown> {
   const isString = typeof payload === 'string';
   const isNothing = payload === undefined;
   return {
     name,
-    props: [{ p: 'payload' }, ...(options.topic !== undefined ? [{ p: 'topic', vt: 'str' }] : []), ...(options.extra ?? [])],
+    props: [
+      { p: 'payload' },
+      ...(options.topic !== undefined ? [{ p: 'topic', vt: 'str' }] : []),
+      ...(options.extra ?? []),
+    ],
     repeat: options.repeat ?? '',
     crontab: '',
     once: options.once ?? false,
@@ -327,7 +374,17 @@ export function inject(name: string, payload: unknown, options: { topic?: string
 
 export function debug(name: string, complete: string = 'payload'): Record<string, unknown> {
   const full = complete === 'true';
-  return { name, active: true, tosidebar: true, console: false, tostatus: false, complete, targetType: full ? 'full' : 'msg', statusVal: '', statusType: 'auto' };
+  return {
+    name,
+    active: true,
+    tosidebar: true,
+    console: false,
+    tostatus: false,
+    complete,
+    targetType: full ? 'full' : 'msg',
+    statusVal: '',
+    statusType: 'auto',
+  };
 }
 
 export function func(name: string, code: string, outputs = 1): Record<string, unknown> {
@@ -346,12 +403,24 @@ export function change(name: string, rules: ChangeRule[]): Record<string, unknow
   return { name, rules, action: '', property: '', from: '', to: '', reg: false };
 }
 
-export function switchNode(name: string, property: string, rules: Array<Record<string, unknown>>): Record<string, unknown> {
+export function switchNode(
+  name: string,
+  property: string,
+  rules: Array<Record<string, unknown>>,
+): Record<string, unknown> {
   return { name, property, propertyType: 'msg', rules, checkall: 'false', repair: false, outputs: rules.length };
 }
 
 export function template(name: string, text: string): Record<string, unknown> {
-  return { name, field: 'payload', fieldType: 'msg', format: 'text', syntax: 'mustache', template: text, output: 'str' };
+  return {
+    name,
+    field: 'payload',
+    fieldType: 'msg',
+    format: 'text',
+    syntax: 'mustache',
+    template: text,
+    output: 'str',
+  };
 }
 
 export function comment(name: string, info: string): Record<string, unknown> {

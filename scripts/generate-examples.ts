@@ -12,7 +12,17 @@ import { detectBusinessFailure } from '../lib/top/response';
 import { loadSpecs } from '../lib/method-specs';
 import type { MethodSpec, ParamSpec, Role } from '../lib/method-specs/types';
 import { taskExamples } from './example-flows';
-import { FlowBuilder, OUTSIDE_NPM_START, comment, debug, fromPayload, inject, methodNode, type Column, type FlowNode } from './flow-builder';
+import {
+  FlowBuilder,
+  OUTSIDE_NPM_START,
+  comment,
+  debug,
+  fromPayload,
+  inject,
+  methodNode,
+  type Column,
+  type FlowNode,
+} from './flow-builder';
 import { packageRoot } from '../lib/package-root';
 
 export const ROLES: readonly Role[] = ['promoter', 'provider', 'common', 'other'];
@@ -59,7 +69,10 @@ export function exampleValue(param: ParamSpec, example: string): unknown {
         return example;
       }
     case 'string[]':
-      return text.split(',').map((part) => part.trim()).filter((part) => part !== '');
+      return text
+        .split(',')
+        .map((part) => part.trim())
+        .filter((part) => part !== '');
     case 'number[]':
       return text.split(',').map((part) => {
         const item = part.trim();
@@ -106,7 +119,8 @@ function objectFromChildren(children: readonly ParamSpec[]): Record<string, unkn
 function examplesByName(specs: readonly MethodSpec[]): Map<string, string> {
   const out = new Map<string, string>();
   for (const spec of [...specs].sort((a, b) => a.method.localeCompare(b.method))) {
-    for (const param of spec.params) if (param.example !== undefined && !out.has(param.name)) out.set(param.name, param.example);
+    for (const param of spec.params)
+      if (param.example !== undefined && !out.has(param.name)) out.set(param.name, param.example);
   }
   return out;
 }
@@ -116,7 +130,11 @@ function examplesByName(specs: readonly MethodSpec[]): Map<string, string> {
  * parameter's kind. A required parameter without one gets the example of its sibling method or of
  * a same-named parameter elsewhere, else a placeholder of its kind; file parameters are left out.
  */
-export function catalogPayload(spec: MethodSpec, specs: readonly MethodSpec[], byName = examplesByName(specs)): { payload: Record<string, unknown>; placeholders: string[] } {
+export function catalogPayload(
+  spec: MethodSpec,
+  specs: readonly MethodSpec[],
+  byName = examplesByName(specs),
+): { payload: Record<string, unknown>; placeholders: string[] } {
   const payload: Record<string, unknown> = {};
   const placeholders: string[] = [];
   const sibling = spec.sibling ? specs.find((s) => s.method === spec.sibling) : undefined;
@@ -157,7 +175,8 @@ export function documentedFailures(specs: readonly MethodSpec[]): Map<string, st
     const example = spec.responseExample;
     if (!example) continue;
     const keys = Object.keys(example);
-    const inner = keys.length === 1 && keys[0]!.endsWith('_response') ? (example[keys[0]!] as Record<string, unknown>) : example;
+    const inner =
+      keys.length === 1 && keys[0]!.endsWith('_response') ? (example[keys[0]!] as Record<string, unknown>) : example;
     const failure = detectBusinessFailure(inner, spec.business);
     if (failure) out.set(spec.method, `${failure.code ?? ''} ${failure.message}`.trim());
   }
@@ -166,8 +185,18 @@ export function documentedFailures(specs: readonly MethodSpec[]): Map<string, st
 
 function catalogInfo(role: Role, count: number, failures: readonly string[]): string {
   const title = FAMILY_TITLES[role];
-  const failuresZh = failures.length ? ['', `以下方法文档中的响应示例本身就是业务失败，沙箱照此作答，所以它们会走错误输出（msg.error.kind 为 "business"）：${failures.join('、')}。`] : [];
-  const failuresEn = failures.length ? ['', `The documented response examples of these methods report a business failure themselves; the sandbox answers with them, so their nodes end on the error output (msg.error.kind "business"): ${failures.join(', ')}.`] : [];
+  const failuresZh = failures.length
+    ? [
+        '',
+        `以下方法文档中的响应示例本身就是业务失败，沙箱照此作答，所以它们会走错误输出（msg.error.kind 为 "business"）：${failures.join('、')}。`,
+      ]
+    : [];
+  const failuresEn = failures.length
+    ? [
+        '',
+        `The documented response examples of these methods report a business failure themselves; the sandbox answers with them, so their nodes end on the error output (msg.error.kind "business"): ${failures.join(', ')}.`,
+      ]
+    : [];
   return [
     '**中文**',
     '',
@@ -200,7 +229,8 @@ function catalogInfo(role: Role, count: number, failures: readonly string[]): st
 /** The palette labels of a node type in both languages (a method node without a name shows one of them). */
 function methodLabels(specs: readonly MethodSpec[]): (node: FlowNode) => string[] | undefined {
   const byType = new Map(specs.map((spec) => [spec.type, [spec.label.en, spec.label.zh].filter(Boolean)]));
-  return (node) => (node.type === 'tbk-api' && typeof node.method === 'string' && node.method ? [node.method] : byType.get(node.type));
+  return (node) =>
+    node.type === 'tbk-api' && typeof node.method === 'string' && node.method ? [node.method] : byType.get(node.type);
 }
 
 /** The catalog flow of one family: blocks of inject -> node -> response / error rows, side by side. */
@@ -213,14 +243,26 @@ export function catalogFlow(role: Role, specs: readonly MethodSpec[]): FlowNode[
   const b = new FlowBuilder(file, `TBK ${title.zh} ${title.en} (catalog)`, '', methodLabels(specs));
   b.exampleConfig();
   const failures = [...documentedFailures(family).keys()];
-  b.add('about', 'comment', comment(`淘宝客·${title.zh}：全部 ${count} 个节点的文档示例 / TBK ${title.en}: documented examples of all ${count} nodes`, catalogInfo(role, count, failures)));
+  b.add(
+    'about',
+    'comment',
+    comment(
+      `淘宝客·${title.zh}：全部 ${count} 个节点的文档示例 / TBK ${title.en}: documented examples of all ${count} nodes`,
+      catalogInfo(role, count, failures),
+    ),
+  );
   b.outsideNpmStartNote(0, 0);
   b.row(40, ['about']);
   b.row(80, ['outsideNpmStart']);
   const byName = examplesByName(specs);
 
   const rows: Column[][] = [];
-  const row = (key: string, injectProps: Record<string, unknown>, nodeType: string, nodeProps: Record<string, unknown>): void => {
+  const row = (
+    key: string,
+    injectProps: Record<string, unknown>,
+    nodeType: string,
+    nodeProps: Record<string, unknown>,
+  ): void => {
     b.add(`${key}:inject`, 'inject', injectProps, 0, 0, [[`${key}:node`]]);
     b.add(`${key}:node`, nodeType, nodeProps, 0, 0, [[`${key}:ok`], [`${key}:error`]]);
     b.add(`${key}:ok`, 'debug', debug('响应 response'));
@@ -231,16 +273,43 @@ export function catalogFlow(role: Role, specs: readonly MethodSpec[]): FlowNode[
   family.forEach((spec) => {
     const { payload, placeholders } = catalogPayload(spec, specs, byName);
     const session = spec.auth === 'required' ? [{ p: 'session', v: CATALOG_SESSION, vt: 'str' }] : [];
-    const injectProps = { ...inject(spec.method, payload, { topic: spec.method, extra: session }), info: placeholders.length ? `Not documented, filled in / 文档未给出，已补：\n\n${placeholders.map((p) => `- ${p}`).join('\n')}` : '' };
+    const injectProps = {
+      ...inject(spec.method, payload, { topic: spec.method, extra: session }),
+      info: placeholders.length
+        ? `Not documented, filled in / 文档未给出，已补：\n\n${placeholders.map((p) => `- ${p}`).join('\n')}`
+        : '',
+    };
     const required = spec.validate ? spec.params.filter((p) => p.required && p.kind !== 'file').map((p) => p.name) : [];
-    row(spec.type, injectProps, spec.type, methodNode('cfg', '', { version: spec.version, errorMode: 'output', params: fromPayload(...required) }));
+    row(
+      spec.type,
+      injectProps,
+      spec.type,
+      methodNode('cfg', '', { version: spec.version, errorMode: 'output', params: fromPayload(...required) }),
+    );
   });
   if (withApi) {
-    row('tbk-api', inject('tbk-api: taobao.tbk.tpwd.parse', { password_content: '￥asaff￥' }, { topic: 'tbk-api' }), 'tbk-api', { name: '', config: 'cfg', method: 'taobao.tbk.tpwd.parse', writes: false, errorMode: 'output', batch: false, batchSize: 20 });
+    row(
+      'tbk-api',
+      inject('tbk-api: taobao.tbk.tpwd.parse', { password_content: '￥asaff￥' }, { topic: 'tbk-api' }),
+      'tbk-api',
+      {
+        name: '',
+        config: 'cfg',
+        method: 'taobao.tbk.tpwd.parse',
+        writes: false,
+        errorMode: 'output',
+        batch: false,
+        batchSize: 20,
+      },
+    );
   }
   let left = 20;
   for (let from = 0; from < rows.length; from += ROWS_PER_BLOCK) {
-    const { right } = b.grid(rows.slice(from, from + ROWS_PER_BLOCK), { left, top: FIRST_ROW_Y, rowHeight: ROW_HEIGHT });
+    const { right } = b.grid(rows.slice(from, from + ROWS_PER_BLOCK), {
+      left,
+      top: FIRST_ROW_Y,
+      rowHeight: ROW_HEIGHT,
+    });
     left = right + BLOCK_GAP;
   }
   return b.build();

@@ -10,7 +10,15 @@ import { join, resolve } from 'node:path';
 import { parseJsonLossless } from '../lib/top/json';
 import type { BusinessRules } from '../lib/top/response';
 import { nodeTypeFor } from '../lib/method-specs';
-import type { ErrorCodeSpec, MethodSpec, PagingSpec, ParamKind, ParamSpec, ResponseFieldSpec, Role } from '../lib/method-specs/types';
+import type {
+  ErrorCodeSpec,
+  MethodSpec,
+  PagingSpec,
+  ParamKind,
+  ParamSpec,
+  ResponseFieldSpec,
+  Role,
+} from '../lib/method-specs/types';
 import { packageRoot } from '../lib/package-root';
 
 interface CatalogParam {
@@ -139,13 +147,24 @@ export function parseLimits(description: string, kind: ParamKind): ParsedLimits 
     if (formalMin !== undefined) out.min = formalMin;
     if (formalMax !== undefined) out.max = formalMax;
   } else if (kind === 'string') {
-    const len = firstNumber(text, [/长度不能大于\s*(\d+)\s*个?字符/, /最大长度\s*(\d+)\s*个?字符/, /最大\s*(\d+)\s*个?字符/]);
+    const len = firstNumber(text, [
+      /长度不能大于\s*(\d+)\s*个?字符/,
+      /最大长度\s*(\d+)\s*个?字符/,
+      /最大\s*(\d+)\s*个?字符/,
+    ]);
     if (len !== undefined) out.maxLength = len;
     if (formalMaxLen !== undefined) out.maxLength = formalMaxLen;
   }
   if (kind === 'string[]' || kind === 'number[]') {
     // "最多支持8个" / "最多支持取前6张" say what is used, not what is accepted: not a limit
-    const count = firstNumber(text, [/最大\s*(\d+)\s*个/, /最多查询\s*(\d+)\s*个/, /最多不超过\s*(\d+)\s*个/, /最多可支持\s*(\d+)\s*个/, /最多\s*(\d+)\s*个(?!字符)/, /批量请求\s*1\s*-\s*(\d+)\s*以内/]);
+    const count = firstNumber(text, [
+      /最大\s*(\d+)\s*个/,
+      /最多查询\s*(\d+)\s*个/,
+      /最多不超过\s*(\d+)\s*个/,
+      /最多可支持\s*(\d+)\s*个/,
+      /最多\s*(\d+)\s*个(?!字符)/,
+      /批量请求\s*1\s*-\s*(\d+)\s*以内/,
+    ]);
     if (count !== undefined) out.maxLength = count;
   }
   if (isList && formalListLen !== undefined) out.maxLength = formalListLen;
@@ -228,7 +247,16 @@ const BUSINESS: Record<string, BusinessRules> = {
 };
 
 /** Parameters whose description lists values that are not a closed set (or vary between versions). */
-const NO_ENUM = new Set(['activity_id', 'activity_category', 'tk_status', 'func_type', 'device_type', 'action', 'biz_scene_id', 'query_type@taobao.tbk.cp.order.details.get']);
+const NO_ENUM = new Set([
+  'activity_id',
+  'activity_category',
+  'tk_status',
+  'func_type',
+  'device_type',
+  'action',
+  'biz_scene_id',
+  'query_type@taobao.tbk.cp.order.details.get',
+]);
 
 /** Limits set by hand where the description says it in words the parser leaves alone. */
 const EXTRA_LIMITS: Record<string, Partial<ParamSpec>> = {
@@ -333,7 +361,13 @@ function exampleFits(example: string, p: ParamSpec): boolean {
 
 function convertParam(method: string, p: CatalogParam, path: string): ParamSpec {
   const kind = kindFor(p.type, p.description ?? '', p.name, p.example);
-  const out: ParamSpec = { name: p.name, kind, docType: p.type, required: p.required === true, description: p.description ?? '' };
+  const out: ParamSpec = {
+    name: p.name,
+    kind,
+    docType: p.type,
+    required: p.required === true,
+    description: p.description ?? '',
+  };
   const example = cleanString(p.example);
   const def = cleanString(p.default);
   if (example !== undefined) out.example = example;
@@ -346,8 +380,11 @@ function convertParam(method: string, p: CatalogParam, path: string): ParamSpec 
   Object.assign(out, limits);
   const extra = EXTRA_LIMITS[`${method}#${path}${p.name}`];
   if (extra) Object.assign(out, extra);
-  const recorded = (['min', 'max', 'maxLength', 'enum'] as const).filter((k) => out[k] !== undefined).map((k) => `${k}=${JSON.stringify(out[k])}`);
-  if (recorded.length) limitLog.push(`${method} ${path}${p.name} (${kind}): ${recorded.join(' ')}  <- ${p.description}`);
+  const recorded = (['min', 'max', 'maxLength', 'enum'] as const)
+    .filter((k) => out[k] !== undefined)
+    .map((k) => `${k}=${JSON.stringify(out[k])}`);
+  if (recorded.length)
+    limitLog.push(`${method} ${path}${p.name} (${kind}): ${recorded.join(' ')}  <- ${p.description}`);
 
   if (out.example !== undefined && !exampleFits(out.example, out)) {
     dropped.push(`${method} ${path}${p.name}: example ${JSON.stringify(out.example)}`);
@@ -363,7 +400,21 @@ function convertParam(method: string, p: CatalogParam, path: string): ParamSpec 
   return ordered as unknown as ParamSpec;
 }
 
-const PARAM_KEY_ORDER: Array<keyof ParamSpec> = ['name', 'kind', 'docType', 'required', 'description', 'descriptionEn', 'example', 'default', 'min', 'max', 'maxLength', 'enum', 'children'];
+const PARAM_KEY_ORDER: Array<keyof ParamSpec> = [
+  'name',
+  'kind',
+  'docType',
+  'required',
+  'description',
+  'descriptionEn',
+  'example',
+  'default',
+  'min',
+  'max',
+  'maxLength',
+  'enum',
+  'children',
+];
 
 function convertResponse(fields: CatalogResponseField[] | null): ResponseFieldSpec[] {
   return (fields ?? []).map((f) => {
@@ -379,7 +430,13 @@ function toRole(role: string): Role {
   return role === 'promoter' || role === 'provider' || role === 'common' ? role : 'other';
 }
 
-const ZH_PREFIXES = [/^淘宝-淘宝客-(推广者|服务商|公用)-/, /^淘宝客-(推广者|服务商|公用|工具|招商团长|内容三方)-/, /^淘宝客【(推广者|服务商|公用)】/, /^淘宝客_(推广者|服务商|公用)_/, /^内容媒体-/];
+const ZH_PREFIXES = [
+  /^淘宝-淘宝客-(推广者|服务商|公用)-/,
+  /^淘宝客-(推广者|服务商|公用|工具|招商团长|内容三方)-/,
+  /^淘宝客【(推广者|服务商|公用)】/,
+  /^淘宝客_(推广者|服务商|公用)_/,
+  /^内容媒体-/,
+];
 
 export function shortZh(title: string): string {
   let label = title;
@@ -407,11 +464,17 @@ interface FieldPath {
   field: CatalogResponseField;
 }
 
-function flattenFields(fields: CatalogResponseField[] | null, prefix = '', depth = 0, out: FieldPath[] = []): FieldPath[] {
+function flattenFields(
+  fields: CatalogResponseField[] | null,
+  prefix = '',
+  depth = 0,
+  out: FieldPath[] = [],
+): FieldPath[] {
   for (const f of fields ?? []) {
     const path = prefix + f.name;
     out.push({ path, field: f });
-    if (f.children?.length && depth < 2 && !/\[\]\s*$/.test(f.type.replace(/\s+/g, ''))) flattenFields(f.children, path + '.', depth + 1, out);
+    if (f.children?.length && depth < 2 && !/\[\]\s*$/.test(f.type.replace(/\s+/g, '')))
+      flattenFields(f.children, path + '.', depth + 1, out);
   }
   return out;
 }
@@ -433,20 +496,40 @@ function isArrayType(type: string): boolean {
  * listPath names the documented field: in the default (non-simplified) format it holds a
  * single-key wrapper object around the array ({"map_data": [...]}).
  */
-function pagingFor(method: string, params: CatalogParam[], response: CatalogResponseField[] | null): PagingSpec | undefined {
+function pagingFor(
+  method: string,
+  params: CatalogParam[],
+  response: CatalogResponseField[] | null,
+): PagingSpec | undefined {
   const names = new Set(params.map((p) => p.name));
   const all = flattenFields(response);
-  const list = all.find((f) => isArrayType(f.field.type) && f.field.name !== 'column_list' && !f.path.includes('page_info'));
+  const list = all.find(
+    (f) => isArrayType(f.field.type) && f.field.name !== 'column_list' && !f.path.includes('page_info'),
+  );
   // two lists (pid_rpt_list, relation_rpt_list) depending on rpt_dim: no single list to follow
   if (method.endsWith('.vegas.send.report')) return undefined;
   if (method === 'taobao.tbk.rta.uvid.get') {
-    return { style: 'cursor', cursorParam: 'cursor', sizeParam: 'page_size', hasNextPath: 'has_more', cursorPath: 'cursor', listPath: 'result_list' };
+    return {
+      style: 'cursor',
+      cursorParam: 'cursor',
+      sizeParam: 'page_size',
+      hasNextPath: 'has_more',
+      cursorPath: 'cursor',
+      listPath: 'result_list',
+    };
   }
   if (names.has('position_index') && names.has('page_size')) {
     const hasNext = findField(all, ['has_next']);
     const cursor = all.find((f) => f.field.name === 'position_index');
     if (!hasNext || !cursor || !list) return undefined;
-    const spec: PagingSpec = { style: 'cursor', cursorParam: 'position_index', sizeParam: 'page_size', hasNextPath: hasNext.path, cursorPath: cursor.path, listPath: list.path };
+    const spec: PagingSpec = {
+      style: 'cursor',
+      cursorParam: 'position_index',
+      sizeParam: 'page_size',
+      hasNextPath: hasNext.path,
+      cursorPath: cursor.path,
+      listPath: list.path,
+    };
     if (names.has('page_no')) spec.pageParam = 'page_no';
     return spec;
   }
@@ -479,7 +562,8 @@ export const ROLE_SUFFIX: Record<string, { zh: string; en: string }> = {
  * palette would show as an HTML entity (it cuts long labels inside "&amp;").
  */
 export function distinguishLabels(specs: MethodSpec[]): MethodSpec[] {
-  const plain = (text: string, lang: 'zh' | 'en'): string => text.replace(/\s*&\s*/g, lang === 'zh' ? '与' : ' and ').replace(/[<>]/g, '');
+  const plain = (text: string, lang: 'zh' | 'en'): string =>
+    text.replace(/\s*&\s*/g, lang === 'zh' ? '与' : ' and ').replace(/[<>]/g, '');
   for (const spec of specs) spec.label = { zh: plain(spec.label.zh, 'zh'), en: plain(spec.label.en, 'en') };
   for (const lang of ['zh', 'en'] as const) {
     const count = new Map<string, number>();
@@ -538,7 +622,29 @@ export function buildSpecs(catalog: Catalog, titlesEn: Record<string, TitleEn>):
 
 /** Stable, readable key order in the written files. */
 function orderKeys(spec: MethodSpec): MethodSpec {
-  const order: Array<keyof MethodSpec> = ['version', 'method', 'type', 'title', 'label', 'role', 'catalogRole', 'status', 'confidence', 'docId', 'auth', 'writes', 'validate', 'sibling', 'params', 'response', 'responseExample', 'errors', 'business', 'paging', 'sources'];
+  const order: Array<keyof MethodSpec> = [
+    'version',
+    'method',
+    'type',
+    'title',
+    'label',
+    'role',
+    'catalogRole',
+    'status',
+    'confidence',
+    'docId',
+    'auth',
+    'writes',
+    'validate',
+    'sibling',
+    'params',
+    'response',
+    'responseExample',
+    'errors',
+    'business',
+    'paging',
+    'sources',
+  ];
   const out: Record<string, unknown> = {};
   for (const key of order) if (spec[key] !== undefined) out[key] = spec[key];
   return out as unknown as MethodSpec;
@@ -548,7 +654,10 @@ function main(): void {
   const catalogPath = resolve(process.argv[2] ?? join(REPO_ROOT, 'reference', 'tbk-catalog.json'));
   // lossless: response examples hold order ids beyond 2^53 (tb_trade_id 581552321112183166)
   const catalog = parseJsonLossless(readFileSync(catalogPath, 'utf8')) as Catalog;
-  const titlesEn = JSON.parse(readFileSync(join(REPO_ROOT, 'scripts', 'titles-en.json'), 'utf8')) as Record<string, TitleEn>;
+  const titlesEn = JSON.parse(readFileSync(join(REPO_ROOT, 'scripts', 'titles-en.json'), 'utf8')) as Record<
+    string,
+    TitleEn
+  >;
   const specs = buildSpecs(catalog, titlesEn);
   const outDir = join(REPO_ROOT, 'specs', 'methods');
   mkdirSync(outDir, { recursive: true });
@@ -558,7 +667,8 @@ function main(): void {
     writeFileSync(join(outDir, file), JSON.stringify(spec, null, 2) + '\n');
     written.add(file);
   }
-  for (const file of readdirSync(outDir)) if (file.endsWith('.json') && !written.has(file)) unlinkSync(join(outDir, file));
+  for (const file of readdirSync(outDir))
+    if (file.endsWith('.json') && !written.has(file)) unlinkSync(join(outDir, file));
   console.log(`wrote ${specs.length} specs to ${outDir}`);
   if (process.env.IMPORT_VERBOSE) {
     console.log('\nlimits parsed:\n  ' + limitLog.join('\n  '));

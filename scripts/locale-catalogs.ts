@@ -28,7 +28,12 @@ function json(catalog: Record<string, unknown>): string {
   return JSON.stringify(catalog, null, 2) + '\n';
 }
 
-export function localeForRole(role: Role, specs: MethodSpec[], lang: Lang, strings: LangStrings): Record<string, unknown> {
+export function localeForRole(
+  role: Role,
+  specs: MethodSpec[],
+  lang: Lang,
+  strings: LangStrings,
+): Record<string, unknown> {
   const catalog: Record<string, unknown> = {
     tbk: { editor: strings.editor, outputs: strings.outputs },
     palette: { label: paletteLabels(strings.palette) },
@@ -46,7 +51,12 @@ export function localeForRole(role: Role, specs: MethodSpec[], lang: Lang, strin
 
 /** The catalogues of every generated node set, in every language: locales/<lang>/tbk-<role>.json. */
 export function localeFiles(specs: MethodSpec[], strings: UiStrings): GeneratedFile[] {
-  return ROLES.flatMap((role) => LANGS.map((lang) => ({ path: `locales/${lang}/${nodeSetName(role)}.json`, content: json(localeForRole(role, specs, lang, strings[lang])) })));
+  return ROLES.flatMap((role) =>
+    LANGS.map((lang) => ({
+      path: `locales/${lang}/${nodeSetName(role)}.json`,
+      content: json(localeForRole(role, specs, lang, strings[lang])),
+    })),
+  );
 }
 
 /**
@@ -54,15 +64,23 @@ export function localeFiles(specs: MethodSpec[], strings: UiStrings): GeneratedF
  * `localesDir`), each with the palette's titles. A catalogue that has its own palette titles is
  * refused: they have one home, palette.json.
  */
-export function handWrittenLocaleFiles(localesDir: string, setNames: readonly string[], strings: UiStrings): GeneratedFile[] {
+export function handWrittenLocaleFiles(
+  localesDir: string,
+  setNames: readonly string[],
+  strings: UiStrings,
+): GeneratedFile[] {
   const files: GeneratedFile[] = [];
   for (const lang of LANGS) {
     for (const name of setNames) {
       const path = join(localesDir, lang, `${name}.json`);
       if (!existsSync(path)) continue;
       const catalog = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
-      if (catalog.palette !== undefined) throw new Error(`${path}: the palette's titles belong in ${lang}/${PALETTE_FILE}`);
-      files.push({ path: `locales/${lang}/${name}.json`, content: json({ ...catalog, palette: { label: paletteLabels(strings[lang].palette) } }) });
+      if (catalog.palette !== undefined)
+        throw new Error(`${path}: the palette's titles belong in ${lang}/${PALETTE_FILE}`);
+      files.push({
+        path: `locales/${lang}/${name}.json`,
+        content: json({ ...catalog, palette: { label: paletteLabels(strings[lang].palette) } }),
+      });
     }
   }
   return files;
@@ -82,13 +100,18 @@ export function labelProblems(specs: readonly MethodSpec[], localesDir?: string)
     if (localesDir && existsSync(join(localesDir, lang))) {
       for (const file of readdirSync(join(localesDir, lang)).filter((f) => f.endsWith('.json'))) {
         const name = file.replace(/\.json$/, '');
-        const label = (JSON.parse(readFileSync(join(localesDir, lang, file), 'utf8')) as Record<string, { paletteLabel?: unknown }>)[name]?.paletteLabel;
+        const label = (
+          JSON.parse(readFileSync(join(localesDir, lang, file), 'utf8')) as Record<string, { paletteLabel?: unknown }>
+        )[name]?.paletteLabel;
         if (typeof label === 'string') add(label, name);
       }
     }
     for (const [label, types] of labels) {
       if (types.length > 1) problems.push(`${lang}: "${label}" is the palette label of ${types.join(', ')}`);
-      if (/[&<>]/.test(label)) problems.push(`${lang}: "${label}" (${types.join(', ')}) holds a character the palette shows as an HTML entity`);
+      if (/[&<>]/.test(label))
+        problems.push(
+          `${lang}: "${label}" (${types.join(', ')}) holds a character the palette shows as an HTML entity`,
+        );
     }
   }
   return problems;

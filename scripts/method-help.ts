@@ -9,7 +9,18 @@
  * scripts/editor-html.ts), so the help reads whole while the editor downloads the text once.
  */
 import type { MethodSpec, ParamKind, ParamSpec, ResponseFieldSpec, Role } from '../lib/method-specs/types';
-import { checkType, docUrl, isZh, LANGS, needsSession, nodeSetName, ROLES, titleOf, type GeneratedFile, type Lang } from './node-sets';
+import {
+  checkType,
+  docUrl,
+  isZh,
+  LANGS,
+  needsSession,
+  nodeSetName,
+  ROLES,
+  titleOf,
+  type GeneratedFile,
+  type Lang,
+} from './node-sets';
 import type { UiStrings } from './ui-strings';
 
 /** The words of the help in one language (method-help.json). */
@@ -82,9 +93,12 @@ export function exampleValue(kind: ParamKind, example: string): unknown {
 /** Required parameters with an example, then up to four optional ones. */
 export function examplePayload(spec: MethodSpec): Record<string, unknown> | undefined {
   const out: Record<string, unknown> = {};
-  const withExample = spec.params.filter((p) => p.kind !== 'file' && p.example !== undefined && p.example !== null && String(p.example) !== '');
+  const withExample = spec.params.filter(
+    (p) => p.kind !== 'file' && p.example !== undefined && p.example !== null && String(p.example) !== '',
+  );
   for (const p of withExample.filter((x) => x.required)) out[p.name] = exampleValue(p.kind, String(p.example));
-  for (const p of withExample.filter((x) => !x.required).slice(0, 4)) out[p.name] = exampleValue(p.kind, String(p.example));
+  for (const p of withExample.filter((x) => !x.required).slice(0, 4))
+    out[p.name] = exampleValue(p.kind, String(p.example));
   return Object.keys(out).length ? out : undefined;
 }
 
@@ -130,7 +144,9 @@ function part(name: string, value?: string): string {
 
 /** Every marker of a help text replaced by its shared section (what the definition script does in the editor). */
 export function expandHelp(help: string, parts: Record<string, string>): string {
-  return help.replace(/<!--tbk:(\w+)(?: ([^>]*?))?-->/g, (marker, name: string, value?: string) => (parts[name] === undefined ? marker : parts[name].split('{{value}}').join(escapeText(value ?? ''))));
+  return help.replace(/<!--tbk:(\w+)(?: ([^>]*?))?-->/g, (marker, name: string, value?: string) =>
+    parts[name] === undefined ? marker : parts[name].split('{{value}}').join(escapeText(value ?? '')),
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -138,9 +154,17 @@ export function expandHelp(help: string, parts: Record<string, string>): string 
 
 function paramRow(param: ParamSpec, lang: Lang, h: HelpWords): string {
   const limits = paramLimits(param, h);
-  const children = param.children && param.children.length
-    ? '<ul>' + param.children.map((c) => `<li><code>${escapeText(c.name)}</code> <i>${escapeText(c.docType || c.kind)}</i>${c.required ? ` <b>(${escapeText(h.requiredMark)})</b>` : ''}: ${richText(paramDescription(c, lang))}</li>`).join('') + '</ul>'
-    : '';
+  const children =
+    param.children && param.children.length
+      ? '<ul>' +
+        param.children
+          .map(
+            (c) =>
+              `<li><code>${escapeText(c.name)}</code> <i>${escapeText(c.docType || c.kind)}</i>${c.required ? ` <b>(${escapeText(h.requiredMark)})</b>` : ''}: ${richText(paramDescription(c, lang))}</li>`,
+          )
+          .join('') +
+        '</ul>'
+      : '';
   // end tags of td and tr are implied; the first column is styled as code (tbk-editor.js)
   return `<tr><td>${escapeText(param.name)}${param.required ? ' <b>*</b>' : ''}<td>${escapeText(param.docType || param.kind)}<td>${richText(paramDescription(param, lang))}${limits.length ? `<small>${escapeText(limits.join('; '))}</small>` : ''}${children}`;
 }
@@ -148,9 +172,14 @@ function paramRow(param: ParamSpec, lang: Lang, h: HelpWords): string {
 function responseRows(fields: ResponseFieldSpec[], depth: number, out: string[], budget: { left: number }): void {
   for (const field of fields) {
     if (budget.left-- <= 0) return;
-    const example = field.example !== undefined && field.example !== '' ? `<small>${escapeText(String(field.example).slice(0, 200))}</small>` : '';
+    const example =
+      field.example !== undefined && field.example !== ''
+        ? `<small>${escapeText(String(field.example).slice(0, 200))}</small>`
+        : '';
     // nesting shows as an indent with └ (class d1, d2 ...: tbk-editor.js)
-    out.push(`<tr${depth ? ` class="d${Math.min(depth, 6)}"` : ''}><td>${escapeText(field.name)}<td>${escapeText(field.docType)}<td>${richText(field.description)}${example}`);
+    out.push(
+      `<tr${depth ? ` class="d${Math.min(depth, 6)}"` : ''}><td>${escapeText(field.name)}<td>${escapeText(field.docType)}<td>${richText(field.description)}${example}`,
+    );
     if (field.children && field.children.length) responseRows(field.children, depth + 1, out, budget);
   }
 }
@@ -163,35 +192,57 @@ export function helpFor(spec: MethodSpec, lang: Lang, h: HelpWords): string {
   const parts: string[] = [];
   const url = docUrl(spec);
   // the summary: title, method and the official page (the palette tooltip shows this paragraph)
-  parts.push(`<p>${escapeText(titleOf(spec, lang))}: <code>${escapeText(spec.method)}</code>${url ? ` · <a href="${escapeAttr(url)}" target="_blank">${escapeText(h.docs)}</a>` : ''}</p>`);
+  parts.push(
+    `<p>${escapeText(titleOf(spec, lang))}: <code>${escapeText(spec.method)}</code>${url ? ` · <a href="${escapeAttr(url)}" target="_blank">${escapeText(h.docs)}</a>` : ''}</p>`,
+  );
   const notes: string[] = [];
   const stop = isZh(lang) ? '。' : '.';
-  if (spec.status === 'method-inferred') notes.push(`<b>${escapeText(h.unconfirmed)}</b> ${escapeText(h.unconfirmedWhy)}`);
-  if (!spec.validate) notes.push(escapeText(h.unvalidated) + (spec.sibling ? ` ${escapeText(h.sibling)} <code>${escapeText(spec.sibling)}</code>${stop}` : ''));
+  if (spec.status === 'method-inferred')
+    notes.push(`<b>${escapeText(h.unconfirmed)}</b> ${escapeText(h.unconfirmedWhy)}`);
+  if (!spec.validate)
+    notes.push(
+      escapeText(h.unvalidated) +
+        (spec.sibling ? ` ${escapeText(h.sibling)} <code>${escapeText(spec.sibling)}</code>${stop}` : ''),
+    );
   if (spec.writes) notes.push(escapeText(h.writes));
   if (!url) notes.push(escapeText(h.noDocs));
   if (notes.length) parts.push(`<p>${notes.join(' ')}</p>`);
 
-  parts.push(`<h3>${escapeText(h.inputs)}</h3><dl class="message-properties">${part('payload')}${needsSession(spec) ? part('session') : ''}</dl>`);
+  parts.push(
+    `<h3>${escapeText(h.inputs)}</h3><dl class="message-properties">${part('payload')}${needsSession(spec) ? part('session') : ''}</dl>`,
+  );
   if (spec.params.length) {
     const ordered = [...spec.params.filter((p) => p.required), ...spec.params.filter((p) => !p.required)];
-    parts.push(`<h4>${escapeText(h.params)}</h4>${table([h.param, h.type, h.description], ordered.map((p) => paramRow(p, lang, h)))}${part('paramsNote')}`);
+    parts.push(
+      `<h4>${escapeText(h.params)}</h4>${table(
+        [h.param, h.type, h.description],
+        ordered.map((p) => paramRow(p, lang, h)),
+      )}${part('paramsNote')}`,
+    );
   } else {
     parts.push(`<p>${escapeText(h.noParams)}</p>`);
   }
   parts.push(part('outputs', responseKeyOf(spec.method)));
 
-  parts.push(`<h3>${escapeText(h.details)}</h3>${needsSession(spec) ? part('sessionRequired') : ''}${spec.paging ? part('paging') : ''}${spec.validate ? part('extra') : ''}`);
+  parts.push(
+    `<h3>${escapeText(h.details)}</h3>${needsSession(spec) ? part('sessionRequired') : ''}${spec.paging ? part('paging') : ''}${spec.validate ? part('extra') : ''}`,
+  );
   if (spec.response.length) {
     const rows: string[] = [];
     responseRows(spec.response, 0, rows, { left: 400 });
     parts.push(`<h4>${escapeText(h.responseFields)}</h4>${table([h.field, h.type, h.description], rows)}`);
   }
   if (spec.errors.length) {
-    parts.push(`<h4>${escapeText(h.errors)}</h4>${table([h.code, h.description, h.remedy], spec.errors.map((e) => `<tr><td>${escapeText(e.code)}<td>${richText(e.desc)}<td>${richText(e.solution)}`))}`);
+    parts.push(
+      `<h4>${escapeText(h.errors)}</h4>${table(
+        [h.code, h.description, h.remedy],
+        spec.errors.map((e) => `<tr><td>${escapeText(e.code)}<td>${richText(e.desc)}<td>${richText(e.solution)}`),
+      )}`,
+    );
   }
   const example = examplePayload(spec);
-  if (example) parts.push(`<h4>${escapeText(h.examplePayload)}</h4><pre>${escapeText(JSON.stringify(example, null, 1))}</pre>`);
+  if (example)
+    parts.push(`<h4>${escapeText(h.examplePayload)}</h4><pre>${escapeText(JSON.stringify(example, null, 1))}</pre>`);
   if (spec.responseExample) {
     let text = JSON.stringify(spec.responseExample, null, 1);
     if (text.length > 1500) text = text.slice(0, 1500) + '\n…';
@@ -208,5 +259,10 @@ export function helpForRole(role: Role, specs: MethodSpec[], lang: Lang, h: Help
 
 /** The help of every generated node set, in every language: locales/<lang>/tbk-<role>.html. */
 export function helpFiles(specs: MethodSpec[], strings: UiStrings): GeneratedFile[] {
-  return ROLES.flatMap((role) => LANGS.map((lang) => ({ path: `locales/${lang}/${nodeSetName(role)}.html`, content: helpForRole(role, specs, lang, strings[lang].help) })));
+  return ROLES.flatMap((role) =>
+    LANGS.map((lang) => ({
+      path: `locales/${lang}/${nodeSetName(role)}.html`,
+      content: helpForRole(role, specs, lang, strings[lang].help),
+    })),
+  );
 }

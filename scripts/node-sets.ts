@@ -59,7 +59,9 @@ export function needsSession(spec: MethodSpec): boolean {
 
 /** The method's page in the official documentation (the catalog's doc_id), when known. */
 export function docUrl(spec: MethodSpec): string | undefined {
-  return spec.docId ? `https://open.taobao.com/api.htm?docId=${encodeURIComponent(String(spec.docId))}&docType=2` : undefined;
+  return spec.docId
+    ? `https://open.taobao.com/api.htm?docId=${encodeURIComponent(String(spec.docId))}&docType=2`
+    : undefined;
 }
 
 /** A file the build writes: its path under the output folder (dist/nodes/), with / between folders, and its content. */

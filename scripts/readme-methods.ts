@@ -30,14 +30,28 @@ function cell(text: string): string {
   return text.replace(/\|/g, '\\|').replace(/\s+/g, ' ').trim();
 }
 
-export function methodsBlock(specs: MethodSpec[] = loadSpecs(), catalogPath = join(REPO_ROOT, 'reference', 'tbk-catalog.json')): string {
+export function methodsBlock(
+  specs: MethodSpec[] = loadSpecs(),
+  catalogPath = join(REPO_ROOT, 'reference', 'tbk-catalog.json'),
+): string {
   const catalog = (JSON.parse(readFileSync(catalogPath, 'utf8')) as { methods: CatalogEntry[] }).methods;
   const lines: string[] = [START_MARKER, ''];
-  lines.push(`${specs.length} 个方法节点 / method nodes. 状态 Status: \`resolved\` = 方法名与参数有文档 / method and parameters documented; \`method-inferred\` = 方法名或参数为推断，帮助中标注“未确认” / name or parameters inferred, marked "unconfirmed" in the help.`);
+  lines.push(
+    `${specs.length} 个方法节点 / method nodes. 状态 Status: \`resolved\` = 方法名与参数有文档 / method and parameters documented; \`method-inferred\` = 方法名或参数为推断，帮助中标注“未确认” / name or parameters inferred, marked "unconfirmed" in the help.`,
+  );
   for (const role of Object.keys(ROLE_TITLES) as Role[]) {
     const ofRole = specs.filter((s) => s.role === role);
-    lines.push('', `#### ${ROLE_TITLES[role]} (${ofRole.length})`, '', '| 标题 Title | 方法 Method | 节点类型 Node type | 角色 Role | 状态 Status |', '| --- | --- | --- | --- | --- |');
-    for (const s of ofRole) lines.push(`| ${cell(s.title.zh)}<br>${cell(s.title.en)} | \`${s.method}\` | \`${s.type}\` | ${s.catalogRole} | ${s.status}${s.writes ? ' (写 write)' : ''} |`);
+    lines.push(
+      '',
+      `#### ${ROLE_TITLES[role]} (${ofRole.length})`,
+      '',
+      '| 标题 Title | 方法 Method | 节点类型 Node type | 角色 Role | 状态 Status |',
+      '| --- | --- | --- | --- | --- |',
+    );
+    for (const s of ofRole)
+      lines.push(
+        `| ${cell(s.title.zh)}<br>${cell(s.title.en)} | \`${s.method}\` | \`${s.type}\` | ${s.catalogRole} | ${s.status}${s.writes ? ' (写 write)' : ''} |`,
+      );
   }
   const unresolved = catalog.filter((m) => m.method === null);
   lines.push(
@@ -47,7 +61,7 @@ export function methodsBlock(specs: MethodSpec[] = loadSpecs(), catalogPath = jo
     '这些接口在官方列表中有标题，但方法名无法确认，因此没有专用节点。知道方法名后，用通用节点 `tbk-api` 调用：在节点中填写方法名（或设置 `msg.method`），参数放在 `msg.payload` 中。/ These titles are in the official list but their method names could not be confirmed, so they have no node of their own. Once you know the method name, call it with the generic `tbk-api` node: set the method in the node (or `msg.method`) and the parameters in `msg.payload`:',
     '',
     '```js',
-    "// Function node before a tbk-api node / tbk-api 节点之前的 Function 节点",
+    '// Function node before a tbk-api node / tbk-api 节点之前的 Function 节点',
     "msg.method = 'taobao.tbk.xxx.yyy';          // the method name from the documentation",
     "msg.payload = { adzone_id: '12345678' };    // its business parameters",
     'return msg;',

@@ -36,7 +36,17 @@ const axios = require(require.resolve('axios', { paths: [nodeRedDevDir] }));
 axios.interceptors.request.use((config) => {
   if (!CATALOGUE_URL.test(String(config.url))) return config;
   const data = stubCatalogue();
-  config.adapter = () => Promise.resolve({ data, status: 200, statusText: 'OK', headers: { 'content-type': 'application/json' }, config, request: {} });
-  process.stderr.write(`scorecard-preload: answered ${config.url} with a stub catalogue (${data.modules.length} modules)\n`);
+  config.adapter = () =>
+    Promise.resolve({
+      data,
+      status: 200,
+      statusText: 'OK',
+      headers: { 'content-type': 'application/json' },
+      config,
+      request: {},
+    });
+  process.stderr.write(
+    `scorecard-preload: answered ${config.url} with a stub catalogue (${data.modules.length} modules)\n`,
+  );
   return config;
 });

@@ -36,7 +36,9 @@ export type Scorecard = Record<string, CheckResult | { name: string; version: st
  * tbk-api and every method node type of the specs.
  */
 export function expectedExampleTypes(packageDir: string): string[] {
-  const pkg = JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8')) as { 'node-red': { nodes: Record<string, string> } };
+  const pkg = JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8')) as {
+    'node-red': { nodes: Record<string, string> };
+  };
   const types = new Set<string>();
   for (const file of Object.values(pkg['node-red'].nodes)) {
     const html = readFileSync(join(packageDir, file.replace(/\.js$/, '.html')), 'utf8');
@@ -69,10 +71,19 @@ export function scorecardProblems(scorecard: Scorecard, expectedTypes: readonly 
 }
 
 function packPackage(work: string): string {
-  const out = execFileSync('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', work], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const out = execFileSync('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', work], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const [info] = JSON.parse(out) as Array<{ filename: string; entryCount: number; size: number }>;
   const tarball = join(work, info!.filename.replace(/^@/, '').replace(/\//g, '-'));
-  const file = existsSync(tarball) ? tarball : join(work, readdirSync(work).find((f) => f.endsWith('.tgz'))!);
+  const file = existsSync(tarball)
+    ? tarball
+    : join(
+        work,
+        readdirSync(work).find((f) => f.endsWith('.tgz'))!,
+      );
   execFileSync('tar', ['-xzf', file, '-C', work]);
   console.log(`scorecard: packed ${info!.entryCount} files (${Math.round(info!.size / 1024)} KiB)`);
   return join(work, 'package');
@@ -87,14 +98,20 @@ function main(): void {
     const target = pathIndex >= 0 ? resolve(args[pathIndex + 1] ?? '.') : packPackage(work);
     const output = join(work, 'scorecard.json');
     const cli = join(dirname(require.resolve('node-red-dev/package.json', { paths: [ROOT] })), 'bin', 'run');
-    const run = spawnSync(process.execPath, ['-r', PRELOAD, cli, 'validate', '-p', target, '-o', output], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 300_000 });
+    const run = spawnSync(process.execPath, ['-r', PRELOAD, cli, 'validate', '-p', target, '-o', output], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: 300_000,
+    });
     process.stdout.write(run.stdout ?? '');
     process.stderr.write(run.stderr ?? '');
     if (!existsSync(output)) {
       console.error(`scorecard: node-red-dev wrote no scorecard (exit ${run.status ?? run.signal})`);
       process.exit(1);
     }
-    if (/Unable to parse/.test(run.stdout ?? '')) console.error('scorecard: node-red-dev could not parse a node HTML file');
+    if (/Unable to parse/.test(run.stdout ?? ''))
+      console.error('scorecard: node-red-dev could not parse a node HTML file');
     const scorecard = JSON.parse(readFileSync(output, 'utf8')) as Scorecard;
     const expected = expectedExampleTypes(target);
     const problems = scorecardProblems(scorecard, expected);
@@ -104,7 +121,9 @@ function main(): void {
       console.error(`scorecard: FAILED\n  ${problems.join('\n  ')}`);
       process.exit(1);
     }
-    console.log(`scorecard: all ${CHECKS.length} checks passed; examples and node HTML cover all ${expected.length} node types (+ tbk-config)`);
+    console.log(
+      `scorecard: all ${CHECKS.length} checks passed; examples and node HTML cover all ${expected.length} node types (+ tbk-config)`,
+    );
   } finally {
     if (keep) console.log(`scorecard: kept ${work}`);
     else rmSync(work, { recursive: true, force: true });

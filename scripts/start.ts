@@ -10,7 +10,16 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, lstatSync, mkdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join, relative, resolve } from 'node:path';
 import { DEFAULT_APP, startSandbox, type Sandbox } from '../lib/sandbox/index';
@@ -61,7 +70,8 @@ function portFromEnv(name: string): number | undefined {
   const raw = process.env[name];
   if (raw === undefined || raw.trim() === '') return undefined;
   const port = Number(raw);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new StartError(`${name} must be a port number 0..65535, not "${raw}"`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new StartError(`${name} must be a port number 0..65535, not "${raw}"`);
   return port;
 }
 
@@ -118,7 +128,9 @@ function installModuleLink(userDir: string, name: string, target: string): void 
     stat = undefined;
   }
   if (stat && !stat.isSymbolicLink()) {
-    console.warn(`Note: ${linkPath} is a real directory (installed from npm?): Node-RED loads that copy, not this checkout.`);
+    console.warn(
+      `Note: ${linkPath} is a real directory (installed from npm?): Node-RED loads that copy, not this checkout.`,
+    );
   } else {
     let current: string | undefined;
     try {
@@ -194,7 +206,10 @@ function sandboxPortOfExistingDemo(flowFile: string): number | undefined {
   try {
     const flows = JSON.parse(readFileSync(flowFile, 'utf8')) as FlowNode[];
     for (const node of flows) {
-      const match = node.type === 'tbk-config' && typeof node.endpoint === 'string' ? /^http:\/\/127\.0\.0\.1:(\d+)\/router\/rest$/.exec(node.endpoint) : null;
+      const match =
+        node.type === 'tbk-config' && typeof node.endpoint === 'string'
+          ? /^http:\/\/127\.0\.0\.1:(\d+)\/router\/rest$/.exec(node.endpoint)
+          : null;
       if (match) return Number(match[1]);
     }
   } catch {
@@ -214,11 +229,19 @@ async function startGateway(flowFile: string): Promise<Gateway> {
     } catch {
       throw new StartError(`TBK_ENDPOINT is not a URL: "${endpoint}"`);
     }
-    return { url: endpoint, appKey: process.env.TBK_APP_KEY?.trim() ?? '', appSecret: process.env.TBK_APP_SECRET?.trim() ?? '' };
+    return {
+      url: endpoint,
+      appKey: process.env.TBK_APP_KEY?.trim() ?? '',
+      appSecret: process.env.TBK_APP_SECRET?.trim() ?? '',
+    };
   }
   const explicit = portFromEnv('SANDBOX_PORT');
   const preferred = explicit ?? sandboxPortOfExistingDemo(flowFile) ?? DEFAULT_SANDBOX_PORT;
-  const options = { apps: [{ ...DEFAULT_APP }], liveOrders: true, log: (line: string) => console.log(`[sandbox] ${line}`) };
+  const options = {
+    apps: [{ ...DEFAULT_APP }],
+    liveOrders: true,
+    log: (line: string) => console.log(`[sandbox] ${line}`),
+  };
   let sandbox: Sandbox;
   try {
     sandbox = await startSandbox({ ...options, port: preferred });
@@ -312,7 +335,16 @@ export function demoFlow(adzoneId: string, withTpwd: boolean): FlowNode[] {
     { id: z, type: 'tab', label: '淘宝客 Demo', disabled: false, info: '' },
     // the config node of the examples: importing them later adds no second one
     exampleConfigNode(),
-    { id: DEMO_IDS.comment, type: 'comment', z, name: '淘宝客 演示 / demo：点击 inject 按钮 / click an inject button', info: COMMENT_INFO, x: 330, y: 40, wires: [] },
+    {
+      id: DEMO_IDS.comment,
+      type: 'comment',
+      z,
+      name: '淘宝客 演示 / demo：点击 inject 按钮 / click an inject button',
+      info: COMMENT_INFO,
+      x: 330,
+      y: 40,
+      wires: [],
+    },
     {
       id: DEMO_IDS.searchInject,
       type: 'inject',
@@ -424,12 +456,22 @@ async function main(): Promise<void> {
   const userDir = userDirectory();
   const flowFile = join(userDir, 'flows.json');
   const firstStart = !existsSync(flowFile);
-  if (process.env.TBK_ENDPOINT?.trim() && firstStart && !(process.env.TBK_APP_KEY?.trim() && process.env.TBK_APP_SECRET?.trim())) {
-    throw new StartError('TBK_ENDPOINT is set: set TBK_APP_KEY and TBK_APP_SECRET too (the config node of the demo and the examples reads them)');
+  if (
+    process.env.TBK_ENDPOINT?.trim() &&
+    firstStart &&
+    !(process.env.TBK_APP_KEY?.trim() && process.env.TBK_APP_SECRET?.trim())
+  ) {
+    throw new StartError(
+      'TBK_ENDPOINT is set: set TBK_APP_KEY and TBK_APP_SECRET too (the config node of the demo and the examples reads them)',
+    );
   }
   const settingsFile = prepareUserDir(userDir);
   const explicitPort = portFromEnv('PORT');
-  const editorPort = await choosePort(explicitPort ?? DEFAULT_EDITOR_PORT, explicitPort !== undefined && explicitPort !== 0, 'PORT');
+  const editorPort = await choosePort(
+    explicitPort ?? DEFAULT_EDITOR_PORT,
+    explicitPort !== undefined && explicitPort !== 0,
+    'PORT',
+  );
   const gateway = await startGateway(flowFile);
   const editorUrl = `http://${HOST}:${editorPort}/`;
 
@@ -470,14 +512,20 @@ async function main(): Promise<void> {
 
   try {
     const { adminAuth } = await waitUntilReady(editorUrl, child);
-    const { types, problems } = await loadedTypes(editorUrl).catch((err: unknown) => ({ types: new Set<string>(), problems: [(err as Error).message] }));
+    const { types, problems } = await loadedTypes(editorUrl).catch((err: unknown) => ({
+      types: new Set<string>(),
+      problems: [(err as Error).message],
+    }));
     for (const problem of problems) console.warn(`Warning: ${problem}`);
 
     let demoNote = 'Your flows are kept as they are. / 保留现有流程。';
     if (firstStart && adminAuth) {
       demoNote = 'adminAuth is set in settings.js: the demo flow was not deployed. / 已启用登录，未部署演示流程。';
     } else if (firstStart) {
-      await deployFlows(editorUrl, demoFlow(process.env.TBK_ADZONE_ID?.trim() || '12345678', types.has('tbk-tpwd-create')));
+      await deployFlows(
+        editorUrl,
+        demoFlow(process.env.TBK_ADZONE_ID?.trim() || '12345678', types.has('tbk-tpwd-create')),
+      );
       demoNote = 'Demo flow deployed (tab "淘宝客 Demo"). / 已部署演示流程。';
     }
 
@@ -495,7 +543,10 @@ async function main(): Promise<void> {
     console.log(`  User directory 用户目录: ${userDir}`);
     if (dashboardInstalled(userDir)) console.log(`  Dashboard 看板 (example 12): ${editorUrl}dashboard/commission`);
     console.log(`  ${demoNote}`);
-    if (!adminAuth) console.log('  Note: the editor has no login (127.0.0.1 only); set adminAuth in settings.js to add one. / 编辑器未设登录。');
+    if (!adminAuth)
+      console.log(
+        '  Note: the editor has no login (127.0.0.1 only); set adminAuth in settings.js to add one. / 编辑器未设登录。',
+      );
     console.log('  Press Ctrl-C to stop. / 按 Ctrl-C 停止。');
   } catch (err) {
     console.error(err instanceof StartError ? err.message : err);

@@ -33,7 +33,8 @@ export const METHOD_HELP_FILE = 'method-help.json';
 
 /** A flat object of strings, or the reason it is not. */
 function stringTable(value: unknown, where: string): Record<string, string> {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new Error(`${where}: not an object of texts`);
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    throw new Error(`${where}: not an object of texts`);
   for (const [key, text] of Object.entries(value)) {
     if (typeof text !== 'string' || text === '') throw new Error(`${where}: "${key}" is not a text`);
   }
@@ -65,8 +66,10 @@ function readLang(localesDir: string, lang: Lang): LangStrings {
 function keyProblems(reference: LangStrings, other: LangStrings, lang: Lang): string[] {
   const problems: string[] = [];
   for (const part of Object.keys(reference) as Array<keyof LangStrings>) {
-    for (const key of Object.keys(reference[part])) if (!(key in other[part])) problems.push(`${lang} ${part}: "${key}" missing`);
-    for (const key of Object.keys(other[part])) if (!(key in reference[part])) problems.push(`${lang} ${part}: "${key}" is not in ${LANGS[0]}`);
+    for (const key of Object.keys(reference[part]))
+      if (!(key in other[part])) problems.push(`${lang} ${part}: "${key}" missing`);
+    for (const key of Object.keys(other[part]))
+      if (!(key in reference[part])) problems.push(`${lang} ${part}: "${key}" is not in ${LANGS[0]}`);
   }
   return problems;
 }
@@ -75,8 +78,10 @@ function keyProblems(reference: LangStrings, other: LangStrings, lang: Lang): st
 export function readUiStrings(localesDir: string): UiStrings {
   const strings = Object.fromEntries(LANGS.map((lang) => [lang, readLang(localesDir, lang)])) as UiStrings;
   const problems = LANGS.slice(1).flatMap((lang) => keyProblems(strings[LANGS[0]], strings[lang], lang));
-  for (const key of ['response', 'error']) if (!(key in strings[LANGS[0]].outputs)) problems.push(`${LANGS[0]} outputs: "${key}" missing`);
-  for (const category of Object.values(CATEGORIES)) if (!(category in strings[LANGS[0]].palette)) problems.push(`${LANGS[0]} palette: "${category}" missing`);
+  for (const key of ['response', 'error'])
+    if (!(key in strings[LANGS[0]].outputs)) problems.push(`${LANGS[0]} outputs: "${key}" missing`);
+  for (const category of Object.values(CATEGORIES))
+    if (!(category in strings[LANGS[0]].palette)) problems.push(`${LANGS[0]} palette: "${category}" missing`);
   if (problems.length) throw new Error(`UI strings in ${localesDir}:\n  ${problems.join('\n  ')}`);
   return strings;
 }

@@ -54,7 +54,12 @@ interface LimitCommands {
 type Admission = { entry: string } | { local: Release };
 
 function isRedisClient(value: unknown): value is Redis {
-  return typeof value === 'object' && value !== null && typeof (value as Redis).defineCommand === 'function' && typeof (value as Redis).status === 'string';
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as Redis).defineCommand === 'function' &&
+    typeof (value as Redis).status === 'string'
+  );
 }
 
 function closedError(): TopError {
@@ -134,8 +139,10 @@ export class RedisCallLimiter implements CallLimiter {
   private readonly listeners: Array<[string, (...args: unknown[]) => void]> = [];
 
   constructor(options: RedisCallLimiterOptions) {
-    if (typeof options?.appKey !== 'string' || options.appKey.trim() === '') throw new TopError({ kind: 'validation', param: 'appKey', ...messageFields('limit.appKey') });
-    if (!(options.perSecond >= 1)) throw new TopError({ kind: 'validation', param: 'perSecond', ...messageFields('limit.perSecond') });
+    if (typeof options?.appKey !== 'string' || options.appKey.trim() === '')
+      throw new TopError({ kind: 'validation', param: 'appKey', ...messageFields('limit.appKey') });
+    if (!(options.perSecond >= 1))
+      throw new TopError({ kind: 'validation', param: 'perSecond', ...messageFields('limit.perSecond') });
     this.perSecond = Math.floor(options.perSecond);
     const concurrency = Math.max(0, Math.floor(options.concurrency ?? 0));
     this.operationTimeoutMs = options.operationTimeoutMs ?? DEFAULT_OPERATION_TIMEOUT_MS;
@@ -144,9 +151,11 @@ export class RedisCallLimiter implements CallLimiter {
     this.gate = new RateLimiter({ perSecond: 0, concurrency });
     this.turn = new RateLimiter({ perSecond: 0, concurrency: 1 });
     const windowMs = options.windowMs ?? DEFAULT_WINDOW_MS;
-    if (!(windowMs >= 1)) throw new TopError({ kind: 'validation', param: 'windowMs', ...messageFields('limit.window') });
+    if (!(windowMs >= 1))
+      throw new TopError({ kind: 'validation', param: 'windowMs', ...messageFields('limit.window') });
     const maxCallMs = options.maxCallMs ?? DEFAULT_MAX_CALL_MS;
-    if (!(maxCallMs >= 1)) throw new TopError({ kind: 'validation', param: 'maxCallMs', ...messageFields('limit.maxCall') });
+    if (!(maxCallMs >= 1))
+      throw new TopError({ kind: 'validation', param: 'maxCallMs', ...messageFields('limit.maxCall') });
     this.windowMs = Math.ceil(windowMs);
     this.maxCallMs = Math.ceil(maxCallMs);
     this.fallback = new RateLimiter({ perSecond: this.perSecond, concurrency: 0, windowMs });
@@ -159,12 +168,20 @@ export class RedisCallLimiter implements CallLimiter {
       this.ownsClient = false;
     } else {
       // commandTimeout only cleans up after a Redis that hangs: calls give up on it sooner (operationTimeoutMs)
-      const ours: RedisOptions = { connectTimeout: CONNECT_TIMEOUT_MS, commandTimeout: Math.max(1000, 3 * this.operationTimeoutMs), maxRetriesPerRequest: 1, disconnectTimeout: QUIT_GRACE_MS };
+      const ours: RedisOptions = {
+        connectTimeout: CONNECT_TIMEOUT_MS,
+        commandTimeout: Math.max(1000, 3 * this.operationTimeoutMs),
+        maxRetriesPerRequest: 1,
+        disconnectTimeout: QUIT_GRACE_MS,
+      };
       // Never queue commands while disconnected: a call must fall back, not wait for Redis. No
       // reconnection by ioredis: the probe reconnects (ioredis cannot be stopped cleanly between
       // its own attempts: disconnect() then leaves a timer behind and never says 'end').
       const forced: RedisOptions = { enableOfflineQueue: false, lazyConnect: false, retryStrategy: () => null };
-      this.client = typeof options.redis === 'string' ? new Redis(options.redis, { ...ours, ...forced }) : new Redis({ ...ours, ...options.redis, ...forced });
+      this.client =
+        typeof options.redis === 'string'
+          ? new Redis(options.redis, { ...ours, ...forced })
+          : new Redis({ ...ours, ...options.redis, ...forced });
       this.ownsClient = true;
     }
 
@@ -178,7 +195,9 @@ export class RedisCallLimiter implements CallLimiter {
       this.settle = resolve;
     });
     this.listen('ready', () => this.enter('shared'));
-    this.listen('error', (err) => this.enter('local-fallback', `Redis ${this.target} unreachable: ${describeFailure(err)}`));
+    this.listen('error', (err) =>
+      this.enter('local-fallback', `Redis ${this.target} unreachable: ${describeFailure(err)}`),
+    );
     this.listen('close', () => this.enter('local-fallback', `Redis ${this.target} closed the connection`));
     if (this.client.status === 'ready') this.enter('shared');
     else {
@@ -186,7 +205,8 @@ export class RedisCallLimiter implements CallLimiter {
         this.startupTimer = undefined;
         // a 'ready' that came while the event loop was busy is handled before giving up on it
         setImmediate(() => {
-          if (this.currentState === 'connecting') this.enter('local-fallback', `Redis ${this.target} not ready within ${CONNECT_TIMEOUT_MS} ms`);
+          if (this.currentState === 'connecting')
+            this.enter('local-fallback', `Redis ${this.target} not ready within ${CONNECT_TIMEOUT_MS} ms`);
         });
       }, CONNECT_TIMEOUT_MS);
     }
@@ -250,7 +270,9 @@ export class RedisCallLimiter implements CallLimiter {
     this.fallback.close();
     for (const [event, listener] of this.listeners) this.client.off(event, listener);
     this.listeners.length = 0;
-    this.closing = this.ownsClient ? this.untilReleased(QUIT_GRACE_MS).then(() => quitClient(this.client)) : Promise.resolve();
+    this.closing = this.ownsClient
+      ? this.untilReleased(QUIT_GRACE_MS).then(() => quitClient(this.client))
+      : Promise.resolve();
     return this.closing;
   }
 
@@ -496,6 +518,14 @@ export function createLimiterFromConfig(config: LimiterConfig): RedisCallLimiter
   } catch {
     throw new TopError({ kind: 'validation', param: 'redisUrl', ...messageFields('limit.redisNotUrl') });
   }
-  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') throw new TopError({ kind: 'validation', param: 'redisUrl', ...messageFields('limit.redisProtocol') });
-  return new RedisCallLimiter({ redis: redisUrl, appKey: config.appKey, perSecond: config.perSecond, concurrency: config.concurrency, maxCallMs: config.maxCallMs, onStateChange: config.onStateChange });
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:')
+    throw new TopError({ kind: 'validation', param: 'redisUrl', ...messageFields('limit.redisProtocol') });
+  return new RedisCallLimiter({
+    redis: redisUrl,
+    appKey: config.appKey,
+    perSecond: config.perSecond,
+    concurrency: config.concurrency,
+    maxCallMs: config.maxCallMs,
+    onStateChange: config.onStateChange,
+  });
 }

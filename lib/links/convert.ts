@@ -108,7 +108,10 @@ function comparable(material: string): string {
   } catch {
     // not percent-encoded
   }
-  return value.replace(/^https?:\/\//i, '').replace(/\/$/, '').toLowerCase();
+  return value
+    .replace(/^https?:\/\//i, '')
+    .replace(/\/$/, '')
+    .toLowerCase();
 }
 
 /**
@@ -149,13 +152,19 @@ function fullTpwdCore(full: string | undefined): string | undefined {
 }
 
 /** What a converted material becomes, from the link fields of its answer. */
-export function replacementFor(material: Material, link: Record<string, unknown>, replaceWith: ReplaceWith, preferCoupon: boolean): string | undefined {
+export function replacementFor(
+  material: Material,
+  link: Record<string, unknown>,
+  replaceWith: ReplaceWith,
+  preferCoupon: boolean,
+): string | undefined {
   const kinds = preferCoupon ? ['coupon', 'cps'] : ['cps', 'coupon'];
   const first = (fields: (kind: string) => Array<string | undefined>): string | undefined => {
     for (const kind of kinds) for (const value of fields(kind)) if (value !== undefined) return value;
     return undefined;
   };
-  const url = (): string | undefined => first((k) => [text(link[`${k}_short_url`])]) ?? first((k) => [text(link[`${k}_long_url`])]);
+  const url = (): string | undefined =>
+    first((k) => [text(link[`${k}_short_url`])]) ?? first((k) => [text(link[`${k}_long_url`])]);
   const shortTpwd = (): string | undefined => first((k) => [text(link[`${k}_short_tpwd`])]);
   const fullTpwd = (): string | undefined => first((k) => [fullTpwdCore(text(link[`${k}_full_tpwd`]))]);
   if (replaceWith === 'url') return url() ?? shortTpwd() ?? fullTpwd();
@@ -181,8 +190,18 @@ function itemIdOf(link: Record<string, unknown>): string | undefined {
 }
 
 /** One material's outcome from its answer entry (undefined: the answer did not mention it). */
-export function convertedLink(material: Material, entry: Entry | undefined, replaceWith: ReplaceWith, preferCoupon: boolean): ConvertedLink {
-  const failed = (code: number | string, msg: string): ConvertedLink => ({ input: material.text, ok: false, output: material.text, error: { code, msg } });
+export function convertedLink(
+  material: Material,
+  entry: Entry | undefined,
+  replaceWith: ReplaceWith,
+  preferCoupon: boolean,
+): ConvertedLink {
+  const failed = (code: number | string, msg: string): ConvertedLink => ({
+    input: material.text,
+    ok: false,
+    output: material.text,
+    error: { code, msg },
+  });
   if (!entry) return failed(NO_ANSWER, 'the answer has no result for this material');
   const code = entry.code;
   if (code !== undefined && code !== null && code !== '' && String(code) !== '0') {
@@ -227,7 +246,11 @@ export function callParams(options: LinkConvertOptions, materials: readonly stri
  * whole (the calls still running are aborted); a material the gateway refuses is listed with
  * `ok: false` and stays as it was. A text without materials makes no call.
  */
-export async function convertText(client: TopClient, input: string, options: LinkConvertOptions): Promise<TextConversion> {
+export async function convertText(
+  client: TopClient,
+  input: string,
+  options: LinkConvertOptions,
+): Promise<TextConversion> {
   const started = performance.now();
   const replaceWith = options.replaceWith ?? 'tpwd';
   const preferCoupon = options.preferCoupon ?? true;
@@ -241,7 +264,10 @@ export async function convertText(client: TopClient, input: string, options: Lin
   let firstFailure: unknown;
   const calls = chunks.map(async (chunk): Promise<{ chunk: string[]; result: CallResult }> => {
     try {
-      return { chunk, result: await client.request(options.method, callParams(options, chunk), { ...options.call, signal }) };
+      return {
+        chunk,
+        result: await client.request(options.method, callParams(options, chunk), { ...options.call, signal }),
+      };
     } catch (err) {
       if (firstFailure === undefined) firstFailure = err;
       stop.abort();
@@ -259,7 +285,11 @@ export async function convertText(client: TopClient, input: string, options: Lin
   }
   const links = materials.map((m) => convertedLink(m, entryOf.get(m.text.trim()), replaceWith, preferCoupon));
   return {
-    text: replaceMaterials(input, materials, links.map((l) => (l.ok ? l.output : undefined))),
+    text: replaceMaterials(
+      input,
+      materials,
+      links.map((l) => (l.ok ? l.output : undefined)),
+    ),
     links,
     method: options.method,
     calls: results.length,

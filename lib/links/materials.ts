@@ -86,7 +86,10 @@ function trimLink(candidate: string): string {
   for (;;) {
     const before = link;
     link = link.replace(TRAILING_PUNCTUATION, '');
-    for (const [open, close] of [['(', ')'], ['[', ']']] as const) {
+    for (const [open, close] of [
+      ['(', ')'],
+      ['[', ']'],
+    ] as const) {
       if (link.endsWith(close) && link.split(close).length > link.split(open).length) link = link.slice(0, -1);
     }
     if (link === before) return link;
@@ -113,7 +116,12 @@ function findLinks(text: string): LinkSpan[] {
     const link = trimLink(match[0]);
     if (!/^https?:\/\/[^/?#]+/i.test(link)) continue;
     const host = hostOf(link);
-    links.push({ start: match.index, end: match.index + link.length, taobao: host !== undefined && isTaobaoHost(host), text: link });
+    links.push({
+      start: match.index,
+      end: match.index + link.length,
+      taobao: host !== undefined && isTaobaoHost(host),
+      text: link,
+    });
   }
   return links;
 }
@@ -162,7 +170,11 @@ export function findMaterials(text: string): Material[] {
   for (const link of taobaoLinks) {
     if (usedLinks.has(link)) continue;
     const marker = /[?&]tk=/.test(link.text) ? LINK_MARKER.exec(text.slice(link.end)) : null;
-    spans.push(marker ? { kind: 'full', start: link.start, end: link.end + marker[0].length } : { kind: 'url', start: link.start, end: link.end });
+    spans.push(
+      marker
+        ? { kind: 'full', start: link.start, end: link.end + marker[0].length }
+        : { kind: 'url', start: link.start, end: link.end },
+    );
   }
 
   spans.sort((a, b) => a.start - b.start);
@@ -179,11 +191,19 @@ export function findMaterials(text: string): Material[] {
  * The text with each material replaced by its replacement; `undefined` leaves that material as it
  * was. Everything between the materials is copied unchanged.
  */
-export function replaceMaterials(text: string, materials: readonly Material[], replacements: ReadonlyArray<string | undefined>): string {
+export function replaceMaterials(
+  text: string,
+  materials: readonly Material[],
+  replacements: ReadonlyArray<string | undefined>,
+): string {
   let out = '';
   let at = 0;
   materials.forEach((material, i) => {
-    if (material.start < at || material.end > text.length || text.slice(material.start, material.end) !== material.text) {
+    if (
+      material.start < at ||
+      material.end > text.length ||
+      text.slice(material.start, material.end) !== material.text
+    ) {
       throw new RangeError(`material ${i} does not match the text at ${material.start}..${material.end}`);
     }
     out += text.slice(at, material.start) + (replacements[i] ?? material.text);

@@ -10,7 +10,9 @@ export const SPECS_DIR = join(packageRoot(), 'specs', 'methods');
 
 /** `taobao.tbk.dg.material.optional.upgrade` -> `tbk-dg-material-optional-upgrade` */
 export function nodeTypeFor(method: string): string {
-  const rest = method.startsWith('taobao.tbk.') ? method.slice('taobao.tbk.'.length) : method.replace(/^([a-z]+)\.taobao\.tbk\./, '$1.');
+  const rest = method.startsWith('taobao.tbk.')
+    ? method.slice('taobao.tbk.'.length)
+    : method.replace(/^([a-z]+)\.taobao\.tbk\./, '$1.');
   return 'tbk-' + rest.replace(/\./g, '-');
 }
 

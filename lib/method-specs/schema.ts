@@ -131,7 +131,8 @@ function numberCheck(p: ParamSpec): Check {
     const r = numberValue(value);
     if (!r.ok) return r;
     const n = typeof r.value === 'number' ? r.value : Number(r.value);
-    if (p.enum && !p.enum.some((e) => Number(e) === n)) return fail('oneOf', { allowed: p.enum.join(', '), ...show(value) });
+    if (p.enum && !p.enum.some((e) => Number(e) === n))
+      return fail('oneOf', { allowed: p.enum.join(', '), ...show(value) });
     if (p.min !== undefined && n < p.min) return fail('min', { min: p.min, ...show(value) });
     if (p.max !== undefined && n > p.max) return fail('max', { max: p.max, ...show(value) });
     return r;
@@ -148,8 +149,10 @@ function stringCheck(p: ParamSpec): Check {
       text = String(value);
     } else if (typeof value === 'bigint') text = value.toString();
     else return fail('notString', show(value));
-    if (p.maxLength !== undefined && charCount(text, p.maxLength) > p.maxLength) return fail('tooLong', { max: p.maxLength, length: text.length });
-    if (p.enum && !p.enum.some((e) => String(e) === text)) return fail('oneOf', { allowed: p.enum.map((e) => JSON.stringify(String(e))).join(', '), ...show(text) });
+    if (p.maxLength !== undefined && charCount(text, p.maxLength) > p.maxLength)
+      return fail('tooLong', { max: p.maxLength, length: text.length });
+    if (p.enum && !p.enum.some((e) => String(e) === text))
+      return fail('oneOf', { allowed: p.enum.map((e) => JSON.stringify(String(e))).join(', '), ...show(text) });
     return ok(text);
   };
 }
@@ -178,7 +181,8 @@ function dateCheck(): Check {
     if (typeof value === 'string') {
       const text = value.trim();
       if (DATE_TIME.test(text)) return Number.isNaN(parseGmt8(text)) ? fail('notRealDateTime', show(value)) : ok(text);
-      if (DATE_ONLY.test(text)) return Number.isNaN(parseGmt8(`${text} 00:00:00`)) ? fail('notRealDate', show(value)) : ok(text);
+      if (DATE_ONLY.test(text))
+        return Number.isNaN(parseGmt8(`${text} 00:00:00`)) ? fail('notRealDate', show(value)) : ok(text);
       if (ISO_DATE.test(text)) {
         const ms = Date.parse(text);
         return Number.isNaN(ms) ? fail('notRealDate', show(value)) : ok(new Date(ms));
@@ -216,22 +220,29 @@ function listCheck(p: ParamSpec, item: 'string' | 'number'): Check {
           if (!r.ok) return itemFailure(i, r.rule);
           out.push(r.value);
         } else if (typeof v === 'string') out.push(v);
-        else if (typeof v === 'number' && Number.isFinite(v) && (!Number.isInteger(v) || Number.isSafeInteger(v))) out.push(String(v));
+        else if (typeof v === 'number' && Number.isFinite(v) && (!Number.isInteger(v) || Number.isSafeInteger(v)))
+          out.push(String(v));
         else if (typeof v === 'bigint') out.push(v.toString());
         else return fail('itemNotScalar', { index: i, ...show(v) });
       }
-      if (p.maxLength !== undefined && out.length > p.maxLength) return fail('tooManyItems', { max: p.maxLength, count: out.length });
+      if (p.maxLength !== undefined && out.length > p.maxLength)
+        return fail('tooManyItems', { max: p.maxLength, count: out.length });
       return ok(out.length === 0 ? undefined : out);
     }
     if (typeof value === 'string' || typeof value === 'number' || typeof value === 'bigint') {
-      if (typeof value === 'number' && (!Number.isFinite(value) || (Number.isInteger(value) && !Number.isSafeInteger(value)))) return fail('notList', show(value));
+      if (
+        typeof value === 'number' &&
+        (!Number.isFinite(value) || (Number.isInteger(value) && !Number.isSafeInteger(value)))
+      )
+        return fail('notList', show(value));
       const text = typeof value === 'string' ? value : value.toString();
       const parts = text.split(',').filter((s) => s.trim() !== '');
       if (item === 'number') {
         const bad = parts.find((s) => !NUMERIC.test(s.trim()));
         if (bad !== undefined) return fail('notNumberList', show(bad.trim()));
       }
-      if (p.maxLength !== undefined && parts.length > p.maxLength) return fail('tooManyItems', { max: p.maxLength, count: parts.length });
+      if (p.maxLength !== undefined && parts.length > p.maxLength)
+        return fail('tooManyItems', { max: p.maxLength, count: parts.length });
       return ok(text);
     }
     return fail('notList', show(value));
@@ -241,7 +252,9 @@ function listCheck(p: ParamSpec, item: 'string' | 'number'): Check {
 function jsonCheck(p: ParamSpec): Check {
   const isListType = /\[\]\s*$/.test(p.docType);
   const countOk = (parsed: unknown): Failure | undefined =>
-    p.maxLength !== undefined && isListType && Array.isArray(parsed) && parsed.length > p.maxLength ? fail('tooManyItems', { max: p.maxLength, count: parsed.length }) : undefined;
+    p.maxLength !== undefined && isListType && Array.isArray(parsed) && parsed.length > p.maxLength
+      ? fail('tooManyItems', { max: p.maxLength, count: parsed.length })
+      : undefined;
   return (value) => {
     if (typeof value === 'string') {
       let parsed: unknown;
@@ -298,9 +311,20 @@ function checkFor(p: ParamSpec): Check {
 
 /** The text of a parameter that broke a rule, with `more` other problems found beside it. */
 function paramText(param: ParamSpec, rule: Rule, more: number): ReturnType<typeof messageFields> {
-  const moreArgs: MessageArgs = more === 0 ? { more: '' } : more === 1 ? { more_key: 'validation.moreOne' } : { more_key: 'validation.moreMany', count: more };
+  const moreArgs: MessageArgs =
+    more === 0
+      ? { more: '' }
+      : more === 1
+        ? { more_key: 'validation.moreOne' }
+        : { more_key: 'validation.moreMany', count: more };
   // the rule's own values first: its got_key is rendered before the rule that quotes it
-  return messageFields('validation.param', { param: param.name, about: about(param), ...rule.args, rule_key: rule.key, ...moreArgs });
+  return messageFields('validation.param', {
+    param: param.name,
+    about: about(param),
+    ...rule.args,
+    rule_key: rule.key,
+    ...moreArgs,
+  });
 }
 
 function compile(spec: MethodSpec): Compiled {
@@ -308,23 +332,30 @@ function compile(spec: MethodSpec): Compiled {
   for (const p of spec.params) {
     const check = checkFor(p);
     // the English text for zod; the rule itself travels in params, for the error's key and values
-    const report = (ctx: z.RefinementCtx, rule: Rule): void => ctx.addIssue({ code: 'custom', message: paramText(p, rule, 0).message, params: { rule } });
+    const report = (ctx: z.RefinementCtx, rule: Rule): void =>
+      ctx.addIssue({ code: 'custom', message: paramText(p, rule, 0).message, params: { rule } });
     const required: Rule = { key: 'validation.rule.required', args: {} };
-    shape[p.name] = z.unknown().optional().transform((value, ctx) => {
-      if (isAbsent(value)) {
-        if (p.required) report(ctx, required);
-        return undefined;
-      }
-      const result = check(value);
-      if (!result.ok) {
-        report(ctx, result.rule);
-        return z.NEVER;
-      }
-      if (result.value === undefined && p.required) report(ctx, required);
-      return result.value;
-    });
+    shape[p.name] = z
+      .unknown()
+      .optional()
+      .transform((value, ctx) => {
+        if (isAbsent(value)) {
+          if (p.required) report(ctx, required);
+          return undefined;
+        }
+        const result = check(value);
+        if (!result.ok) {
+          report(ctx, result.rule);
+          return z.NEVER;
+        }
+        if (result.value === undefined && p.required) report(ctx, required);
+        return result.value;
+      });
   }
-  return { schema: z.object(shape) as unknown as z.ZodType<Record<string, unknown>>, known: new Set(spec.params.map((p) => p.name)) };
+  return {
+    schema: z.object(shape) as unknown as z.ZodType<Record<string, unknown>>,
+    known: new Set(spec.params.map((p) => p.name)),
+  };
 }
 
 function compiledFor(spec: MethodSpec): Compiled {
@@ -336,8 +367,16 @@ function compiledFor(spec: MethodSpec): Compiled {
   return compiled;
 }
 
-function validationError(spec: MethodSpec, text: ReturnType<typeof messageFields>, param?: string, cause?: unknown): TopError {
-  return new TopError({ kind: 'validation', method: spec.method, ...text, ...(param !== undefined ? { param } : {}) }, cause !== undefined ? { cause } : undefined);
+function validationError(
+  spec: MethodSpec,
+  text: ReturnType<typeof messageFields>,
+  param?: string,
+  cause?: unknown,
+): TopError {
+  return new TopError(
+    { kind: 'validation', method: spec.method, ...text, ...(param !== undefined ? { param } : {}) },
+    cause !== undefined ? { cause } : undefined,
+  );
 }
 
 /** Own enumerable string keys copied into a fresh object; getters that throw become a TopError. */
@@ -347,7 +386,12 @@ function readParams(spec: MethodSpec, params: unknown): Record<string, unknown> 
   }
   const keys = Object.keys(params);
   const forbidden = keys.filter((k) => FORBIDDEN_KEYS.has(k));
-  if (forbidden.length) throw validationError(spec, messageFields('validation.forbidden', { names: forbidden.map((k) => `"${k}"`).join(', ') }), forbidden[0]);
+  if (forbidden.length)
+    throw validationError(
+      spec,
+      messageFields('validation.forbidden', { names: forbidden.map((k) => `"${k}"`).join(', ') }),
+      forbidden[0],
+    );
   const copy: Record<string, unknown> = {};
   for (const key of keys) {
     try {
@@ -366,7 +410,11 @@ function validate(spec: MethodSpec, params: unknown, options: ValidateOptions | 
   const extra = Object.keys(copy).filter((k) => !known.has(k));
   if (extra.length && !options?.allowExtra) {
     const names = extra.map((k) => `"${k}"`).join(', ');
-    const text = messageFields(extra.length > 1 ? 'validation.unknownMany' : 'validation.unknownOne', { names, method: spec.method, documented: [...known].join(', ') || '-' });
+    const text = messageFields(extra.length > 1 ? 'validation.unknownMany' : 'validation.unknownOne', {
+      names,
+      method: spec.method,
+      documented: [...known].join(', ') || '-',
+    });
     throw validationError(spec, text, extra[0]);
   }
   const result = schema.safeParse(copy);
@@ -375,7 +423,8 @@ function validate(spec: MethodSpec, params: unknown, options: ValidateOptions | 
     const param = typeof issue.path[0] === 'string' ? issue.path[0] : undefined;
     const paramSpec = spec.params.find((p) => p.name === param);
     const rule = (issue as { params?: { rule?: Rule } }).params?.rule;
-    if (!paramSpec || !rule) throw validationError(spec, messageFields('validation.failed', { method: spec.method }), param);
+    if (!paramSpec || !rule)
+      throw validationError(spec, messageFields('validation.failed', { method: spec.method }), param);
     throw validationError(spec, paramText(paramSpec, rule, result.error.issues.length - 1), param);
   }
   const out: Record<string, unknown> = {};
@@ -400,6 +449,9 @@ export function validateParams(spec: MethodSpec, params: unknown, options?: Vali
     } catch {
       // a spec that cannot be read: keep the placeholder
     }
-    throw new TopError({ kind: 'validation', method, ...messageFields('validation.failed', { method }) }, { cause: err });
+    throw new TopError(
+      { kind: 'validation', method, ...messageFields('validation.failed', { method }) },
+      { cause: err },
+    );
   }
 }

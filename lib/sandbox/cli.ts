@@ -21,7 +21,11 @@ Secrets (kept out of the command line, which every user of the machine sees in p
 --app-secret, --session and --token still work, with a warning.`;
 
 /** Options that carry a secret: accepted on the command line, with a warning. */
-const SECRET_FLAGS: Record<string, string> = { '--app-secret': 'TBK_SANDBOX_APP_SECRET', '--session': 'TBK_SANDBOX_SESSIONS', '--token': 'TBK_SANDBOX_TOKEN' };
+const SECRET_FLAGS: Record<string, string> = {
+  '--app-secret': 'TBK_SANDBOX_APP_SECRET',
+  '--session': 'TBK_SANDBOX_SESSIONS',
+  '--token': 'TBK_SANDBOX_TOKEN',
+};
 
 interface CliArgs {
   port: number;
@@ -48,7 +52,10 @@ function secretsFromEnvironment(env: NodeJS.ProcessEnv): Secrets {
   const out: Secrets = {};
   if (env.TBK_SANDBOX_APP_KEY) out.appKey = env.TBK_SANDBOX_APP_KEY;
   if (env.TBK_SANDBOX_APP_SECRET) out.appSecret = env.TBK_SANDBOX_APP_SECRET;
-  if (env.TBK_SANDBOX_SESSIONS) out.sessions = env.TBK_SANDBOX_SESSIONS.split(',').map((s) => s.trim()).filter(Boolean);
+  if (env.TBK_SANDBOX_SESSIONS)
+    out.sessions = env.TBK_SANDBOX_SESSIONS.split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
   if (env.TBK_SANDBOX_TOKEN) out.token = env.TBK_SANDBOX_TOKEN;
   return out;
 }
@@ -60,16 +67,19 @@ function secretsFromFile(path: string): Secrets {
   } catch (err) {
     throw new Error(`--secrets-file ${path}: ${(err as Error).message}`, { cause: err });
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error(`--secrets-file ${path}: expected a JSON object {"appKey", "appSecret", "sessions", "token"}`);
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    throw new Error(`--secrets-file ${path}: expected a JSON object {"appKey", "appSecret", "sessions", "token"}`);
   const file = parsed as Record<string, unknown>;
   const out: Secrets = {};
   for (const key of ['appKey', 'appSecret', 'token'] as const) {
     if (file[key] === undefined) continue;
-    if (typeof file[key] !== 'string' || file[key] === '') throw new Error(`--secrets-file ${path}: "${key}" must be a non-empty string`);
+    if (typeof file[key] !== 'string' || file[key] === '')
+      throw new Error(`--secrets-file ${path}: "${key}" must be a non-empty string`);
     out[key] = file[key];
   }
   if (file.sessions !== undefined) {
-    if (!Array.isArray(file.sessions) || !file.sessions.every((s) => typeof s === 'string' && s !== '')) throw new Error(`--secrets-file ${path}: "sessions" must be a list of non-empty strings`);
+    if (!Array.isArray(file.sessions) || !file.sessions.every((s) => typeof s === 'string' && s !== ''))
+      throw new Error(`--secrets-file ${path}: "sessions" must be a list of non-empty strings`);
     out.sessions = file.sessions as string[];
   }
   return out;
@@ -105,15 +115,36 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env):
         args.port = port;
         break;
       }
-      case '--app-key': fromArgv.appKey = value(); break;
-      case '--app-secret': fromArgv.appSecret = value(); args.secretFlags.push(flag); break;
-      case '--session': (fromArgv.sessions ??= []).push(value()); args.secretFlags.push(flag); break;
-      case '--token': fromArgv.token = value(); args.secretFlags.push(flag); break;
-      case '--secrets-file': fromFile = secretsFromFile(value()); break;
-      case '--fault': args.faults.push(parseFaultArg(value())); break;
-      case '--seed': args.seed = Number(value()); break;
-      case '--no-orders': args.liveOrders = false; break;
-      case '--quiet': args.quiet = true; break;
+      case '--app-key':
+        fromArgv.appKey = value();
+        break;
+      case '--app-secret':
+        fromArgv.appSecret = value();
+        args.secretFlags.push(flag);
+        break;
+      case '--session':
+        (fromArgv.sessions ??= []).push(value());
+        args.secretFlags.push(flag);
+        break;
+      case '--token':
+        fromArgv.token = value();
+        args.secretFlags.push(flag);
+        break;
+      case '--secrets-file':
+        fromFile = secretsFromFile(value());
+        break;
+      case '--fault':
+        args.faults.push(parseFaultArg(value()));
+        break;
+      case '--seed':
+        args.seed = Number(value());
+        break;
+      case '--no-orders':
+        args.liveOrders = false;
+        break;
+      case '--quiet':
+        args.quiet = true;
+        break;
       case '-h':
       case '--help':
         console.log(USAGE);
@@ -142,7 +173,10 @@ async function main(): Promise<void> {
     process.exitCode = 2;
     return;
   }
-  for (const flag of args.secretFlags) console.error(`Warning: ${flag} is visible to every user of this machine (ps, /proc); set ${SECRET_FLAGS[flag]} or use --secrets-file instead.`);
+  for (const flag of args.secretFlags)
+    console.error(
+      `Warning: ${flag} is visible to every user of this machine (ps, /proc); set ${SECRET_FLAGS[flag]} or use --secrets-file instead.`,
+    );
   const sandbox = await startSandbox({
     port: args.port,
     apps: [{ appKey: args.appKey, appSecret: args.appSecret }],
@@ -157,11 +191,21 @@ async function main(): Promise<void> {
   // The sandbox credentials are test values made up for this local gateway, so printing them is fine;
   // a secret of the user's own is not echoed.
   console.log(`  App Key:    ${args.appKey}`);
-  console.log(`  App Secret: ${args.appSecret === DEFAULT_APP.appSecret ? DEFAULT_APP.appSecret : '(your own, not shown)'}`);
-  console.log(`  Control:    ${sandbox.origin}/__sandbox/stats, /__sandbox/faults, /__sandbox/reset${args.token ? ' (with the control token)' : ''}`);
-  if (args.faults.length > 0) console.log(`  Faults:     ${args.faults.map((f) => f.kind + (f.probability !== undefined ? ':' + f.probability : '')).join(' ')}`);
+  console.log(
+    `  App Secret: ${args.appSecret === DEFAULT_APP.appSecret ? DEFAULT_APP.appSecret : '(your own, not shown)'}`,
+  );
+  console.log(
+    `  Control:    ${sandbox.origin}/__sandbox/stats, /__sandbox/faults, /__sandbox/reset${args.token ? ' (with the control token)' : ''}`,
+  );
+  if (args.faults.length > 0)
+    console.log(
+      `  Faults:     ${args.faults.map((f) => f.kind + (f.probability !== undefined ? ':' + f.probability : '')).join(' ')}`,
+    );
   const stop = (): void => {
-    sandbox.close().then(() => process.exit(0), () => process.exit(1));
+    sandbox.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);

@@ -21,9 +21,14 @@ function isLoopbackHostHeader(host: string | undefined): boolean {
  * name; as a cross-origin form or fetch it carries the page's Origin. Either reads recorded
  * signatures and parameters or changes faults. Only the sandbox's own origin is not foreign.
  */
-export function controlRefusal(req: IncomingMessage, ownPort: number, token: string | undefined): { status: number; error: string } | undefined {
+export function controlRefusal(
+  req: IncomingMessage,
+  ownPort: number,
+  token: string | undefined,
+): { status: number; error: string } | undefined {
   if (!isLoopback(req.socket.remoteAddress)) return { status: 403, error: 'loopback only' };
-  if (!isLoopbackHostHeader(req.headers.host)) return { status: 403, error: 'the Host header must name a loopback address (localhost, 127.0.0.1, [::1])' };
+  if (!isLoopbackHostHeader(req.headers.host))
+    return { status: 403, error: 'the Host header must name a loopback address (localhost, 127.0.0.1, [::1])' };
   const origin = req.headers.origin;
   if (origin !== undefined) {
     let own: boolean;
@@ -35,7 +40,11 @@ export function controlRefusal(req: IncomingMessage, ownPort: number, token: str
     }
     if (!own) return { status: 403, error: 'cross-origin requests are refused' };
   }
-  if (token !== undefined && !carriesToken(req, token)) return { status: 401, error: 'this sandbox requires its control token (Authorization: Bearer <token> or X-Sandbox-Token)' };
+  if (token !== undefined && !carriesToken(req, token))
+    return {
+      status: 401,
+      error: 'this sandbox requires its control token (Authorization: Bearer <token> or X-Sandbox-Token)',
+    };
   return undefined;
 }
 

@@ -53,13 +53,16 @@ export function seededRandom(seed: number): () => number {
 
 /** Throws a TypeError naming what is wrong; returns a normalized copy. */
 export function checkFaultRule(value: unknown): FaultRule {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new TypeError('A fault rule must be an object');
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new TypeError('A fault rule must be an object');
   const rule = value as Record<string, unknown>;
-  if (!FAULT_KINDS.includes(rule.kind as FaultKind)) throw new TypeError(`Unknown fault kind "${String(rule.kind)}": use one of ${FAULT_KINDS.join(', ')}`);
+  if (!FAULT_KINDS.includes(rule.kind as FaultKind))
+    throw new TypeError(`Unknown fault kind "${String(rule.kind)}": use one of ${FAULT_KINDS.join(', ')}`);
   const numberField = (name: string, min: number, max = Number.POSITIVE_INFINITY): void => {
     const v = rule[name];
     if (v === undefined) return;
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) throw new TypeError(`Fault rule field "${name}" must be a number in ${min}..${max}`);
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max)
+      throw new TypeError(`Fault rule field "${name}" must be a number in ${min}..${max}`);
   };
   numberField('probability', 0, 1);
   numberField('count', 0);
@@ -67,7 +70,8 @@ export function checkFaultRule(value: unknown): FaultRule {
   numberField('banSeconds', 0);
   numberField('code', 0);
   for (const name of ['method', 'appKey', 'subCode', 'subMsg', 'msg']) {
-    if (rule[name] !== undefined && typeof rule[name] !== 'string') throw new TypeError(`Fault rule field "${name}" must be a string`);
+    if (rule[name] !== undefined && typeof rule[name] !== 'string')
+      throw new TypeError(`Fault rule field "${name}" must be a string`);
   }
   return { ...(rule as unknown as FaultRule) };
 }
@@ -117,7 +121,12 @@ export class FaultSet {
   }
 }
 
-function pickFrom(rules: FaultRule[], call: FaultCall, kinds: ReadonlySet<FaultKind>, random: () => number): FaultRule | undefined {
+function pickFrom(
+  rules: FaultRule[],
+  call: FaultCall,
+  kinds: ReadonlySet<FaultKind>,
+  random: () => number,
+): FaultRule | undefined {
   for (const rule of rules) {
     if (!kinds.has(rule.kind)) continue;
     if (rule.count !== undefined && rule.count <= 0) continue;

@@ -29,7 +29,12 @@ export const SYSTEM_PARAMS: ReadonlySet<string> = new Set([
 ]);
 
 /** Order ids TBK sends as bare JSON numbers beyond 2^53 (top-protocol.md section 7). */
-export const BARE_INTEGER_FIELDS: ReadonlySet<string> = new Set(['tb_trade_id', 'tb_trade_parent_id', 'trade_id', 'trade_parent_id']);
+export const BARE_INTEGER_FIELDS: ReadonlySet<string> = new Set([
+  'tb_trade_id',
+  'tb_trade_parent_id',
+  'trade_id',
+  'trade_parent_id',
+]);
 
 /** The gateway's own texts (com.taobao.top.core.ErrorCode and captured bodies). */
 export const ERROR_MSGS: Readonly<Record<number, string>> = {
@@ -116,7 +121,8 @@ export interface GatewayConfig {
   sessions?: ReadonlySet<string>;
 }
 
-export type CheckResult = { ok: true; method: string; spec?: MethodSpec; app: SandboxApp } | { ok: false; error: TopErrorFields };
+export type CheckResult =
+  { ok: true; method: string; spec?: MethodSpec; app: SandboxApp } | { ok: false; error: TopErrorFields };
 
 const fail = (error: TopErrorFields): CheckResult => ({ ok: false, error });
 
@@ -137,27 +143,43 @@ export type EnvelopeResult = { ok: true; app: SandboxApp } | { ok: false; error:
  * The checks that do not depend on the method: app key, format, version, sign method, timestamp,
  * signature. A batch request's system parameters sign its raw body too (`body`).
  */
-export function checkEnvelope(p: Readonly<Record<string, string>>, now: number, config: GatewayConfig, body?: string): EnvelopeResult {
+export function checkEnvelope(
+  p: Readonly<Record<string, string>>,
+  now: number,
+  config: GatewayConfig,
+  body?: string,
+): EnvelopeResult {
   const failed = (error: TopErrorFields): EnvelopeResult => ({ ok: false, error });
   if (isBlank(p.app_key)) return failed(topError(28));
   const app = config.apps.get(p.app_key!);
   if (!app) return failed(topError(29, undefined, 'isv.appkey-not-exists'));
   // The real gateway answers XML when format is absent or xml; the sandbox speaks JSON only, so it
   // refuses anything but json (a client that forgets format=json would choke on XML in production).
-  if (p.format !== 'json') return failed(topError(23, undefined, 'isv.invalid-format', 'the sandbox answers JSON only: send format=json'));
+  if (p.format !== 'json')
+    return failed(topError(23, undefined, 'isv.invalid-format', 'the sandbox answers JSON only: send format=json'));
   if (isBlank(p.v)) return failed(topError(32));
   if (p.v !== '2.0') return failed(topError(33, undefined, undefined, 'use v=2.0'));
   // Without sign_method the gateway falls back to a legacy md5 whose form varies between SDK
   // versions; the sandbox requires an explicit, known one (as every current SDK sends it).
   const signMethod = p.sign_method as SignMethod | undefined;
   if (signMethod === undefined || !SIGN_METHODS.includes(signMethod)) {
-    return failed(topError(25, undefined, 'isv.invalid-signmethod', `sign_method must be one of ${SIGN_METHODS.join(', ')}`));
+    return failed(
+      topError(25, undefined, 'isv.invalid-signmethod', `sign_method must be one of ${SIGN_METHODS.join(', ')}`),
+    );
   }
   if (isBlank(p.timestamp)) return failed(topError(30));
   const ts = parseGmt8(p.timestamp!);
-  if (Number.isNaN(ts)) return failed(topError(31, undefined, undefined, 'timestamp must be yyyy-MM-dd HH:mm:ss in GMT+8'));
+  if (Number.isNaN(ts))
+    return failed(topError(31, undefined, undefined, 'timestamp must be yyyy-MM-dd HH:mm:ss in GMT+8'));
   if (Math.abs(now - ts) > config.timestampWindowMs) {
-    return failed(topError(31, undefined, 'isv.timestamp-limit-error', `timestamp is more than ${Math.round(config.timestampWindowMs / 60000)} minutes away from the gateway clock (GMT+8)`));
+    return failed(
+      topError(
+        31,
+        undefined,
+        'isv.timestamp-limit-error',
+        `timestamp is more than ${Math.round(config.timestampWindowMs / 60000)} minutes away from the gateway clock (GMT+8)`,
+      ),
+    );
   }
   if (isBlank(p.sign)) return failed(topError(24));
   // Hex case is not known to matter to the gateway (top-protocol.md section 9.8): compare either case.
@@ -166,11 +188,17 @@ export function checkEnvelope(p: Readonly<Record<string, string>>, now: number, 
 }
 
 /** The checks of one method call once its envelope passed: method known, session, business parameters. */
-export function checkMethodCall(method: string, call: GatewayCall, config: GatewayConfig, app: SandboxApp): CheckResult {
+export function checkMethodCall(
+  method: string,
+  call: GatewayCall,
+  config: GatewayConfig,
+  app: SandboxApp,
+): CheckResult {
   const spec = config.specs.get(method);
   if (!spec && method !== ECHO_METHOD) return fail(topError(22, undefined, 'isv.method-not-exists'));
   const session = call.params.session;
-  if (!isBlank(session) && config.sessions && !config.sessions.has(session!)) return fail(topError(27, undefined, 'session-not-exist'));
+  if (!isBlank(session) && config.sessions && !config.sessions.has(session!))
+    return fail(topError(27, undefined, 'session-not-exist'));
   if (spec?.auth === 'required' && isBlank(session)) return fail(topError(26));
   if (spec) {
     const paramError = checkBusinessParams(spec, call) ?? checkLinkConvertParams(method, call);
@@ -224,7 +252,8 @@ export function checkBusinessParams(spec: MethodSpec, call: GatewayCall): TopErr
 export function businessParams(call: GatewayCall): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(call.params)) if (!SYSTEM_PARAMS.has(key)) out[key] = value;
-  for (const file of call.files) out[file.name] = { filename: file.filename, size: file.size, content_type: file.contentType };
+  for (const file of call.files)
+    out[file.name] = { filename: file.filename, size: file.size, content_type: file.contentType };
   return out;
 }
 
@@ -242,7 +271,8 @@ export function innerResponse(method: string, body: unknown): Record<string, unk
   const key = responseKey(method);
   if (isRecord(body[key])) return body[key];
   const keys = Object.keys(body);
-  if (keys.length === 1 && keys[0]!.endsWith('_response') && isRecord(body[keys[0]!])) return body[keys[0]!] as Record<string, unknown>;
+  if (keys.length === 1 && keys[0]!.endsWith('_response') && isRecord(body[keys[0]!]))
+    return body[keys[0]!] as Record<string, unknown>;
   return body;
 }
 
@@ -250,11 +280,18 @@ export function innerResponse(method: string, body: unknown): Record<string, unk
  * The documented example, or an echo of the business parameters when the method documents none;
  * 万能转链 with material_list is answered material by material (link-convert.ts).
  */
-export function exampleResponse(method: string, spec: MethodSpec | undefined, call: GatewayCall): Record<string, unknown> {
+export function exampleResponse(
+  method: string,
+  spec: MethodSpec | undefined,
+  call: GatewayCall,
+): Record<string, unknown> {
   const converted = linkConvertResponse(method, call);
   if (converted) return converted;
   if (spec?.responseExample !== undefined) {
-    const inner = innerResponse(method, restoreExactIds(structuredClone(spec.responseExample), documentedIds(spec.response)));
+    const inner = innerResponse(
+      method,
+      restoreExactIds(structuredClone(spec.responseExample), documentedIds(spec.response)),
+    );
     if (inner) return inner;
   }
   return { echo: businessParams(call) };
@@ -263,7 +300,12 @@ export function exampleResponse(method: string, spec: MethodSpec | undefined, ca
 /** Exact digit strings the field docs give as examples of the order-id fields. */
 function documentedIds(fields: readonly ResponseFieldSpec[] | undefined, out: string[] = []): string[] {
   for (const field of fields ?? []) {
-    if (BARE_INTEGER_FIELDS.has(field.name) && field.example !== undefined && LONG_INTEGER_TEXT.test(field.example.trim())) out.push(field.example.trim());
+    if (
+      BARE_INTEGER_FIELDS.has(field.name) &&
+      field.example !== undefined &&
+      LONG_INTEGER_TEXT.test(field.example.trim())
+    )
+      out.push(field.example.trim());
     documentedIds(field.children, out);
   }
   return out;
@@ -290,15 +332,24 @@ function restoreExactIds<T>(value: T, exact: readonly string[]): T {
 }
 
 /** A success whose body reports failure, shaped after what the response already carries. */
-export function injectBusinessFailure(inner: Record<string, unknown>, rule: Pick<FaultRule, 'subCode' | 'subMsg'>): Record<string, unknown> {
+export function injectBusinessFailure(
+  inner: Record<string, unknown>,
+  rule: Pick<FaultRule, 'subCode' | 'subMsg'>,
+): Record<string, unknown> {
   const code = rule.subCode ?? 'SANDBOX_BUSINESS_FAILURE';
   const numericCode = /^-?\d+$/.test(code) ? Number(code) : 1;
   const message = rule.subMsg ?? '沙箱注入的业务失败 (sandbox business failure)';
   let marked = false;
   const levels = [inner, ...(isRecord(inner.result) ? [inner.result] : [])];
   for (const level of levels) {
-    if ('is_success' in level) { level.is_success = false; marked = true; }
-    if ('success' in level) { level.success = false; marked = true; }
+    if ('is_success' in level) {
+      level.is_success = false;
+      marked = true;
+    }
+    if ('success' in level) {
+      level.success = false;
+      marked = true;
+    }
     if ('result_code' in level) {
       level.result_code = numericCode === 0 || numericCode === 200 ? 1 : numericCode;
       level.result_msg = message;
@@ -330,7 +381,12 @@ export function simplifyValue(value: unknown): unknown {
 }
 
 /** The full body of a successful call: wrapped (default) or simplified, with a fresh request_id. */
-export function successBody(method: string, inner: Record<string, unknown>, simplify: boolean, requestId: string): Record<string, unknown> {
+export function successBody(
+  method: string,
+  inner: Record<string, unknown>,
+  simplify: boolean,
+  requestId: string,
+): Record<string, unknown> {
   const withId = { ...inner, request_id: requestId };
   if (simplify) {
     const out: Record<string, unknown> = {};
@@ -354,7 +410,8 @@ export function serializeBody(body: unknown): string {
     if (typeof value === 'bigint') return BARE_MARK + value.toString();
     if (BARE_INTEGER_FIELDS.has(key)) {
       if (typeof value === 'string' && LONG_INTEGER_TEXT.test(value)) return BARE_MARK + value;
-      if (typeof value === 'number' && Number.isInteger(value) && !Number.isSafeInteger(value)) return BARE_MARK + BigInt(value).toString();
+      if (typeof value === 'number' && Number.isInteger(value) && !Number.isSafeInteger(value))
+        return BARE_MARK + BigInt(value).toString();
     }
     return value;
   });

@@ -11,7 +11,10 @@ import { findMaterials } from '../links/materials';
 import { formatGmt8, parseGmt8 } from '../top/time';
 import type { GatewayCall, TopErrorFields } from './gateway';
 
-export const LINK_CONVERT_METHODS: ReadonlySet<string> = new Set(['taobao.tbk.dg.general.link.convert', 'taobao.tbk.sc.general.link.convert']);
+export const LINK_CONVERT_METHODS: ReadonlySet<string> = new Set([
+  'taobao.tbk.dg.general.link.convert',
+  'taobao.tbk.sc.general.link.convert',
+]);
 
 /** Materials the sandbox converts in one call; more are refused (code 41) so that callers chunk. */
 export const SANDBOX_MAX_MATERIALS = 20;
@@ -50,7 +53,10 @@ function base62(hash: Buffer, offset: number, length: number): string {
 function materialsOf(call: GatewayCall): string[] | undefined {
   const list = call.params.material_list;
   if (list === undefined || list.trim() === '') return undefined;
-  return list.split(',').map((m) => m.trim()).filter((m) => m !== '');
+  return list
+    .split(',')
+    .map((m) => m.trim())
+    .filter((m) => m !== '');
 }
 
 /** More materials than one call converts: code 41 on material_list. */
@@ -87,7 +93,8 @@ export function materialAnswer(material: string, call: GatewayCall, method: stri
   const relation = p.relation_id ? `&relationId=${encodeURIComponent(p.relation_id)}` : '';
   const isTpwd = findMaterials(material).some((m) => m.kind !== 'url');
   const marker = `CZ${String(1000 + (fate.readUInt16BE(4) % 9000))}`;
-  const fullTpwd = (code: string, short: string, n: number): string => `${n}￥ ${marker} ${code}￥ https://m.tb.cn/h.${short}  ${title}`;
+  const fullTpwd = (code: string, short: string, n: number): string =>
+    `${n}￥ ${marker} ${code}￥ https://m.tb.cn/h.${short}  ${title}`;
 
   const cpsCode = base62(links, 0, 11);
   const cpsShort = base62(links, 11, 7);
@@ -106,7 +113,10 @@ export function materialAnswer(material: string, call: GatewayCall, method: stri
 
   const entry: Record<string, unknown> = {
     input_material_url: material,
-    promotion_info_dto: { commission_rate: ((3 + (fate[3]! % 58)) / 2).toFixed(2), commission_type: fate[3]! % 2 === 0 ? 'COMMON' : 'MKT' },
+    promotion_info_dto: {
+      commission_rate: ((3 + (fate[3]! % 58)) / 2).toFixed(2),
+      commission_type: fate[3]! % 2 === 0 ? 'COMMON' : 'MKT',
+    },
   };
   if (roll < REFUSED_PERCENT + COUPON_PERCENT) {
     const amount = COUPON_AMOUNTS[fate[5]! % COUPON_AMOUNTS.length]!;

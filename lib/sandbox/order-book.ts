@@ -39,7 +39,12 @@ export const MAX_QUERY_WINDOW_MS = 3 * HOUR;
 export const ORDER_RETENTION_MS = 90 * DAY;
 const MAX_PAGE_NO = 100;
 
-export type PublisherOrderRecord = Record<string, unknown> & { trade_id: string; trade_parent_id: string; tk_status: number; modified_time: string };
+export type PublisherOrderRecord = Record<string, unknown> & {
+  trade_id: string;
+  trade_parent_id: string;
+  tk_status: number;
+  modified_time: string;
+};
 
 export interface OrderVersion {
   tradeId: string;
@@ -196,7 +201,8 @@ export class OrderBook {
     for (const entry of this.orders.values()) {
       const visible = entry.versions.filter((v) => v.visibleAt <= visibleBy);
       const candidates = queryType === 4 ? visible : visible.slice(-1);
-      for (const version of candidates) if (inRange(version.record)) out.push({ tradeId: entry.tradeId, order: structuredClone(version.record) });
+      for (const version of candidates)
+        if (inRange(version.record)) out.push({ tradeId: entry.tradeId, order: structuredClone(version.record) });
     }
     return out;
   }
@@ -225,7 +231,8 @@ export class OrderBook {
       return /^-?\d+$/.test(text.trim()) ? Number(text) : undefined;
     };
     const queryType = intParam('query_type', 1);
-    if (queryType === undefined || !(queryType in ORDER_TIME_FIELDS)) return tbkError('isv.invalid-parameter', '非法参数:query_type');
+    if (queryType === undefined || !(queryType in ORDER_TIME_FIELDS))
+      return tbkError('isv.invalid-parameter', '非法参数:query_type');
     const start = parseGmt8(params.start_time ?? '');
     const end = parseGmt8(params.end_time ?? '');
     if (Number.isNaN(start) || Number.isNaN(end)) return tbkError('2000', '开始时间或结束时间参数非法');
@@ -233,12 +240,17 @@ export class OrderBook {
     if (start >= this.clock) return tbkError('2002', '请求参数非法，开始时间应该小于当前时间');
     if (start < this.clock - ORDER_RETENTION_MS) return tbkError('2004', '请求参数非法，开始时间应该大于最近90天');
     if (end - start > this.options.maxWindowMs) {
-      return tbkError('2007', '亲，订单查询时间段日常要求不超过3个小时，但如618、双11、年货节等大促期间预估时间段不可超过20分钟，超过会提示错误，调用时请务必注意时间段的选择，以保证亲能正常调用！');
+      return tbkError(
+        '2007',
+        '亲，订单查询时间段日常要求不超过3个小时，但如618、双11、年货节等大促期间预估时间段不可超过20分钟，超过会提示错误，调用时请务必注意时间段的选择，以保证亲能正常调用！',
+      );
     }
     const pageSize = intParam('page_size', 20);
-    if (pageSize === undefined || pageSize < 1 || pageSize > 100) return tbkError('isv.invalid-parameter', '非法参数:page_size，1~100');
+    if (pageSize === undefined || pageSize < 1 || pageSize > 100)
+      return tbkError('isv.invalid-parameter', '非法参数:page_size，1~100');
     const pageNo = intParam('page_no', 1);
-    if (pageNo === undefined || pageNo < 1 || pageNo > MAX_PAGE_NO) return tbkError('isv.invalid-parameter', `非法参数:page_no，1~${MAX_PAGE_NO}`);
+    if (pageNo === undefined || pageNo < 1 || pageNo > MAX_PAGE_NO)
+      return tbkError('isv.invalid-parameter', `非法参数:page_no，1~${MAX_PAGE_NO}`);
     const jumpType = intParam('jump_type', 1);
     if (jumpType !== 1 && jumpType !== -1) return tbkError('1005', 'jumpType非法');
     const tkStatus = params.tk_status?.trim() ? intParam('tk_status', 0) : undefined;
@@ -267,7 +279,10 @@ export class OrderBook {
     if (!position) from = (pageNo - 1) * pageSize;
     else if (jumpType === 1) from = countWhile(rows, (row) => compareKeys(row.key, position.last) <= 0);
     else from = Math.max(0, countWhile(rows, (row) => compareKeys(row.key, position.first) < 0) - pageSize);
-    const upTo = !position || jumpType === 1 ? from + pageSize : countWhile(rows, (row) => compareKeys(row.key, position.first) < 0);
+    const upTo =
+      !position || jumpType === 1
+        ? from + pageSize
+        : countWhile(rows, (row) => compareKeys(row.key, position.first) < 0);
     const page = rows.slice(from, Math.min(upTo, from + pageSize));
     const bareAll = params.simplify === 'true';
     const results = page.map(({ entry, record }) => {
@@ -285,7 +300,8 @@ export class OrderBook {
       page_no: pageNo,
       page_size: pageSize,
     };
-    if (page.length > 0) data.position_index = `${positionToken(page[0]!.key)}|${positionToken(page[page.length - 1]!.key)}`;
+    if (page.length > 0)
+      data.position_index = `${positionToken(page[0]!.key)}|${positionToken(page[page.length - 1]!.key)}`;
     else if (positionText !== undefined) data.position_index = positionText;
     return { data };
   }
@@ -295,7 +311,12 @@ export class OrderBook {
    * id; kept until the clock moves (an answer is then a binary search, not a pass over the book).
    */
   private sortedRows(queryType: OrderQueryType): BookRow[] {
-    if (this.rowCache?.clock === this.clock && this.rowCache.size === this.orders.size && this.rowCache.queryType === queryType) return this.rowCache.rows;
+    if (
+      this.rowCache?.clock === this.clock &&
+      this.rowCache.size === this.orders.size &&
+      this.rowCache.queryType === queryType
+    )
+      return this.rowCache.rows;
     const field = ORDER_TIME_FIELDS[queryType];
     const rows: BookRow[] = [];
     for (const entry of this.orders.values()) {
@@ -310,7 +331,8 @@ export class OrderBook {
   }
 
   private visibleVersion(entry: OrderEntry): OrderVersion | undefined {
-    for (let i = entry.versions.length - 1; i >= 0; i--) if (entry.versions[i]!.visibleAt <= this.clock) return entry.versions[i];
+    for (let i = entry.versions.length - 1; i >= 0; i--)
+      if (entry.versions[i]!.visibleAt <= this.clock) return entry.versions[i];
     return undefined;
   }
 
@@ -381,7 +403,12 @@ export class OrderBook {
         pub_id: 98_836_808,
       };
       if (relationId !== undefined) record.relation_id = relationId;
-      const entry: OrderEntry = { tradeId, quotedIds: this.random() < 0.5, versions: [{ tradeId, modifiedAt: at, visibleAt: at + delay, record }], nextChangeAt: at + this.dwell() };
+      const entry: OrderEntry = {
+        tradeId,
+        quotedIds: this.random() < 0.5,
+        versions: [{ tradeId, modifiedAt: at, visibleAt: at + delay, record }],
+        nextChangeAt: at + this.dwell(),
+      };
       this.orders.set(tradeId, entry);
       this.open.add(entry);
     }
@@ -474,7 +501,10 @@ function parsePosition(text: string): { first: SortKey; last: SortKey } | undefi
 }
 
 /** Makes the sandbox answer both order-details methods from this book (sandbox.setResponse). */
-export function installOrderBook(sandbox: { setResponse(method: string, body: (params: Record<string, string>) => unknown): void }, book: OrderBook): void {
+export function installOrderBook(
+  sandbox: { setResponse(method: string, body: (params: Record<string, string>) => unknown): void },
+  book: OrderBook,
+): void {
   for (const method of ORDER_METHODS) sandbox.setResponse(method, (params) => book.answer(params));
 }
 
@@ -491,9 +521,16 @@ export interface LiveOrderBookOptions {
  * Serves both order methods from a book whose clock follows the wall clock, so that a polling
  * flow (npm start, the examples) sees new orders and changes arrive as time passes.
  */
-export function installLiveOrderBook(sandbox: { setResponse(method: string, body: (params: Record<string, string>) => unknown): void }, options: LiveOrderBookOptions = {}): OrderBook {
+export function installLiveOrderBook(
+  sandbox: { setResponse(method: string, body: (params: Record<string, string>) => unknown): void },
+  options: LiveOrderBookOptions = {},
+): OrderBook {
   const clock = options.clock ?? Date.now;
-  const book = new OrderBook({ seed: options.seed ?? 1, start: clock() - (options.historyHours ?? 24) * HOUR, ordersPerHour: options.ordersPerHour ?? 30 });
+  const book = new OrderBook({
+    seed: options.seed ?? 1,
+    start: clock() - (options.historyHours ?? 24) * HOUR,
+    ordersPerHour: options.ordersPerHour ?? 30,
+  });
   const catchUp = (): void => {
     const behind = clock() - book.now;
     if (behind >= 1000) book.advance(behind);

@@ -5,7 +5,6 @@ import type { ReceivedFile } from './gateway';
 
 const MAX_BODY_BYTES = 20 * 1024 * 1024;
 
-
 export function htmlPage(status: number, title: string): string {
   return `<html>\r\n<head><title>${status} ${title}</title></head>\r\n<body>\r\n<center><h1>${status} ${title}</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n`;
 }

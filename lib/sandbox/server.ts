@@ -37,12 +37,21 @@ import type { RecordedRequest, ResponseOverride, Sandbox, SandboxOptions, Sandbo
 import { controlRefusal } from './control-guard';
 import { charsetOf, htmlPage, parseRequest, readBody, type ParsedRequest } from './request';
 
-
-
 export const DEFAULT_APP: Readonly<SandboxApp> = Object.freeze({ appKey: 'sandbox-app', appSecret: 'sandbox-secret' });
 const GZIP_MIN_BYTES = 1024;
 const MAX_CALL_STARTS = 100_000;
-const TRANSPORT_KINDS: ReadonlySet<FaultKind> = new Set(['http500', 'http502', 'reset', 'malformed', 'truncated', 'empty', 'throttle', 'isp', 'tbk-throttle', 'top-error']);
+const TRANSPORT_KINDS: ReadonlySet<FaultKind> = new Set([
+  'http500',
+  'http502',
+  'reset',
+  'malformed',
+  'truncated',
+  'empty',
+  'throttle',
+  'isp',
+  'tbk-throttle',
+  'top-error',
+]);
 /** A batch request gets these as a whole; the error_response kinds apply to each of its calls. */
 const HTTP_KINDS: ReadonlySet<FaultKind> = new Set(['http500', 'http502', 'reset', 'malformed', 'truncated', 'empty']);
 const ERROR_KINDS: ReadonlySet<FaultKind> = new Set(['throttle', 'isp', 'tbk-throttle', 'top-error']);
@@ -66,14 +75,24 @@ function loopbackHost(host: string | undefined): string {
 }
 
 function emptyStats(): SandboxStats {
-  return { totalCalls: 0, callsByMethod: {}, faultsByKind: {}, errorsByCode: {}, callsPerSecond: {}, maxCallsPerSecond: 0, callStarts: [], inFlight: 0, maxConcurrent: 0, batchRequests: 0 };
+  return {
+    totalCalls: 0,
+    callsByMethod: {},
+    faultsByKind: {},
+    errorsByCode: {},
+    callsPerSecond: {},
+    maxCallsPerSecond: 0,
+    callStarts: [],
+    inFlight: 0,
+    maxConcurrent: 0,
+    batchRequests: 0,
+  };
 }
-
-
 
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
   const host = loopbackHost(options.host);
-  const controlToken = options.controlToken === undefined || options.controlToken === '' ? undefined : options.controlToken;
+  const controlToken =
+    options.controlToken === undefined || options.controlToken === '' ? undefined : options.controlToken;
   const appList = options.apps ?? [DEFAULT_APP];
   const apps = new Map<string, SandboxApp>();
   for (const app of appList) apps.set(app.appKey, { ...app, faults: app.faults?.map(checkFaultRule) });
@@ -170,10 +189,15 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     count(stats.callsPerSecond, second);
     stats.maxCallsPerSecond = Math.max(stats.maxCallsPerSecond, stats.callsPerSecond[second]!);
     stats.callStarts.push(time);
-    if (stats.callStarts.length > MAX_CALL_STARTS) stats.callStarts.splice(0, stats.callStarts.length - MAX_CALL_STARTS);
+    if (stats.callStarts.length > MAX_CALL_STARTS)
+      stats.callStarts.splice(0, stats.callStarts.length - MAX_CALL_STARTS);
   }
 
-  function pickFault(kinds: ReadonlySet<FaultKind>, method: string | undefined, appKey: string | undefined): FaultRule | undefined {
+  function pickFault(
+    kinds: ReadonlySet<FaultKind>,
+    method: string | undefined,
+    appKey: string | undefined,
+  ): FaultRule | undefined {
     const call = { method, appKey };
     const appRules = appKey !== undefined ? apps.get(appKey)?.faults : undefined;
     const rule = (appRules && faults.pickFrom(appRules, call, kinds)) || faults.pick(call, kinds);
@@ -205,7 +229,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
           send(req, res, 200, 'application/json;charset=UTF-8', half);
           return;
         }
-        res.writeHead(200, { 'Content-Type': 'application/json;charset=UTF-8', 'Content-Length': Buffer.byteLength(full) });
+        res.writeHead(200, {
+          'Content-Type': 'application/json;charset=UTF-8',
+          'Content-Length': Buffer.byteLength(full),
+        });
         res.write(half, () => req.socket.destroy());
         return;
       }
@@ -224,9 +251,19 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   function faultError(rule: FaultRule): TopErrorFields {
     switch (rule.kind) {
       case 'throttle':
-        return topError(7, undefined, rule.subCode ?? 'accesscontrol.limited-by-app-access-count', rule.subMsg ?? `This ban will last for ${rule.banSeconds ?? 1} more seconds`);
+        return topError(
+          7,
+          undefined,
+          rule.subCode ?? 'accesscontrol.limited-by-app-access-count',
+          rule.subMsg ?? `This ban will last for ${rule.banSeconds ?? 1} more seconds`,
+        );
       case 'isp':
-        return topError(15, undefined, rule.subCode ?? 'isp.tbkapi-service-unavailable', rule.subMsg ?? '淘宝客API服务不可用');
+        return topError(
+          15,
+          undefined,
+          rule.subCode ?? 'isp.tbkapi-service-unavailable',
+          rule.subMsg ?? '淘宝客API服务不可用',
+        );
       case 'tbk-throttle':
         return topError(15, undefined, rule.subCode ?? '9100', rule.subMsg ?? TBK_THROTTLE_SUB_MSG);
       case 'top-error':
@@ -274,7 +311,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       outcome = await answerCall(req, res, { params, files: parsed.files, now: clock() });
     }
     // app keys are not secrets; sessions, signatures and secrets never reach the log
-    log?.(`${req.method} ${url.pathname} ${method ?? '-'} app=${params.app_key ?? '-'} -> ${outcome} (${Date.now() - started} ms)`);
+    log?.(
+      `${req.method} ${url.pathname} ${method ?? '-'} app=${params.app_key ?? '-'} -> ${outcome} (${Date.now() - started} ms)`,
+    );
   }
 
   async function answerCall(req: IncomingMessage, res: ServerResponse, call: GatewayCall): Promise<string> {
@@ -289,16 +328,25 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   }
 
   /** The answer of a call that passed the checks: override, documented example or echo, business faults. */
-  async function answerBody(call: GatewayCall, checked: Extract<CheckResult, { ok: true }>): Promise<{ body: unknown; outcome: string }> {
+  async function answerBody(
+    call: GatewayCall,
+    checked: Extract<CheckResult, { ok: true }>,
+  ): Promise<{ body: unknown; outcome: string }> {
     const { method, spec } = checked;
     let inner: Record<string, unknown> | undefined;
     if (overrides.has(method)) {
       const override = overrides.get(method);
       let body: unknown;
       try {
-        body = typeof override === 'function' ? await (override as (p: Record<string, string>) => unknown)({ ...call.params }) : structuredClone(override);
+        body =
+          typeof override === 'function'
+            ? await (override as (p: Record<string, string>) => unknown)({ ...call.params })
+            : structuredClone(override);
       } catch (err) {
-        return { body: errorBody(topError(15, undefined, 'isp.sandbox-override-error', (err as Error).message)), outcome: 'override threw' };
+        return {
+          body: errorBody(topError(15, undefined, 'isp.sandbox-override-error', (err as Error).message)),
+          outcome: 'override threw',
+        };
       }
       inner = innerResponse(method, body);
       if (!inner) {
@@ -350,7 +398,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       await delay(latency.latencyMs ?? 1000);
       if (closed || res.destroyed) return;
     }
-    const finish = (outcome: string): void => log?.(`POST ${url.pathname} ${shared.method ?? '-'} x${calls.length} app=${appKey ?? '-'} -> ${outcome} (${Date.now() - started} ms)`);
+    const finish = (outcome: string): void =>
+      log?.(
+        `POST ${url.pathname} ${shared.method ?? '-'} x${calls.length} app=${appKey ?? '-'} -> ${outcome} (${Date.now() - started} ms)`,
+      );
     const fault = pickFault(HTTP_KINDS, shared.method, appKey);
     if (fault) {
       answerFault(req, res, fault, shared.method || ECHO_METHOD);
@@ -367,7 +418,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       return finish(`code ${envelope.error.code}`);
     }
     if (calls.length === 0) {
-      sendError(req, res, topError(40, 'Missing required arguments', 'isv.missing-parameter:body', 'the batch holds no call'));
+      sendError(
+        req,
+        res,
+        topError(40, 'Missing required arguments', 'isv.missing-parameter:body', 'the batch holds no call'),
+      );
       return finish('code 40');
     }
     const pieces: string[] = [];
@@ -378,7 +433,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         if (params[key] !== undefined) callParams[key] = params[key];
         else delete callParams[key];
       }
-      for (const key of ['session', 'target_app_key'] as const) if (isBlank(callParams[key]) && params[key] !== undefined) callParams[key] = params[key];
+      for (const key of ['session', 'target_app_key'] as const)
+        if (isBlank(callParams[key]) && params[key] !== undefined) callParams[key] = params[key];
       const answer = await answerBatchCall({ params: callParams, files: [], now: clock() }, envelope.app);
       if (!answer.ok) failed++;
       pieces.push(serializeBody(answer.body));
@@ -399,7 +455,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   }
 
   async function handleControl(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
-    const reply = (status: number, body: unknown): void => send(req, res, status, 'application/json;charset=UTF-8', JSON.stringify(body));
+    const reply = (status: number, body: unknown): void =>
+      send(req, res, status, 'application/json;charset=UTF-8', JSON.stringify(body));
     const refusal = controlRefusal(req, sandbox.port, controlToken);
     if (refusal) {
       req.resume();
@@ -411,7 +468,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         case 'POST /__sandbox/faults': {
           const body = JSON.parse((await readBody(req)).toString('utf8') || '[]') as unknown;
           const list = Array.isArray(body) ? body : (body as { rules?: unknown }).rules;
-          if (!Array.isArray(list)) return reply(400, { error: 'send a list of fault rules, or {"rules": [...], "seed": n}' });
+          if (!Array.isArray(list))
+            return reply(400, { error: 'send a list of fault rules, or {"rules": [...], "seed": n}' });
           const seed = Array.isArray(body) ? undefined : (body as { seed?: unknown }).seed;
           faults.set(list as FaultRule[], typeof seed === 'number' ? seed : undefined);
           return reply(200, { ok: true, rules: faults.list() });
@@ -424,7 +482,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         case 'GET /__sandbox/stats':
           return reply(200, sandbox.stats());
         case 'GET /__sandbox/requests':
-          return reply(200, recorded.map((r) => ({ ...r, params: maskSession(r.params) })));
+          return reply(
+            200,
+            recorded.map((r) => ({ ...r, params: maskSession(r.params) })),
+          );
         case 'POST /__sandbox/reset':
           sandbox.resetStats();
           recorded = [];
@@ -442,7 +503,14 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     // the real gateway's Date header is its own clock; a client measures the skew from it
     res.setHeader('Date', new Date(clock()).toUTCString());
     const url = new URL(req.url ?? '/', `http://${host}`);
-    const handle = url.pathname === '/router/rest' ? handleGateway : url.pathname === '/router/batch' ? handleBatch : url.pathname.startsWith('/__sandbox/') ? handleControl : undefined;
+    const handle =
+      url.pathname === '/router/rest'
+        ? handleGateway
+        : url.pathname === '/router/batch'
+          ? handleBatch
+          : url.pathname.startsWith('/__sandbox/')
+            ? handleControl
+            : undefined;
     if (!handle) {
       send(req, res, 404, 'text/html', htmlPage(404, 'Not Found'));
       return;
@@ -489,7 +557,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         server.closeAllConnections();
       }),
   };
-  if (options.liveOrders) installLiveOrderBook(sandbox, { ...(options.liveOrders === true ? {} : options.liveOrders), clock });
+  if (options.liveOrders)
+    installLiveOrderBook(sandbox, { ...(options.liveOrders === true ? {} : options.liveOrders), clock });
 
   return new Promise((resolve, reject) => {
     server.once('error', reject);

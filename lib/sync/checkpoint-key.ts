@@ -22,7 +22,12 @@ const shortHash = (text: string): string => createHash('sha256').update(text).di
  */
 export function checkpointKey(identity: CheckpointIdentity): string {
   const method = identity.method === 'taobao.tbk.sc.order.details.get' ? 'sc-order' : 'order';
-  const parts = [identity.appKey, method, `q${identity.queryType}`, identity.session ? `s${shortHash(identity.session)}` : 'app'];
+  const parts = [
+    identity.appKey,
+    method,
+    `q${identity.queryType}`,
+    identity.session ? `s${shortHash(identity.session)}` : 'app',
+  ];
   const filters = Object.entries(identity.filters ?? {}).filter(([, value]) => value !== undefined && value !== '');
   if (filters.length > 0) parts.push(`f${shortHash(JSON.stringify(filters.sort(([a], [b]) => (a < b ? -1 : 1))))}`);
   if (identity.name) parts.push(`n${shortHash(identity.name)}`);

@@ -56,7 +56,8 @@ export function checkpointProblem(value: unknown, gatewayNow: number): string | 
     const where = issue.path.length > 0 ? issue.path.map(String).join('.') : 'checkpoint';
     return `${where}: ${issue.message}`;
   }
-  if (parsed.data.cursor > gatewayNow + CURSOR_TOLERANCE_MS) return `cursor ${formatGmt8(parsed.data.cursor)} is after the gateway's now ${formatGmt8(gatewayNow)}`;
+  if (parsed.data.cursor > gatewayNow + CURSOR_TOLERANCE_MS)
+    return `cursor ${formatGmt8(parsed.data.cursor)} is after the gateway's now ${formatGmt8(gatewayNow)}`;
   return undefined;
 }
 
@@ -118,4 +119,3 @@ export class SerialSaver {
     return writing;
   }
 }
-

@@ -69,20 +69,27 @@ export class OrderSync {
   private running = false;
 
   constructor(options: OrderSyncOptions) {
-    if (!options || typeof options.client?.request !== 'function') throw new TypeError('OrderSync needs a client with request()');
-    if (!options.store || typeof options.store.load !== 'function' || typeof options.store.save !== 'function') throw new TypeError('OrderSync needs a checkpoint store (load/save)');
-    if (![1, 2, 3, 4].includes(options.queryType)) throw new RangeError('queryType must be 1 (create), 2 (pay), 3 (settle) or 4 (modified)');
+    if (!options || typeof options.client?.request !== 'function')
+      throw new TypeError('OrderSync needs a client with request()');
+    if (!options.store || typeof options.store.load !== 'function' || typeof options.store.save !== 'function')
+      throw new TypeError('OrderSync needs a checkpoint store (load/save)');
+    if (![1, 2, 3, 4].includes(options.queryType))
+      throw new RangeError('queryType must be 1 (create), 2 (pay), 3 (settle) or 4 (modified)');
     const method = options.method ?? 'taobao.tbk.order.details.get';
-    if (method !== 'taobao.tbk.order.details.get' && method !== 'taobao.tbk.sc.order.details.get') throw new RangeError(`Unsupported method ${String(method)}`);
+    if (method !== 'taobao.tbk.order.details.get' && method !== 'taobao.tbk.sc.order.details.get')
+      throw new RangeError(`Unsupported method ${String(method)}`);
     const windowMinutes = options.windowMinutes ?? DEFAULT_WINDOW_MINUTES;
-    if (!(windowMinutes > 0 && windowMinutes <= MAX_WINDOW_MINUTES)) throw new RangeError(`windowMinutes must be in (0, ${MAX_WINDOW_MINUTES}]: the API refuses windows over 3 hours`);
+    if (!(windowMinutes > 0 && windowMinutes <= MAX_WINDOW_MINUTES))
+      throw new RangeError(`windowMinutes must be in (0, ${MAX_WINDOW_MINUTES}]: the API refuses windows over 3 hours`);
     const overlapMinutes = options.overlapMinutes ?? 10;
     const lagSeconds = options.lagSeconds ?? 60;
     const lookbackMinutes = options.initialLookbackMinutes ?? 60;
     const pageSize = options.pageSize ?? 100;
     const concurrency = options.concurrency ?? 4;
-    if (!(overlapMinutes >= 0) || !(lagSeconds >= 0) || !(lookbackMinutes >= 0)) throw new RangeError('overlapMinutes, lagSeconds and initialLookbackMinutes must be >= 0');
-    if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 100) throw new RangeError('pageSize must be an integer in 1..100');
+    if (!(overlapMinutes >= 0) || !(lagSeconds >= 0) || !(lookbackMinutes >= 0))
+      throw new RangeError('overlapMinutes, lagSeconds and initialLookbackMinutes must be >= 0');
+    if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 100)
+      throw new RangeError('pageSize must be an integer in 1..100');
     if (!Number.isInteger(concurrency) || concurrency < 1) throw new RangeError('concurrency must be an integer >= 1');
     this.options = options;
     this.method = method;
@@ -104,7 +111,8 @@ export class OrderSync {
 
   /** Reads from the checkpoint (or `from`) up to now - lag (or `until`); see the comment at the top. */
   async run(options: RunOptions = {}): Promise<RunReport> {
-    if (this.running) throw Object.assign(new Error('An order sync run is already in progress'), { code: 'ERR_SYNC_BUSY' });
+    if (this.running)
+      throw Object.assign(new Error('An order sync run is already in progress'), { code: 'ERR_SYNC_BUSY' });
     this.running = true;
     try {
       return await this.runOnce(options);
@@ -140,7 +148,15 @@ export class OrderSync {
       if (start < end) gaps.push({ start, end, error: { kind: 'retention', ...messageFields('sync.retention') } });
       start = Math.max(start, oldest);
     }
-    if (!state) state = { v: 1, method: this.method, queryType: this.queryType, cursor: Math.min(start, until), origin: Math.min(start, until), seen: {} };
+    if (!state)
+      state = {
+        v: 1,
+        method: this.method,
+        queryType: this.queryType,
+        cursor: Math.min(start, until),
+        origin: Math.min(start, until),
+        seen: {},
+      };
     else if (start < state.origin) state.origin = start;
 
     const report: RunReport = {

@@ -46,7 +46,10 @@ export function orderFingerprint(order: Record<string, unknown>): string {
 export function pageOrders(data: Record<string, unknown> | undefined): Array<Record<string, unknown>> {
   const results = data?.results;
   let list: unknown = results;
-  if (isRecord(results)) list = Array.isArray(results.publisher_order_dto) ? results.publisher_order_dto : Object.values(results).find(Array.isArray);
+  if (isRecord(results))
+    list = Array.isArray(results.publisher_order_dto)
+      ? results.publisher_order_dto
+      : Object.values(results).find(Array.isArray);
   return Array.isArray(list) ? list.filter(isRecord) : [];
 }
 

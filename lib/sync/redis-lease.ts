@@ -181,7 +181,13 @@ export class RedisSyncLease {
     if (this.client && this.client.status !== 'end') return this.client;
     // commands fail at once while Redis is down (no offline queue, no reconnection loop of ioredis's
     // own: tick() makes a new connection on its next round)
-    const options: RedisOptions = { connectTimeout: CONNECT_TIMEOUT_MS, commandTimeout: COMMAND_TIMEOUT_MS, maxRetriesPerRequest: 1, enableOfflineQueue: true, retryStrategy: () => null };
+    const options: RedisOptions = {
+      connectTimeout: CONNECT_TIMEOUT_MS,
+      commandTimeout: COMMAND_TIMEOUT_MS,
+      maxRetriesPerRequest: 1,
+      enableOfflineQueue: true,
+      retryStrategy: () => null,
+    };
     const client = new Redis(this.redisUrl, options) as LeaseCommands;
     client.on('error', () => undefined);
     client.defineCommand('tbkLeaseRenew', { numberOfKeys: 1, lua: RENEW_SCRIPT });

@@ -7,7 +7,11 @@ export interface OrderSyncClient {
   request(
     method: string,
     params?: Record<string, unknown>,
-    options?: { session?: string; signal?: AbortSignal; onRetry?: (info: { attempt: number; delayMs: number; error: { kind?: string } & Error }) => void },
+    options?: {
+      session?: string;
+      signal?: AbortSignal;
+      onRetry?: (info: { attempt: number; delayMs: number; error: { kind?: string } & Error }) => void;
+    },
   ): Promise<{ response: Record<string, unknown>; request_id?: string; attempts: number; duration_ms: number }>;
 }
 

@@ -4,7 +4,13 @@ import { messageFields } from '../top/messages';
 import { paginate } from '../top/paginate';
 import { formatGmt8, parseGmt8 } from '../top/time';
 import type { SerialSaver, SyncState } from './checkpoint';
-import { orderFingerprint, pageOrders, type OrderDetailsMethod, type OrderQueryType, type PublisherOrder } from './orders';
+import {
+  orderFingerprint,
+  pageOrders,
+  type OrderDetailsMethod,
+  type OrderQueryType,
+  type PublisherOrder,
+} from './orders';
 import type { OrderSyncClient, OrderSyncOptions, RunReport, SyncErrorInfo } from './types';
 
 export const MAX_PAGE_NO = 100;
@@ -27,14 +33,21 @@ function errorInfo(err: unknown): SyncErrorInfo {
   return info;
 }
 
-const subCodeOf = (err: unknown): string | undefined => (isRecord(err) && typeof err.sub_code === 'string' ? err.sub_code : undefined);
+const subCodeOf = (err: unknown): string | undefined =>
+  isRecord(err) && typeof err.sub_code === 'string' ? err.sub_code : undefined;
 
 interface Window {
   start: number;
   end: number;
 }
 
-type WindowOutcome = { done: true } | { split: true } | { pieces: number } | { halve: true } | { future: true } | { error: unknown; stoppedByLease?: boolean };
+type WindowOutcome =
+  | { done: true }
+  | { split: true }
+  | { pieces: number }
+  | { halve: true }
+  | { future: true }
+  | { error: unknown; stoppedByLease?: boolean };
 
 /**
  * A window whose first page says it holds more than this many pages, when no other window waits to
@@ -129,7 +142,13 @@ export class WindowRun {
 
   private async read(window: Window): Promise<void> {
     const { options } = this.engine;
-    options.onStatus?.({ phase: 'window', windowStart: window.start, windowEnd: window.end, until: this.until, emitted: this.report.emitted.new + this.report.emitted.changed });
+    options.onStatus?.({
+      phase: 'window',
+      windowStart: window.start,
+      windowEnd: window.end,
+      until: this.until,
+      emitted: this.report.emitted.new + this.report.emitted.changed,
+    });
     const outcome = await this.readWindow(window);
     if ('split' in outcome || 'pieces' in outcome) {
       const count = 'pieces' in outcome ? outcome.pieces : 2;
@@ -137,7 +156,11 @@ export class WindowRun {
       else this.report.denseSplits++;
       const length = (window.end - window.start) / count;
       const pieces: Window[] = [];
-      for (let i = 0; i < count; i++) pieces.push({ start: i === 0 ? window.start : floorSecond(window.start + i * length), end: i === count - 1 ? window.end : floorSecond(window.start + (i + 1) * length) });
+      for (let i = 0; i < count; i++)
+        pieces.push({
+          start: i === 0 ? window.start : floorSecond(window.start + i * length),
+          end: i === count - 1 ? window.end : floorSecond(window.start + (i + 1) * length),
+        });
       this.replan(pieces.filter((piece) => piece.end > piece.start));
     } else if ('halve' in outcome) {
       if (window.end - window.start <= this.windowMs) {
@@ -147,7 +170,8 @@ export class WindowRun {
       }
       const pieces: Window[] = [];
       for (const long of [window, ...this.replanned.splice(0)]) {
-        for (let t = long.start; t < long.end; t += this.windowMs) pieces.push({ start: t, end: Math.min(t + this.windowMs, long.end) });
+        for (let t = long.start; t < long.end; t += this.windowMs)
+          pieces.push({ start: t, end: Math.min(t + this.windowMs, long.end) });
       }
       this.replan(pieces);
     } else if ('future' in outcome) {
@@ -172,7 +196,9 @@ export class WindowRun {
   private async readWindow(window: Window): Promise<WindowOutcome> {
     const { report, signal, engine } = this;
     const { options } = engine;
-    const request = async (params: Record<string, unknown>): Promise<Awaited<ReturnType<OrderSyncClient['request']>>> => {
+    const request = async (
+      params: Record<string, unknown>,
+    ): Promise<Awaited<ReturnType<OrderSyncClient['request']>>> => {
       if (signal?.aborted) throw signal.reason;
       try {
         const result = await options.client.request(engine.method, params, {
@@ -203,7 +229,14 @@ export class WindowRun {
         page_size: engine.pageSize,
         jump_type: 1,
       },
-      { style: 'page+cursor', listPath: 'data.results', hasNextPath: 'data.has_next', cursorPath: 'data.position_index', maxPages: MAX_PAGE_NO, strict: true },
+      {
+        style: 'page+cursor',
+        listPath: 'data.results',
+        hasNextPath: 'data.has_next',
+        cursorPath: 'data.position_index',
+        maxPages: MAX_PAGE_NO,
+        strict: true,
+      },
     );
     let last = false;
     try {
@@ -230,7 +263,9 @@ export class WindowRun {
     if (last) return { done: true };
     // page_no stops at 100: a window with more is read again in halves
     if (window.end - window.start > 1000) return { split: true };
-    return { error: new TopError({ kind: 'transport', ...messageFields('sync.tooManyPages', { pages: MAX_PAGE_NO }) }) };
+    return {
+      error: new TopError({ kind: 'transport', ...messageFields('sync.tooManyPages', { pages: MAX_PAGE_NO }) }),
+    };
   }
 
   /**
@@ -258,7 +293,11 @@ export class WindowRun {
    * Hands on the new and changed orders of one page and records them; an outcome when that ends
    * the window (not handed on: an error, a lease lost), else undefined.
    */
-  private async handOn(window: Window, pageNo: number, result: Awaited<ReturnType<OrderSyncClient['request']>>): Promise<WindowOutcome | undefined> {
+  private async handOn(
+    window: Window,
+    pageNo: number,
+    result: Awaited<ReturnType<OrderSyncClient['request']>>,
+  ): Promise<WindowOutcome | undefined> {
     const { state, report, engine } = this;
     const { options } = engine;
     const { start: windowStart, end: windowEnd } = window;
@@ -273,7 +312,8 @@ export class WindowRun {
     for (const raw of orders) {
       if (raw.trade_id === undefined || raw.trade_id === null) continue;
       const order = { ...raw, trade_id: String(raw.trade_id) } as PublisherOrder;
-      if (raw.trade_parent_id !== undefined && raw.trade_parent_id !== null) order.trade_parent_id = String(raw.trade_parent_id);
+      if (raw.trade_parent_id !== undefined && raw.trade_parent_id !== null)
+        order.trade_parent_id = String(raw.trade_parent_id);
       const key = order.trade_id;
       const fingerprint = orderFingerprint(order);
       const known = claims.get(key) ?? state.seen[key];
@@ -284,7 +324,8 @@ export class WindowRun {
       kinds.push(state.seen[key] ? 'changed' : 'new');
     }
     if (fresh.length > 0) {
-      if (options.mayEmit && !options.mayEmit()) return { error: new LeaseLost('the order sync lease was lost'), stoppedByLease: true };
+      if (options.mayEmit && !options.mayEmit())
+        return { error: new LeaseLost('the order sync lease was lost'), stoppedByLease: true };
       // claimed before the callback, so that a window read alongside cannot hand the same order on
       const previous = new Map<string, [string, number] | undefined>();
       for (const [key, entry] of claims) {
@@ -292,7 +333,16 @@ export class WindowRun {
         state.seen[key] = entry;
       }
       try {
-        await options.onOrders?.(fresh, { method: engine.method, queryType: engine.queryType, windowStart, windowEnd, page: pageNo, kinds, pageOrders: orders.length, request_id: result.request_id });
+        await options.onOrders?.(fresh, {
+          method: engine.method,
+          queryType: engine.queryType,
+          windowStart,
+          windowEnd,
+          page: pageNo,
+          kinds,
+          pageOrders: orders.length,
+          request_id: result.request_id,
+        });
       } catch (err) {
         for (const [key, entry] of previous) {
           if (entry) state.seen[key] = entry;
@@ -307,7 +357,13 @@ export class WindowRun {
         return { error: err };
       }
     }
-    options.onStatus?.({ phase: 'page', windowStart, windowEnd, page: pageNo, emitted: report.emitted.new + report.emitted.changed });
+    options.onStatus?.({
+      phase: 'page',
+      windowStart,
+      windowEnd,
+      page: pageNo,
+      emitted: report.emitted.new + report.emitted.changed,
+    });
     return undefined;
   }
 
@@ -341,4 +397,3 @@ function prune(state: SyncState, bound: number): void {
   const boundSeconds = bound / 1000;
   for (const key of Object.keys(state.seen)) if (state.seen[key]![1] < boundSeconds) delete state.seen[key];
 }
-

@@ -31,13 +31,24 @@ export interface ChunkedBatchOptions extends BatchOptions {
  * every batch fails as a whole (wrong secret, gateway unreachable, no /router/batch) this throws
  * the first batch's error instead.
  */
-export async function batchInChunks(client: TopClient, method: string, paramsList: ReadonlyArray<unknown>, options: ChunkedBatchOptions = {}): Promise<ChunkedBatchResult> {
+export async function batchInChunks(
+  client: TopClient,
+  method: string,
+  paramsList: ReadonlyArray<unknown>,
+  options: ChunkedBatchOptions = {},
+): Promise<ChunkedBatchResult> {
   const started = performance.now();
-  if (!Array.isArray(paramsList)) throw new TopError({ kind: 'validation', param: 'payload', method, ...messageFields('client.batchArray') });
-  const size = options.batchSize !== undefined && Number.isFinite(options.batchSize) && options.batchSize >= 1 ? Math.floor(options.batchSize) : DEFAULT_BATCH_SIZE;
+  if (!Array.isArray(paramsList))
+    throw new TopError({ kind: 'validation', param: 'payload', method, ...messageFields('client.batchArray') });
+  const size =
+    options.batchSize !== undefined && Number.isFinite(options.batchSize) && options.batchSize >= 1
+      ? Math.floor(options.batchSize)
+      : DEFAULT_BATCH_SIZE;
   const starts: number[] = [];
   for (let from = 0; from < paramsList.length; from += size) starts.push(from);
-  const settled = await Promise.allSettled(starts.map((from) => client.batch(method, paramsList.slice(from, from + size), options)));
+  const settled = await Promise.allSettled(
+    starts.map((from) => client.batch(method, paramsList.slice(from, from + size), options)),
+  );
   const results: BatchCallResult[] = [];
   const chunks: ChunkReport[] = [];
   let firstError: TopError | undefined;
@@ -49,7 +60,10 @@ export async function batchInChunks(client: TopClient, method: string, paramsLis
       chunks.push({ from, calls, requests: outcome.value.requests });
       return;
     }
-    const error = outcome.reason instanceof TopError ? outcome.reason : new TopError({ kind: 'transport', method, message: String(outcome.reason) }, { cause: outcome.reason });
+    const error =
+      outcome.reason instanceof TopError
+        ? outcome.reason
+        : new TopError({ kind: 'transport', method, message: String(outcome.reason) }, { cause: outcome.reason });
     firstError ??= error;
     for (let k = 0; k < calls; k++) results.push({ ok: false, error });
     chunks.push({ from, calls, error, requests: error.attempts });

@@ -55,7 +55,11 @@ export function checkSeparator(separator: string): void {
  * call (`N` for a call without parameters), joined by the separator. Values are the wire strings
  * (encodeParams' text); they are URL-encoded here, as the Java and .NET SDKs do.
  */
-export function encodeBatchBody(method: string, calls: ReadonlyArray<Readonly<Record<string, string>>>, separator: string = DEFAULT_BATCH_SEPARATOR): string {
+export function encodeBatchBody(
+  method: string,
+  calls: ReadonlyArray<Readonly<Record<string, string>>>,
+  separator: string = DEFAULT_BATCH_SEPARATOR,
+): string {
   const segments = [BATCH_PUBLIC_PREFIX + formEncode({ method })];
   for (const params of calls) segments.push(formEncode(params) || EMPTY_SEGMENT);
   return segments.join(separator);
@@ -79,7 +83,8 @@ function formDecode(text: string): Record<string, string> {
 export function parseBatchBody(body: string, separator: string = DEFAULT_BATCH_SEPARATOR): ParsedBatchBody {
   const segments = body === '' ? [] : body.split(separator);
   let shared: Record<string, string> = {};
-  if (segments[0]?.startsWith(BATCH_PUBLIC_PREFIX)) shared = formDecode(segments.shift()!.slice(BATCH_PUBLIC_PREFIX.length));
+  if (segments[0]?.startsWith(BATCH_PUBLIC_PREFIX))
+    shared = formDecode(segments.shift()!.slice(BATCH_PUBLIC_PREFIX.length));
   return { shared, calls: segments.map(formDecode) };
 }
 
@@ -87,7 +92,11 @@ export function parseBatchBody(body: string, separator: string = DEFAULT_BATCH_S
  * The answer split into one piece per call, or undefined when the number of pieces differs from
  * the number of calls: then the first piece is the gateway's verdict on the whole batch.
  */
-export function splitBatchAnswer(text: string, calls: number, separator: string = DEFAULT_BATCH_SEPARATOR): { pieces: string[]; whole: false } | { first: string; whole: true } {
+export function splitBatchAnswer(
+  text: string,
+  calls: number,
+  separator: string = DEFAULT_BATCH_SEPARATOR,
+): { pieces: string[]; whole: false } | { first: string; whole: true } {
   const pieces = text.split(separator);
   if (pieces.length === calls) return { pieces, whole: false };
   return { first: pieces[0] ?? '', whole: true };

@@ -1,8 +1,31 @@
 import { Agent, FormData } from 'undici';
-import { BATCH_CONTENT_TYPE, BATCH_SEPARATOR_HEADER, DEFAULT_BATCH_SEPARATOR, batchUrlFor, checkSeparator, encodeBatchBody, splitBatchAnswer } from './batch-wire';
-import type { BatchCallResult, BatchOptions, BatchResult, CallOptions, CallResult, TopClientOptions } from './call-types';
+import {
+  BATCH_CONTENT_TYPE,
+  BATCH_SEPARATOR_HEADER,
+  DEFAULT_BATCH_SEPARATOR,
+  batchUrlFor,
+  checkSeparator,
+  encodeBatchBody,
+  splitBatchAnswer,
+} from './batch-wire';
+import type {
+  BatchCallResult,
+  BatchOptions,
+  BatchResult,
+  CallOptions,
+  CallResult,
+  TopClientOptions,
+} from './call-types';
 import { TopError } from './errors';
-import { httpFailure, interpretBytes, interpretText, isAttemptFailure, transportFailure, type AnswerRules, type AttemptFailure } from './answer';
+import {
+  httpFailure,
+  interpretBytes,
+  interpretText,
+  isAttemptFailure,
+  transportFailure,
+  type AnswerRules,
+  type AttemptFailure,
+} from './answer';
 import { ArrivalBound } from './arrival';
 import { GatewayClock } from './gateway-clock';
 import { messageFields } from './messages';
@@ -17,13 +40,25 @@ export const DEFAULT_ENDPOINT = 'https://eco.taobao.com/router/rest';
 export const DEFAULT_TIMEOUT_MS = 15_000;
 export const DEFAULT_RATE_LIMIT: RateLimitOptions = { perSecond: 40, concurrency: 16 };
 
-export type { TopClientOptions, CallOptions, CallResult, BatchOptions, BatchCallResult, BatchResult } from './call-types';
+export type {
+  TopClientOptions,
+  CallOptions,
+  CallResult,
+  BatchOptions,
+  BatchCallResult,
+  BatchResult,
+} from './call-types';
 
 const METHOD_NAME = /^[a-z0-9_]+(\.[a-z0-9_]+)+$/i;
 
 function checkMethodName(method: unknown): string {
   if (typeof method !== 'string' || !METHOD_NAME.test(method.trim())) {
-    throw new TopError({ kind: 'validation', param: 'method', method: typeof method === 'string' ? method : undefined, ...messageFields('client.badMethod', { method: String(method) }) });
+    throw new TopError({
+      kind: 'validation',
+      param: 'method',
+      method: typeof method === 'string' ? method : undefined,
+      ...messageFields('client.badMethod', { method: String(method) }),
+    });
   }
   return method.trim();
 }
@@ -85,25 +120,45 @@ export class TopClient {
   private readonly arrival = new ArrivalBound();
 
   constructor(options: TopClientOptions) {
-    if (!options || typeof options.appKey !== 'string' || options.appKey.trim() === '') throw new TopError({ kind: 'validation', param: 'appKey', ...messageFields('client.noAppKey') });
-    if (typeof options.appSecret !== 'string' || options.appSecret === '') throw new TopError({ kind: 'validation', param: 'appSecret', ...messageFields('client.noAppSecret') });
+    if (!options || typeof options.appKey !== 'string' || options.appKey.trim() === '')
+      throw new TopError({ kind: 'validation', param: 'appKey', ...messageFields('client.noAppKey') });
+    if (typeof options.appSecret !== 'string' || options.appSecret === '')
+      throw new TopError({ kind: 'validation', param: 'appSecret', ...messageFields('client.noAppSecret') });
     const signMethod = options.signMethod ?? 'md5';
-    if (!SIGN_METHODS.includes(signMethod)) throw new TopError({ kind: 'validation', param: 'signMethod', ...messageFields('client.signMethod', { signMethod: String(signMethod) }) });
+    if (!SIGN_METHODS.includes(signMethod))
+      throw new TopError({
+        kind: 'validation',
+        param: 'signMethod',
+        ...messageFields('client.signMethod', { signMethod: String(signMethod) }),
+      });
     const endpoint = options.endpoint?.trim() || DEFAULT_ENDPOINT;
     let url: URL;
     try {
       url = new URL(endpoint);
     } catch {
-      throw new TopError({ kind: 'validation', param: 'endpoint', ...messageFields('client.endpointNotUrl', { endpoint }) });
+      throw new TopError({
+        kind: 'validation',
+        param: 'endpoint',
+        ...messageFields('client.endpointNotUrl', { endpoint }),
+      });
     }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new TopError({ kind: 'validation', param: 'endpoint', ...messageFields('client.endpointProtocol', { endpoint }) });
+    if (url.protocol !== 'http:' && url.protocol !== 'https:')
+      throw new TopError({
+        kind: 'validation',
+        param: 'endpoint',
+        ...messageFields('client.endpointProtocol', { endpoint }),
+      });
     this.endpoint = url.toString();
     const batchEndpoint = options.batchEndpoint?.trim();
     if (batchEndpoint) {
       try {
         if (!/^https?:$/.test(new URL(batchEndpoint).protocol)) throw new Error('not http');
       } catch {
-        throw new TopError({ kind: 'validation', param: 'batchEndpoint', ...messageFields('client.batchEndpoint', { endpoint: batchEndpoint }) });
+        throw new TopError({
+          kind: 'validation',
+          param: 'batchEndpoint',
+          ...messageFields('client.batchEndpoint', { endpoint: batchEndpoint }),
+        });
       }
       this.batchEndpoint = new URL(batchEndpoint).toString();
     } else {
@@ -111,10 +166,20 @@ export class TopClient {
     }
     const maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
     if (typeof maxResponseBytes !== 'number' || !Number.isFinite(maxResponseBytes) || maxResponseBytes < 1) {
-      throw new TopError({ kind: 'validation', param: 'maxResponseBytes', ...messageFields('validation.maxResponseBytes', { value: String(maxResponseBytes) }) });
+      throw new TopError({
+        kind: 'validation',
+        param: 'maxResponseBytes',
+        ...messageFields('validation.maxResponseBytes', { value: String(maxResponseBytes) }),
+      });
     }
     this.maxResponseBytes = Math.floor(maxResponseBytes);
-    for (const [name, value] of [['appKey', options.appKey], ['appSecret', options.appSecret], ['session', options.session], ['partnerId', options.partnerId], ['targetAppKey', options.targetAppKey]] as const) {
+    for (const [name, value] of [
+      ['appKey', options.appKey],
+      ['appSecret', options.appSecret],
+      ['session', options.session],
+      ['partnerId', options.partnerId],
+      ['targetAppKey', options.targetAppKey],
+    ] as const) {
       if (typeof value === 'string') checkEncodable(name, value);
     }
     this.appKey = options.appKey.trim();
@@ -126,10 +191,19 @@ export class TopClient {
     this.simplify = options.simplify === true;
     this.timeoutMs = options.timeoutMs && options.timeoutMs > 0 ? options.timeoutMs : DEFAULT_TIMEOUT_MS;
     this.clockOffsetMs = options.clockOffsetMs ?? 0;
-    this.retry = options.retry === false ? { ...DEFAULT_RETRY, retries: 0 } : { ...DEFAULT_RETRY, ...stripUndefined(options.retry ?? {}) };
-    const limits = options.rateLimit === false ? { perSecond: 0, concurrency: 0 } : { ...DEFAULT_RATE_LIMIT, ...stripUndefined(options.rateLimit ?? {}) };
+    this.retry =
+      options.retry === false
+        ? { ...DEFAULT_RETRY, retries: 0 }
+        : { ...DEFAULT_RETRY, ...stripUndefined(options.retry ?? {}) };
+    const limits =
+      options.rateLimit === false
+        ? { perSecond: 0, concurrency: 0 }
+        : { ...DEFAULT_RATE_LIMIT, ...stripUndefined(options.rateLimit ?? {}) };
     this.limiter = options.limiter ?? new RateLimiter(limits);
-    this.agent = new Agent({ keepAliveTimeout: 30_000, connections: limits.concurrency > 0 ? limits.concurrency : null });
+    this.agent = new Agent({
+      keepAliveTimeout: 30_000,
+      connections: limits.concurrency > 0 ? limits.concurrency : null,
+    });
   }
 
   /** Calls in flight (started, not finished). */
@@ -161,7 +235,11 @@ export class TopClient {
   }
 
   /** Calls a method and resolves to the unwrapped response (the object inside <name>_response). */
-  async call(method: string, params?: Record<string, unknown>, options: CallOptions = {}): Promise<Record<string, unknown>> {
+  async call(
+    method: string,
+    params?: Record<string, unknown>,
+    options: CallOptions = {},
+  ): Promise<Record<string, unknown>> {
     return (await this.request(method, params, options)).response;
   }
 
@@ -178,7 +256,9 @@ export class TopClient {
       throw err;
     }
     const session = this.sessionFor(method, options);
-    const { value, attempts } = await this.retrying(method, options, (signal, onSent) => this.attempt(method, encoded, session, options, signal, onSent));
+    const { value, attempts } = await this.retrying(method, options, (signal, onSent) =>
+      this.attempt(method, encoded, session, options, signal, onSent),
+    );
     value.attempts = attempts;
     value.duration_ms = Math.round(performance.now() - started);
     return value;
@@ -196,9 +276,16 @@ export class TopClient {
     const started = performance.now();
     method = checkMethodName(method);
     if (this.closed) throw new TopError({ kind: 'aborted', method, ...messageFields('client.closed') });
-    if (!Array.isArray(paramsList)) throw new TopError({ kind: 'validation', param: 'payload', method, ...messageFields('client.batchArray') });
+    if (!Array.isArray(paramsList))
+      throw new TopError({ kind: 'validation', param: 'payload', method, ...messageFields('client.batchArray') });
     const url = this.batchEndpoint;
-    if (!url) throw new TopError({ kind: 'validation', param: 'batchEndpoint', method, ...messageFields('client.noBatchUrl', { endpoint: this.endpoint }) });
+    if (!url)
+      throw new TopError({
+        kind: 'validation',
+        param: 'batchEndpoint',
+        method,
+        ...messageFields('client.noBatchUrl', { endpoint: this.endpoint }),
+      });
     const separator = options.separator ?? DEFAULT_BATCH_SEPARATOR;
     if (separator !== DEFAULT_BATCH_SEPARATOR) checkSeparator(separator);
     const results: BatchCallResult[] = new Array<BatchCallResult>(paramsList.length);
@@ -226,7 +313,16 @@ export class TopClient {
         try {
           ({ value: answers } = await this.retrying(method, roundOptions, (signal, onSent) => {
             requests++;
-            return this.batchAttempt(method, url, sending.map((i) => texts[i]!), separator, session, roundOptions, signal, onSent);
+            return this.batchAttempt(
+              method,
+              url,
+              sending.map((i) => texts[i]!),
+              separator,
+              session,
+              roundOptions,
+              signal,
+              onSent,
+            );
           }));
         } catch (err) {
           // the first request failing is the batch failing; later ones only retried some calls
@@ -239,14 +335,20 @@ export class TopClient {
         answers.forEach((answer, k) => {
           const i = sending[k]!;
           if (!isAttemptFailure(answer)) {
-            results[i] = { ok: true, response: answer.response, ...(answer.request_id !== undefined ? { request_id: answer.request_id } : {}), attempts: round };
+            results[i] = {
+              ok: true,
+              response: answer.response,
+              ...(answer.request_id !== undefined ? { request_id: answer.request_id } : {}),
+              attempts: round,
+            };
             return;
           }
           const { error } = answer;
           error.method = method;
           error.attempts = round;
           results[i] = { ok: false, error };
-          if (!shouldRetry(error, round, ispRetries[i]!, options.writes === true, answer.mayHaveRun, this.retry)) return;
+          if (!shouldRetry(error, round, ispRetries[i]!, options.writes === true, answer.mayHaveRun, this.retry))
+            return;
           if (error.sub_code?.startsWith('isp.')) ispRetries[i]!++;
           delayMs = Math.max(delayMs, retryDelayMs(error, round, this.retry));
           retry.push(i);
@@ -300,12 +402,18 @@ export class TopClient {
     if (this.closed) return;
     this.closed = true;
     this.limiter.close();
-    for (const controller of this.controllers) controller.abort(new TopError({ kind: 'aborted', ...messageFields('client.closedInFlight') }));
+    for (const controller of this.controllers)
+      controller.abort(new TopError({ kind: 'aborted', ...messageFields('client.closedInFlight') }));
     await this.agent.destroy().catch(() => undefined);
   }
 
   /** The signed text parameters of one attempt (system + business), as they go on the wire. */
-  signedParams(method: string, text: Record<string, string>, session: string | undefined, timestamp: string = topTimestamp(this.clockOffsetMs)): Record<string, string> {
+  signedParams(
+    method: string,
+    text: Record<string, string>,
+    session: string | undefined,
+    timestamp: string = topTimestamp(this.clockOffsetMs),
+  ): Record<string, string> {
     // copied key by key: an object literal with named properties after a spread is slow in V8
     const all: Record<string, string> = {};
     for (const key in text) all[key] = text[key]!;
@@ -324,8 +432,18 @@ export class TopClient {
   }
 
   /** The signed system parameters of one batch attempt (they go in the URL; the body is signed with them). */
-  signedBatchQuery(body: string, session: string | undefined, timestamp: string = topTimestamp(this.clockOffsetMs)): Record<string, string> {
-    const all: Record<string, string> = { app_key: this.appKey, timestamp, format: 'json', v: '2.0', sign_method: this.signMethod };
+  signedBatchQuery(
+    body: string,
+    session: string | undefined,
+    timestamp: string = topTimestamp(this.clockOffsetMs),
+  ): Record<string, string> {
+    const all: Record<string, string> = {
+      app_key: this.appKey,
+      timestamp,
+      format: 'json',
+      v: '2.0',
+      sign_method: this.signMethod,
+    };
     if (session) all.session = session;
     if (this.partnerId) all.partner_id = this.partnerId;
     if (this.targetAppKey) all.target_app_key = this.targetAppKey;
@@ -343,7 +461,12 @@ export class TopClient {
     const skew = Math.round(this.gatewayClock.skewMs / 1000);
     if (Math.abs(skew) < 60) return outcome;
     const { error } = outcome;
-    const args = { ...(error.messageArgs ?? { title: error.message, detail: '' }), seconds: Math.abs(skew), direction_key: skew > 0 ? 'top.clockAhead' : 'top.clockBehind', offset: Math.round(this.clockOffsetMs / 1000) + skew };
+    const args = {
+      ...(error.messageArgs ?? { title: error.message, detail: '' }),
+      seconds: Math.abs(skew),
+      direction_key: skew > 0 ? 'top.clockAhead' : 'top.clockBehind',
+      offset: Math.round(this.clockOffsetMs / 1000) + skew,
+    };
     // the base text last: its own parts (title_key, advice_key) are rendered before it
     const text = messageFields('top.clockSkew', { ...args, base_key: error.messageKey ?? 'top.uncoded' });
     error.message = text.message;
@@ -357,7 +480,11 @@ export class TopClient {
   }
 
   /** Retries `run` (one attempt) within the rate limit until it succeeds or may not be repeated. */
-  private async retrying<T extends object>(method: string, options: CallOptions, run: (signal: AbortSignal, onSent: () => void) => Promise<T | AttemptFailure>): Promise<{ value: T; attempts: number }> {
+  private async retrying<T extends object>(
+    method: string,
+    options: CallOptions,
+    run: (signal: AbortSignal, onSent: () => void) => Promise<T | AttemptFailure>,
+  ): Promise<{ value: T; attempts: number }> {
     const { controller, untrack } = this.track(method, options.signal);
     let ispRetries = 0;
     try {
@@ -376,7 +503,11 @@ export class TopClient {
         const { error } = outcome;
         error.attempts = attempt;
         error.method = method;
-        if (error.kind === 'aborted' || !shouldRetry(error, attempt, ispRetries, options.writes === true, outcome.mayHaveRun, this.retry)) throw error;
+        if (
+          error.kind === 'aborted' ||
+          !shouldRetry(error, attempt, ispRetries, options.writes === true, outcome.mayHaveRun, this.retry)
+        )
+          throw error;
         if (error.sub_code?.startsWith('isp.')) ispRetries++;
         const delayMs = retryDelayMs(error, attempt, this.retry);
         options.onRetry?.({ attempt, delayMs, error });
@@ -391,7 +522,14 @@ export class TopClient {
     }
   }
 
-  private attempt(method: string, encoded: EncodedParams, session: string | undefined, options: CallOptions, outer: AbortSignal, onSent: () => void): Promise<CallResult | AttemptFailure> {
+  private attempt(
+    method: string,
+    encoded: EncodedParams,
+    session: string | undefined,
+    options: CallOptions,
+    outer: AbortSignal,
+    onSent: () => void,
+  ): Promise<CallResult | AttemptFailure> {
     const prepare = (): Outgoing => {
       const all = this.signedParams(method, encoded.text, session);
       const headers: Record<string, string> = { 'accept-encoding': 'gzip, deflate', 'user-agent': 'node-red-taobaoke' };
@@ -404,21 +542,40 @@ export class TopClient {
       for (const key in all) form.append(key, all[key]!);
       for (const name of fileNames) {
         const file = encoded.files[name]!;
-        form.append(name, new Blob([file.data], { type: file.contentType ?? 'application/octet-stream' }), file.filename ?? name);
+        form.append(
+          name,
+          new Blob([file.data], { type: file.contentType ?? 'application/octet-stream' }),
+          file.filename ?? name,
+        );
       }
       return { url: this.endpoint, body: form, headers };
     };
-    return this.exchange(method, prepare, options, outer, onSent, (status, bytes) => this.withClockHint(interpretBytes(method, status, bytes, this.answerRules(options))));
+    return this.exchange(method, prepare, options, outer, onSent, (status, bytes) =>
+      this.withClockHint(interpretBytes(method, status, bytes, this.answerRules(options))),
+    );
   }
 
   /** One /router/batch request: an outcome per call, or the failure of the whole batch. */
-  private batchAttempt(method: string, url: string, calls: Array<Record<string, string>>, separator: string, session: string | undefined, options: CallOptions, outer: AbortSignal, onSent: () => void): Promise<Array<CallResult | AttemptFailure> | AttemptFailure> {
+  private batchAttempt(
+    method: string,
+    url: string,
+    calls: Array<Record<string, string>>,
+    separator: string,
+    session: string | undefined,
+    options: CallOptions,
+    outer: AbortSignal,
+    onSent: () => void,
+  ): Promise<Array<CallResult | AttemptFailure> | AttemptFailure> {
     const prepare = (): Outgoing => {
       const body = encodeBatchBody(method, calls, separator);
       const target = new URL(url);
       const query = this.signedBatchQuery(body, session);
       for (const key in query) target.searchParams.append(key, query[key]!);
-      const headers: Record<string, string> = { 'accept-encoding': 'gzip, deflate', 'user-agent': 'node-red-taobaoke', 'content-type': BATCH_CONTENT_TYPE };
+      const headers: Record<string, string> = {
+        'accept-encoding': 'gzip, deflate',
+        'user-agent': 'node-red-taobaoke',
+        'content-type': BATCH_CONTENT_TYPE,
+      };
       if (separator !== DEFAULT_BATCH_SEPARATOR) headers[BATCH_SEPARATOR_HEADER] = separator;
       return { url: target.toString(), body, headers };
     };
@@ -427,11 +584,20 @@ export class TopClient {
       if (failed) return failed;
       const text = bytes.toString('utf8');
       const split = splitBatchAnswer(text, calls.length, separator);
-      if (!split.whole) return split.pieces.map((piece) => interpretText(method, status, piece, this.answerRules(options)));
+      if (!split.whole)
+        return split.pieces.map((piece) => interpretText(method, status, piece, this.answerRules(options)));
       // the official SDKs' rule: a piece count other than the call count is a verdict on the whole batch
       const verdict = interpretText(method, status, split.first, this.answerRules(options));
       if (isAttemptFailure(verdict)) return verdict;
-      return { error: new TopError({ kind: 'transport', method, status, ...messageFields('transport.batchPieces', { pieces: text.split(separator).length, calls: calls.length }) }), mayHaveRun: true };
+      return {
+        error: new TopError({
+          kind: 'transport',
+          method,
+          status,
+          ...messageFields('transport.batchPieces', { pieces: text.split(separator).length, calls: calls.length }),
+        }),
+        mayHaveRun: true,
+      };
     });
   }
 
@@ -446,7 +612,18 @@ export class TopClient {
   ): Promise<T | AttemptFailure> {
     const timeoutMs = options.timeoutMs && options.timeoutMs > 0 ? options.timeoutMs : this.timeoutMs;
     const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(new TopError({ kind: 'timeout', method, retryable: true, ...messageFields('transport.timeout', { ms: timeoutMs }) })), timeoutMs);
+    const timer = setTimeout(
+      () =>
+        controller.abort(
+          new TopError({
+            kind: 'timeout',
+            method,
+            retryable: true,
+            ...messageFields('transport.timeout', { ms: timeoutMs }),
+          }),
+        ),
+      timeoutMs,
+    );
     const onOuterAbort = () => controller.abort(outer.reason);
     if (outer.aborted) onOuterAbort();
     else outer.addEventListener('abort', onOuterAbort, { once: true });
@@ -455,7 +632,11 @@ export class TopClient {
       const { url, body, headers } = prepare();
       sent = true;
       const sentAt = Date.now() + this.clockOffsetMs;
-      const answer = await post(this.agent, url, body, headers, { signal: controller.signal, maxBytes: this.maxResponseBytes, onSent });
+      const answer = await post(this.agent, url, body, headers, {
+        signal: controller.signal,
+        maxBytes: this.maxResponseBytes,
+        onSent,
+      });
       this.gatewayClock.observe(answer.headers.date, sentAt, Date.now() + this.clockOffsetMs);
       const outcome = handle(answer.status, answer.body);
       // a caller that gave up while the answer was being inflated or parsed must not get it
@@ -468,23 +649,33 @@ export class TopClient {
       outer.removeEventListener('abort', onOuterAbort);
     }
   }
-
-
 }
-
 
 /** One call's parameters as wire strings; throws a validation error naming the call. */
 function encodeBatchCall(params: unknown, index: number): Record<string, string> {
   if (params !== undefined && params !== null && (typeof params !== 'object' || Array.isArray(params))) {
-    throw new TopError({ kind: 'validation', param: 'payload', ...messageFields('client.batchParams', { index: index + 1 }) });
+    throw new TopError({
+      kind: 'validation',
+      param: 'payload',
+      ...messageFields('client.batchParams', { index: index + 1 }),
+    });
   }
   const encoded = encodeParams(params as Record<string, unknown> | undefined);
   const files = Object.keys(encoded.files);
-  if (files.length > 0) throw new TopError({ kind: 'validation', param: files[0], ...messageFields('client.batchFile', { index: index + 1, param: files[0]! }) });
-  if ('method' in encoded.text) throw new TopError({ kind: 'validation', param: 'method', ...messageFields('client.batchMethod', { index: index + 1 }) });
+  if (files.length > 0)
+    throw new TopError({
+      kind: 'validation',
+      param: files[0],
+      ...messageFields('client.batchFile', { index: index + 1, param: files[0]! }),
+    });
+  if ('method' in encoded.text)
+    throw new TopError({
+      kind: 'validation',
+      param: 'method',
+      ...messageFields('client.batchMethod', { index: index + 1 }),
+    });
   return encoded.text;
 }
-
 
 function stripUndefined<T extends object>(value: T): Partial<T> {
   const out: Partial<T> = {};

@@ -16,7 +16,12 @@ export interface EncodedParams {
 
 export function isFileParam(value: unknown): value is FileParam | Buffer | Uint8Array {
   if (value instanceof Uint8Array) return true;
-  return typeof value === 'object' && value !== null && (value as FileParam).data instanceof Uint8Array && Object.keys(value).every((k) => k === 'data' || k === 'filename' || k === 'contentType');
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    (value as FileParam).data instanceof Uint8Array &&
+    Object.keys(value).every((k) => k === 'data' || k === 'filename' || k === 'contentType')
+  );
 }
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
@@ -34,7 +39,11 @@ export function checkEncodable(name: string, text: string): void {
   const found = LONE_SURROGATE.exec(text);
   if (!found) return;
   const codeUnit = `U+${found[0].charCodeAt(0).toString(16).toUpperCase()}`;
-  throw new TopError({ kind: 'validation', param: name, ...messageFields('validation.loneSurrogate', { param: quoted(name), codeUnit, index: found.index }) });
+  throw new TopError({
+    kind: 'validation',
+    param: name,
+    ...messageFields('validation.loneSurrogate', { param: quoted(name), codeUnit, index: found.index }),
+  });
 }
 
 /** JSON.stringify's replacer for a parameter's object value: bigints as digits, no lone surrogate in a key or a text. */
@@ -66,7 +75,12 @@ export function encodeValue(name: string, value: unknown): string | undefined {
       text = value ? 'true' : 'false';
       break;
     case 'number':
-      if (!Number.isFinite(value)) throw new TopError({ kind: 'validation', param: name, ...messageFields('encode.notFinite', { param: name, got: String(value) }) });
+      if (!Number.isFinite(value))
+        throw new TopError({
+          kind: 'validation',
+          param: name,
+          ...messageFields('encode.notFinite', { param: name, got: String(value) }),
+        });
       text = String(value);
       break;
     case 'bigint':
@@ -75,22 +89,37 @@ export function encodeValue(name: string, value: unknown): string | undefined {
     case 'object': {
       const time = dateTime(value);
       if (time !== undefined) {
-        if (Number.isNaN(time)) throw new TopError({ kind: 'validation', param: name, ...messageFields('encode.invalidDate', { param: name }) });
+        if (Number.isNaN(time))
+          throw new TopError({
+            kind: 'validation',
+            param: name,
+            ...messageFields('encode.invalidDate', { param: name }),
+          });
         text = formatGmt8(time);
       } else if (Array.isArray(value) && value.every(isScalar)) {
-        text = value.map((v) => (typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean' ? String(v) : v)).join(',');
+        text = value
+          .map((v) => (typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean' ? String(v) : v))
+          .join(',');
       } else {
         try {
           text = JSON.stringify(value, jsonReplacer(name));
         } catch (err) {
           if (err instanceof TopError) throw err;
-          throw new TopError({ kind: 'validation', param: name, ...messageFields('encode.notJson', { param: name, reason: (err as Error).message }) });
+          throw new TopError({
+            kind: 'validation',
+            param: name,
+            ...messageFields('encode.notJson', { param: name, reason: (err as Error).message }),
+          });
         }
       }
       break;
     }
     default:
-      throw new TopError({ kind: 'validation', param: name, ...messageFields('encode.unsupported', { param: name, type: typeof value }) });
+      throw new TopError({
+        kind: 'validation',
+        param: name,
+        ...messageFields('encode.unsupported', { param: name, type: typeof value }),
+      });
   }
   if (text.trim() === '') return undefined;
   checkEncodable(name, text);

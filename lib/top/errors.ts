@@ -52,24 +52,55 @@ export class TopError extends Error implements TopErrorFields {
   messageKey?: string;
   messageArgs?: Record<string, string | number>;
 
-  constructor(fields: Omit<TopErrorFields, 'retryable' | 'attempts'> & { retryable?: boolean; attempts?: number }, options?: { cause?: unknown }) {
+  constructor(
+    fields: Omit<TopErrorFields, 'retryable' | 'attempts'> & { retryable?: boolean; attempts?: number },
+    options?: { cause?: unknown },
+  ) {
     super(fields.message, options);
     this.name = 'TopError';
     this.kind = fields.kind;
     this.retryable = fields.retryable ?? false;
     this.attempts = fields.attempts ?? 0;
-    for (const key of ['method', 'code', 'msg', 'sub_code', 'sub_msg', 'request_id', 'param', 'status', 'ban_seconds'] as const) {
+    for (const key of [
+      'method',
+      'code',
+      'msg',
+      'sub_code',
+      'sub_msg',
+      'request_id',
+      'param',
+      'status',
+      'ban_seconds',
+    ] as const) {
       if (fields[key] !== undefined) (this as Record<string, unknown>)[key] = fields[key];
     }
     // not enumerable: translation data, kept out of msg.error and of JSON
-    if (fields.messageKey !== undefined) Object.defineProperty(this, 'messageKey', { value: fields.messageKey, writable: true, configurable: true });
-    if (fields.messageArgs !== undefined) Object.defineProperty(this, 'messageArgs', { value: fields.messageArgs, writable: true, configurable: true });
+    if (fields.messageKey !== undefined)
+      Object.defineProperty(this, 'messageKey', { value: fields.messageKey, writable: true, configurable: true });
+    if (fields.messageArgs !== undefined)
+      Object.defineProperty(this, 'messageArgs', { value: fields.messageArgs, writable: true, configurable: true });
   }
 
   /** A plain, JSON-safe copy of the fields (what the nodes put in msg.error). */
   toJSON(): TopErrorFields & { name: string } {
-    const out: TopErrorFields & { name: string } = { name: this.name, kind: this.kind, message: this.message, retryable: this.retryable, attempts: this.attempts };
-    for (const key of ['method', 'code', 'msg', 'sub_code', 'sub_msg', 'request_id', 'param', 'status', 'ban_seconds'] as const) {
+    const out: TopErrorFields & { name: string } = {
+      name: this.name,
+      kind: this.kind,
+      message: this.message,
+      retryable: this.retryable,
+      attempts: this.attempts,
+    };
+    for (const key of [
+      'method',
+      'code',
+      'msg',
+      'sub_code',
+      'sub_msg',
+      'request_id',
+      'param',
+      'status',
+      'ban_seconds',
+    ] as const) {
       if (this[key] !== undefined) (out as unknown as Record<string, unknown>)[key] = this[key];
     }
     return out;
@@ -77,7 +108,13 @@ export class TopError extends Error implements TopErrorFields {
 }
 
 export function isTopError(value: unknown): value is TopError {
-  return value instanceof TopError || (typeof value === 'object' && value !== null && (value as { name?: unknown }).name === 'TopError' && typeof (value as { kind?: unknown }).kind === 'string');
+  return (
+    value instanceof TopError ||
+    (typeof value === 'object' &&
+      value !== null &&
+      (value as { name?: unknown }).name === 'TopError' &&
+      typeof (value as { kind?: unknown }).kind === 'string')
+  );
 }
 
 /** Codes whose advice is "see sub_code": the sub code in the message says more than the advice would. */
@@ -89,14 +126,27 @@ const SEE_SUB_CODE = new Set([15, 50]);
  * platform's msg unless the code has a clearer one; the advice (top-protocol.md section 4.2) is
  * for the codes a user can act on.
  */
-export function topErrorText(code: number | undefined, msg: string | undefined, subCode?: string, subMsg?: string, codeText?: string): ReturnType<typeof messageFields> {
+export function topErrorText(
+  code: number | undefined,
+  msg: string | undefined,
+  subCode?: string,
+  subMsg?: string,
+  codeText?: string,
+): ReturnType<typeof messageFields> {
   const parts = [subCode, subMsg].filter((part): part is string => part !== undefined && part.trim() !== '');
   const detail = parts.length > 0 ? ` [${parts.join(': ')}]` : '';
-  const title: MessageArgs = code !== undefined && MESSAGES[`top.title.${code}`] ? { title_key: `top.title.${code}` } : msg?.trim() ? { title: msg.trim() } : { title_key: 'top.title.default' };
+  const title: MessageArgs =
+    code !== undefined && MESSAGES[`top.title.${code}`]
+      ? { title_key: `top.title.${code}` }
+      : msg?.trim()
+        ? { title: msg.trim() }
+        : { title_key: 'top.title.default' };
   // a code the gateway sent that is not a number: shown as sent, without advice
-  if (code === undefined && codeText?.trim()) return messageFields('top.coded', { ...title, code: codeText.trim(), detail });
+  if (code === undefined && codeText?.trim())
+    return messageFields('top.coded', { ...title, code: codeText.trim(), detail });
   if (code === undefined) return messageFields('top.uncoded', { ...title, detail });
-  if (MESSAGES[`top.advice.${code}`] && !SEE_SUB_CODE.has(code)) return messageFields('top.advised', { ...title, code, advice_key: `top.advice.${code}`, detail });
+  if (MESSAGES[`top.advice.${code}`] && !SEE_SUB_CODE.has(code))
+    return messageFields('top.advised', { ...title, code, advice_key: `top.advice.${code}`, detail });
   return messageFields('top.coded', { ...title, code, detail });
 }
 
@@ -104,6 +154,12 @@ export function topErrorText(code: number | undefined, msg: string | undefined, 
  * "Invalid signature (25): check the App Secret and sign method". `codeText` is a code the gateway
  * sent that is not a number (shown as sent, without advice).
  */
-export function describeTopError(code: number | undefined, msg: string | undefined, subCode?: string, subMsg?: string, codeText?: string): string {
+export function describeTopError(
+  code: number | undefined,
+  msg: string | undefined,
+  subCode?: string,
+  subMsg?: string,
+  codeText?: string,
+): string {
   return topErrorText(code, msg, subCode, subMsg, codeText).message;
 }

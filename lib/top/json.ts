@@ -142,8 +142,10 @@ export function quoteUnsafeIntegers(text: string): string {
       while (i < n) {
         const d = text.charCodeAt(i);
         if (d === 92 /* \ */) i += 2;
-        else if (d === 34) { i++; break; }
-        else i++;
+        else if (d === 34) {
+          i++;
+          break;
+        } else i++;
       }
       continue;
     }

@@ -27,8 +27,10 @@ export const MESSAGES: Readonly<Record<string, string>> = {
   'client.noBatchUrl': 'No batch URL: the endpoint __endpoint__ does not end in /router/rest (set batchEndpoint)',
   'client.batchParams': 'batch call __index__: the parameters must be an object',
   'client.batchFile': 'batch call __index__: batch calls cannot upload files ("__param__")',
-  'client.batchMethod': 'batch call __index__: "method" is not a business parameter (every call of a batch has the batch\'s method)',
-  'client.batchSeparator': 'A custom batch separator must hold a tab between printable ASCII characters, e.g. "-S-\\t-S-" (it goes in an HTTP header, and any other text may occur inside an answer)',
+  'client.batchMethod':
+    'batch call __index__: "method" is not a business parameter (every call of a batch has the batch\'s method)',
+  'client.batchSeparator':
+    'A custom batch separator must hold a tab between printable ASCII characters, e.g. "-S-\\t-S-" (it goes in an HTTP header, and any other text may occur inside an answer)',
   // the rate limit, local or shared through Redis
   'limit.aborted': 'Call aborted while waiting for the rate limit',
   'limit.appKey': 'A shared rate limit needs the App Key it is kept for',
@@ -41,10 +43,12 @@ export const MESSAGES: Readonly<Record<string, string>> = {
   'transport.timeout': 'No answer from the gateway within __ms__ ms',
   'transport.corrupt': 'Corrupt __encoding__ body from the gateway',
   'transport.tooLarge': 'Refused an answer larger than __limit__ from the gateway (maxResponseBytes)',
-  'transport.tooLargeInflated': 'Refused an answer larger than __limit__ once inflated (__encoding__) from the gateway (maxResponseBytes)',
+  'transport.tooLargeInflated':
+    'Refused an answer larger than __limit__ once inflated (__encoding__) from the gateway (maxResponseBytes)',
   'transport.http': 'HTTP __status__ from the gateway__page__',
   'transport.connect': 'Cannot connect to the gateway __host__ (__code__)',
-  'transport.connectLoopback': 'Cannot connect to the gateway __host__ (__code__): is the sandbox running? Start it with npm start or npx tbk-sandbox, or check the endpoint (TBK_ENDPOINT)',
+  'transport.connectLoopback':
+    'Cannot connect to the gateway __host__ (__code__): is the sandbox running? Start it with npm start or npx tbk-sandbox, or check the endpoint (TBK_ENDPOINT)',
   'transport.failed': 'Connection to the gateway failed: __reason____code__',
   'transport.batchPieces': 'The gateway answered __pieces__ pieces for a batch of __calls__ calls',
   'transport.empty': 'Empty answer from the gateway',
@@ -60,7 +64,8 @@ export const MESSAGES: Readonly<Record<string, string>> = {
   'top.coded': '__title__ (__code__)__detail__',
   'top.uncoded': '__title____detail__',
   'top.title.default': 'TOP error',
-  'top.clockSkew': "__base__ (the gateway's Date header shows its clock __seconds__ s __direction__ this host's: set the config node's clock offset to __offset__ s)",
+  'top.clockSkew':
+    "__base__ (the gateway's Date header shows its clock __seconds__ s __direction__ this host's: set the config node's clock offset to __offset__ s)",
   'top.clockAhead': 'ahead of',
   'top.clockBehind': 'behind',
   'top.title.25': 'Invalid signature',
@@ -89,7 +94,8 @@ export const MESSAGES: Readonly<Record<string, string>> = {
   'top.advice.28': 'Missing App Key',
   'top.advice.29': 'Invalid App Key: check the App Key',
   'top.advice.30': 'Missing timestamp',
-  'top.advice.31': 'the gateway allows 10 minutes of clock skew in GMT+8: check the host clock or the clock offset setting',
+  'top.advice.31':
+    'the gateway allows 10 minutes of clock skew in GMT+8: check the host clock or the clock offset setting',
   'top.advice.32': 'Missing version',
   'top.advice.33': 'Invalid version: use 2.0',
   'top.advice.34': 'Unsupported version',
@@ -98,7 +104,8 @@ export const MESSAGES: Readonly<Record<string, string>> = {
   'top.advice.43': 'Parameter error',
   'top.advice.47': 'Invalid encoding: send UTF-8',
   // parameter values as they are encoded for the wire
-  'paging.stuck': 'The gateway answered has_next=true without moving on (page __page__, cursor __cursor__): the rest was left unread',
+  'paging.stuck':
+    'The gateway answered has_next=true without moving on (page __page__, cursor __cursor__): the rest was left unread',
   // the order sync (lib/sync)
   'sync.retention': 'The order API keeps 90 days: this range can no longer be read (sub_code 2004)',
   'sync.tooManyPages': 'More than __pages__ pages of orders in one second: cannot be read completely',
@@ -106,7 +113,8 @@ export const MESSAGES: Readonly<Record<string, string>> = {
   'encode.invalidDate': 'Parameter "__param__" is an invalid date',
   'encode.notJson': 'Parameter "__param__" cannot be encoded as JSON: __reason__',
   'encode.unsupported': 'Parameter "__param__" has an unsupported type (__type__)',
-  'validation.loneSurrogate': 'Parameter __param__ cannot be sent: it has a lone surrogate (__codeUnit__) at index __index__, which is not Unicode text',
+  'validation.loneSurrogate':
+    'Parameter __param__ cannot be sent: it has a lone surrogate (__codeUnit__) at index __index__, which is not Unicode text',
   'validation.maxResponseBytes': 'maxResponseBytes must be a number of bytes of at least 1, got __value__',
   // parameters checked against a method's spec: "Parameter "x" (about) <rule><more>"
   'validation.param': 'Parameter "__param__"__about__ __rule____more__',
@@ -133,9 +141,11 @@ export const MESSAGES: Readonly<Record<string, string>> = {
   'validation.rule.epochRange': 'must be a date (epoch milliseconds in range), got __got__',
   'validation.rule.notRealDateTime': 'must be a real date and time, got __got__',
   'validation.rule.notRealDate': 'must be a real date, got __got__',
-  'validation.rule.dateFormat': "must be a date ('yyyy-MM-dd HH:mm:ss', 'yyyy-MM-dd', ISO 8601, a Date or epoch milliseconds), got __got__",
+  'validation.rule.dateFormat':
+    "must be a date ('yyyy-MM-dd HH:mm:ss', 'yyyy-MM-dd', ISO 8601, a Date or epoch milliseconds), got __got__",
   'validation.rule.itemNotFinite': 'item __index__ must be a finite number, got __got__',
-  'validation.rule.itemLostPrecision': 'item __index__ is an integer beyond 2^53 that has lost precision (__got__): pass it as a string',
+  'validation.rule.itemLostPrecision':
+    'item __index__ is an integer beyond 2^53 that has lost precision (__got__): pass it as a string',
   'validation.rule.itemNotNumber': 'item __index__ must be a number, got __got__',
   'validation.rule.itemNotScalar': 'item __index__ must be a string or a number, got __got__',
   'validation.rule.tooManyItems': 'must have at most __max__ items, got __count__',
@@ -164,7 +174,8 @@ const MARKER = /__([A-Za-z0-9_]+?)__/g;
 export function resolveArgs(args: MessageArgs, render: (key: string, values: MessageArgs) => string): MessageArgs {
   const out: MessageArgs = {};
   for (const [name, value] of Object.entries(args)) if (!name.endsWith('_key')) out[name] = value;
-  for (const [name, value] of Object.entries(args)) if (name.endsWith('_key')) out[name.slice(0, -'_key'.length)] = render(String(value), { ...out });
+  for (const [name, value] of Object.entries(args))
+    if (name.endsWith('_key')) out[name.slice(0, -'_key'.length)] = render(String(value), { ...out });
   return out;
 }
 
@@ -180,6 +191,9 @@ export function englishMessage(key: string, args: MessageArgs = {}): string {
 }
 
 /** The fields that give a TopError its text: the English message and the key and values to translate it. */
-export function messageFields(key: string, args: MessageArgs = {}): { message: string; messageKey: string; messageArgs: MessageArgs } {
+export function messageFields(
+  key: string,
+  args: MessageArgs = {},
+): { message: string; messageKey: string; messageArgs: MessageArgs } {
   return { message: englishMessage(key, args), messageKey: key, messageArgs: args };
 }

@@ -8,7 +8,11 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
   try {
     const proto = Object.getPrototypeOf(value) as object | null;
     if (proto === null) return true;
-    return Object.getPrototypeOf(proto) === null && Object.prototype.toString.call(value) === '[object Object]' && typeof (proto as { hasOwnProperty?: unknown }).hasOwnProperty === 'function';
+    return (
+      Object.getPrototypeOf(proto) === null &&
+      Object.prototype.toString.call(value) === '[object Object]' &&
+      typeof (proto as { hasOwnProperty?: unknown }).hasOwnProperty === 'function'
+    );
   } catch {
     return false;
   }

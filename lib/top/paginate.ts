@@ -115,16 +115,25 @@ export async function* paginate<R extends { response: Record<string, unknown> }>
     seen += list.length;
     const hasNext = valueAt(result.response, rules.hasNextPath);
     const nextCursor = valueAt(result.response, rules.cursorPath);
-    const stuck = list.length === 0 || (cursored && (blank(nextCursor) ? rules.style === 'cursor' : nextCursor === cursor));
+    const stuck =
+      list.length === 0 || (cursored && (blank(nextCursor) ? rules.style === 'cursor' : nextCursor === cursor));
     let more: boolean;
     if (rules.strict) {
       more = isTrue(hasNext);
-      if (more && stuck) throw new TopError({ kind: 'transport', ...messageFields('paging.stuck', { page: index + 1, cursor: blank(nextCursor) ? 'none' : String(nextCursor) }) });
+      if (more && stuck)
+        throw new TopError({
+          kind: 'transport',
+          ...messageFields('paging.stuck', {
+            page: index + 1,
+            cursor: blank(nextCursor) ? 'none' : String(nextCursor),
+          }),
+        });
     } else {
       const total = Number(valueAt(result.response, rules.totalPath));
       more = list.length > 0 && !isFalse(hasNext) && !stuck;
       if (more && rules.pageSize !== undefined && list.length < rules.pageSize) more = false;
-      if (more && Number.isFinite(total) && (rules.pageSize !== undefined ? pageNo * rules.pageSize : seen) >= total) more = false;
+      if (more && Number.isFinite(total) && (rules.pageSize !== undefined ? pageNo * rules.pageSize : seen) >= total)
+        more = false;
     }
     const page: Page<R> = { result, list, position, index, last: !more };
     if (rules.lookahead) {

@@ -76,7 +76,8 @@ export function unwrapBody(method: string, body: unknown, simplify: boolean): Un
   else {
     // tolerate a gateway that wraps under another *_response key (the Java SDK takes the first value)
     const keys = Object.keys(body);
-    if (keys.length === 1 && keys[0]!.endsWith('_response') && isRecord(body[keys[0]!])) response = body[keys[0]!] as Record<string, unknown>;
+    if (keys.length === 1 && keys[0]!.endsWith('_response') && isRecord(body[keys[0]!]))
+      response = body[keys[0]!] as Record<string, unknown>;
   }
   if (!response) return { ok: 'unexpected' };
   const requestId = response.request_id;
@@ -109,11 +110,21 @@ function pickMessage(...values: unknown[]): string | undefined {
 export const REPORTED_FAILURE = 'The call reported failure';
 
 function checkLevel(level: Record<string, unknown>, rules: BusinessRules | undefined): BusinessFailure | undefined {
-  const message = pickMessage(level.biz_error_desc, level.result_msg, level.msg_info, level.message, level.msg, level.error_msg);
+  const message = pickMessage(
+    level.biz_error_desc,
+    level.result_msg,
+    level.msg_info,
+    level.message,
+    level.msg,
+    level.error_msg,
+  );
   const bizCode = level.biz_error_code;
   const codeText = (v: unknown): string | undefined => (v === '' ? undefined : gatewayText(v));
   if (isFalse(level.is_success) || isFalse(level.success)) {
-    return { code: codeText(bizCode) ?? codeText(level.msg_code) ?? codeText(level.result_code), message: message ?? REPORTED_FAILURE };
+    return {
+      code: codeText(bizCode) ?? codeText(level.msg_code) ?? codeText(level.result_code),
+      message: message ?? REPORTED_FAILURE,
+    };
   }
   const resultCode = level.result_code;
   const resultText = codeText(resultCode);
@@ -122,12 +133,14 @@ function checkLevel(level: Record<string, unknown>, rules: BusinessRules | undef
   }
   const bizText = codeText(bizCode);
   if (rules?.bizErrorCodes && bizText !== undefined) {
-    const failed = rules.bizErrorCodes === 'nonzero' ? bizText !== '0' : rules.bizErrorCodes.map(String).includes(bizText);
+    const failed =
+      rules.bizErrorCodes === 'nonzero' ? bizText !== '0' : rules.bizErrorCodes.map(String).includes(bizText);
     if (failed) return { code: bizText, message: message ?? `biz_error_code ${bizText}` };
   }
   const msgCodeText = gatewayText(level.msg_code);
   if (rules?.msgCodeSuccess && msgCodeText !== undefined) {
-    if (!rules.msgCodeSuccess.map(String).includes(msgCodeText)) return { code: msgCodeText, message: message ?? `msg_code ${msgCodeText}` };
+    if (!rules.msgCodeSuccess.map(String).includes(msgCodeText))
+      return { code: msgCodeText, message: message ?? `msg_code ${msgCodeText}` };
   }
   return undefined;
 }
@@ -136,7 +149,10 @@ function checkLevel(level: Record<string, unknown>, rules: BusinessRules | undef
  * Business failures inside a successful answer: `is_success: false`, `success: false`,
  * a result_code other than 0/200, at the top level or inside `result`, plus spec rules.
  */
-export function detectBusinessFailure(response: Record<string, unknown>, rules?: BusinessRules): BusinessFailure | undefined {
+export function detectBusinessFailure(
+  response: Record<string, unknown>,
+  rules?: BusinessRules,
+): BusinessFailure | undefined {
   const top = checkLevel(response, rules);
   if (top) return top;
   const result = response.result;

@@ -27,7 +27,11 @@ export const DEFAULT_RETRY: RetryOptions = {
 export const THROTTLE_SUB_CODES = new Set(['9100', '50002']);
 
 /** isp.* codes that are documented as isp but are parameter errors: never retried. */
-const NON_RETRYABLE_ISP = new Set(['isp.relation-id-not-corrent', 'isp.special-id-not-corrent', 'isp.rebate-id-not-match']);
+const NON_RETRYABLE_ISP = new Set([
+  'isp.relation-id-not-corrent',
+  'isp.special-id-not-corrent',
+  'isp.rebate-id-not-match',
+]);
 
 /** Platform codes that are transient server trouble. */
 const TRANSIENT_CODES = new Set([1, 10]);
@@ -36,7 +40,12 @@ const TRANSIENT_CODES = new Set([1, 10]);
 const TRANSIENT_SUB_CODES = new Set(['40001']);
 
 /** Whether a TOP error_response is worth another attempt (before the write/attempt limits apply). */
-export function isRetryableTopError(code: number | undefined, subCode: string | undefined, banSeconds: number | undefined, options: RetryOptions): boolean {
+export function isRetryableTopError(
+  code: number | undefined,
+  subCode: string | undefined,
+  banSeconds: number | undefined,
+  options: RetryOptions,
+): boolean {
   if (code === 7) return banSeconds !== undefined && banSeconds <= options.maxBanSeconds;
   if (subCode !== undefined) {
     if (THROTTLE_SUB_CODES.has(subCode) || TRANSIENT_SUB_CODES.has(subCode)) return true;
@@ -54,7 +63,12 @@ export function parseBanSeconds(subMsg: string | undefined): number | undefined 
 }
 
 /** Exponential backoff with full jitter; bans are waited out exactly, plus a little jitter. */
-export function retryDelayMs(error: TopError, retryNumber: number, options: RetryOptions, random: () => number = Math.random): number {
+export function retryDelayMs(
+  error: TopError,
+  retryNumber: number,
+  options: RetryOptions,
+  random: () => number = Math.random,
+): number {
   if (error.ban_seconds !== undefined) return error.ban_seconds * 1000 + Math.floor(random() * 250);
   const slow = error.kind === 'throttled' ? 4 : 1;
   const ceiling = Math.min(options.maxDelayMs, options.baseDelayMs * slow * 2 ** (retryNumber - 1));
@@ -67,7 +81,14 @@ export function retryDelayMs(error: TopError, retryNumber: number, options: Retr
  * gateway answered that it refused it (throttling answers and other error_responses are
  * definite rejections; a reset, a 5xx or a timeout is not).
  */
-export function shouldRetry(error: TopError, attempt: number, ispRetriesSoFar: number, writes: boolean, requestMayHaveRun: boolean, options: RetryOptions): boolean {
+export function shouldRetry(
+  error: TopError,
+  attempt: number,
+  ispRetriesSoFar: number,
+  writes: boolean,
+  requestMayHaveRun: boolean,
+  options: RetryOptions,
+): boolean {
   if (!error.retryable) return false;
   if (attempt > options.retries) return false;
   if (writes && !options.retryWrites && requestMayHaveRun) return false;

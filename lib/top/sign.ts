@@ -14,7 +14,9 @@ export function isBlank(value: string | null | undefined): boolean {
  * separator, then the raw body for body-signed calls (batch).
  */
 export function stringToSign(params: Readonly<Record<string, string | null | undefined>>, body?: string): string {
-  const keys = Object.keys(params).filter((k) => k !== 'sign' && !isBlank(params[k])).sort();
+  const keys = Object.keys(params)
+    .filter((k) => k !== 'sign' && !isBlank(params[k]))
+    .sort();
   let s = '';
   for (const key of keys) s += key + params[key];
   if (body) s += body;
@@ -22,11 +24,19 @@ export function stringToSign(params: Readonly<Record<string, string | null | und
 }
 
 /** Uppercase hex signature, as every TOP SDK sends it. */
-export function sign(params: Readonly<Record<string, string | null | undefined>>, secret: string, method: SignMethod, body?: string): string {
+export function sign(
+  params: Readonly<Record<string, string | null | undefined>>,
+  secret: string,
+  method: SignMethod,
+  body?: string,
+): string {
   const s = stringToSign(params, body);
   switch (method) {
     case 'md5':
-      return createHash('md5').update(secret + s + secret, 'utf8').digest('hex').toUpperCase();
+      return createHash('md5')
+        .update(secret + s + secret, 'utf8')
+        .digest('hex')
+        .toUpperCase();
     case 'hmac':
       return createHmac('md5', Buffer.from(secret, 'utf8')).update(s, 'utf8').digest('hex').toUpperCase();
     case 'hmac-sha256':

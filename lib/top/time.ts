@@ -13,7 +13,8 @@ function pad2(n: number): string {
  */
 export function dateTime(value: unknown): number | undefined {
   if (value instanceof Date) return value.getTime();
-  if (typeof value !== 'object' || value === null || Object.prototype.toString.call(value) !== '[object Date]') return undefined;
+  if (typeof value !== 'object' || value === null || Object.prototype.toString.call(value) !== '[object Date]')
+    return undefined;
   try {
     return Date.prototype.getTime.call(value);
   } catch {

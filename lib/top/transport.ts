@@ -33,9 +33,19 @@ export function formatByteSize(bytes: number): string {
 function tooLarge(status: number, maxBytes: number, encoding: string | undefined): TopError {
   const limit = formatByteSize(maxBytes);
   if (encoding) {
-    return new TopError({ kind: 'transport', status, retryable: false, ...messageFields('transport.tooLargeInflated', { limit, encoding }) });
+    return new TopError({
+      kind: 'transport',
+      status,
+      retryable: false,
+      ...messageFields('transport.tooLargeInflated', { limit, encoding }),
+    });
   }
-  return new TopError({ kind: 'transport', status, retryable: false, ...messageFields('transport.tooLarge', { limit }) });
+  return new TopError({
+    kind: 'transport',
+    status,
+    retryable: false,
+    ...messageFields('transport.tooLarge', { limit }),
+  });
 }
 
 type Decoder = Gunzip | ReturnType<typeof createInflate> | ReturnType<typeof createBrotliDecompress>;
@@ -69,10 +79,18 @@ function decodersFor(contentEncoding: unknown): { names: string[]; chain: Decode
  * Inflation runs chunk by chunk under backpressure and stops when the signal aborts: a timeout covers
  * receiving and inflating. Rejects with the signal's reason when it aborts, as `request` does.
  */
-export function post(dispatcher: Dispatcher, url: string, body: string | FormData, headers: Record<string, string>, signalOrOptions?: AbortSignal | PostOptions): Promise<Answer> {
-  const options: PostOptions = signalOrOptions instanceof AbortSignal ? { signal: signalOrOptions } : (signalOrOptions ?? {});
+export function post(
+  dispatcher: Dispatcher,
+  url: string,
+  body: string | FormData,
+  headers: Record<string, string>,
+  signalOrOptions?: AbortSignal | PostOptions,
+): Promise<Answer> {
+  const options: PostOptions =
+    signalOrOptions instanceof AbortSignal ? { signal: signalOrOptions } : (signalOrOptions ?? {});
   const { signal } = options;
-  const maxBytes = options.maxBytes !== undefined && options.maxBytes > 0 ? options.maxBytes : DEFAULT_MAX_RESPONSE_BYTES;
+  const maxBytes =
+    options.maxBytes !== undefined && options.maxBytes > 0 ? options.maxBytes : DEFAULT_MAX_RESPONSE_BYTES;
   return new Promise<Answer>((resolve, reject) => {
     if (signal?.aborted) {
       reject(signal.reason);
@@ -111,7 +129,8 @@ export function post(dispatcher: Dispatcher, url: string, body: string | FormDat
       if (size > maxBytes) return fail(tooLarge(status, maxBytes, encoding));
       chunks.push(chunk);
     };
-    const finish = (): void => settle(() => resolve({ status, headers: answerHeaders, body: Buffer.concat(chunks, size) }));
+    const finish = (): void =>
+      settle(() => resolve({ status, headers: answerHeaders, body: Buffer.concat(chunks, size) }));
 
     dispatcher.dispatch(
       { origin: target.origin, path: target.pathname + target.search, method: 'POST', headers, body },
@@ -140,7 +159,17 @@ export function post(dispatcher: Dispatcher, url: string, body: string | FormDat
           last.on('data', (chunk: Buffer) => collect(chunk));
           last.on('end', finish);
           const corrupt = (err: Error): void =>
-            fail(new TopError({ kind: 'transport', status, retryable: true, ...messageFields('transport.corrupt', { encoding: encoding! }) }, { cause: err }));
+            fail(
+              new TopError(
+                {
+                  kind: 'transport',
+                  status,
+                  retryable: true,
+                  ...messageFields('transport.corrupt', { encoding: encoding! }),
+                },
+                { cause: err },
+              ),
+            );
           for (const decoder of chain) decoder.on('error', corrupt);
         },
         onResponseData(started, chunk) {

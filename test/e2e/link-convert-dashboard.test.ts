@@ -10,7 +10,15 @@ import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { DEFAULT_APP, installOrderBook, OrderBook, startSandbox, type Sandbox } from '../../lib/sandbox/index';
 import { REPO_ROOT } from '../support/paths';
-import { closeQuietly, launchBrowser, openEditor, PageProblems, SCREENSHOT_DIR, startNodeRed, type NodeRed } from './support';
+import {
+  closeQuietly,
+  launchBrowser,
+  openEditor,
+  PageProblems,
+  SCREENSHOT_DIR,
+  startNodeRed,
+  type NodeRed,
+} from './support';
 import { requireTool } from '../support/tools';
 
 const DASHBOARD = '@flowfuse/node-red-dashboard';
@@ -49,7 +57,11 @@ describe('tbk-link-convert and the commission dashboard in headless Chromium (e2
     book.advance(Date.now() - 120_000 - book.now);
     sandbox = await startSandbox({ apps: [{ ...DEFAULT_APP }] });
     installOrderBook(sandbox, book);
-    nodeRed = await startNodeRed({ TBK_ENDPOINT: sandbox.url, TBK_APP_KEY: DEFAULT_APP.appKey, TBK_APP_SECRET: DEFAULT_APP.appSecret }, {}, [DASHBOARD]);
+    nodeRed = await startNodeRed(
+      { TBK_ENDPOINT: sandbox.url, TBK_APP_KEY: DEFAULT_APP.appKey, TBK_APP_SECRET: DEFAULT_APP.appSecret },
+      {},
+      [DASHBOARD],
+    );
     browser = await launchBrowser();
   });
 
@@ -62,7 +74,10 @@ describe('tbk-link-convert and the commission dashboard in headless Chromium (e2
   });
 
   for (const [locale, texts] of [
-    ['en-US', { palette: 'link convert', adzone: 'Ad zone id', site: 'Site id', help: 'Converts every Taobao / Tmall link' }],
+    [
+      'en-US',
+      { palette: 'link convert', adzone: 'Ad zone id', site: 'Site id', help: 'Converts every Taobao / Tmall link' },
+    ],
     ['zh-CN', { palette: '群消息转链', adzone: '推广位 ID', site: '媒体 ID', help: '把群消息中的每个淘宝' }],
   ] as const) {
     it(`edits tbk-link-convert in ${locale}: its labels, the site id only for 服务商, its help`, async function () {
@@ -72,33 +87,72 @@ describe('tbk-link-convert and the commission dashboard in headless Chromium (e2
         const page = editor.page;
         const palette = await page.evaluate(() => ({
           // the palette breaks a long label into lines
-          label: $('.red-ui-palette-node[data-palette-type="tbk-link-convert"] .red-ui-palette-label').text().replace(/\s+/g, ' ').trim(),
-          category: $('.red-ui-palette-node[data-palette-type="tbk-link-convert"]').closest('.red-ui-palette-category').attr('id'),
+          label: $('.red-ui-palette-node[data-palette-type="tbk-link-convert"] .red-ui-palette-label')
+            .text()
+            .replace(/\s+/g, ' ')
+            .trim(),
+          category: $('.red-ui-palette-node[data-palette-type="tbk-link-convert"]')
+            .closest('.red-ui-palette-category')
+            .attr('id'),
         }));
         assert.deepEqual(palette, { label: texts.palette, category: 'red-ui-palette-container-tbk_promoter' });
         await page.evaluate(() => {
           RED.nodes.import([
             { id: 'e2e-lc-config', type: 'tbk-config', endpoint: 'http://127.0.0.1:9/router/rest', signMethod: 'md5' },
-            { id: 'e2e-lc-node', type: 'tbk-link-convert', z: RED.workspaces.active(), x: 300, y: 100, config: 'e2e-lc-config', adzoneId: '12345678', wires: [[], []] },
+            {
+              id: 'e2e-lc-node',
+              type: 'tbk-link-convert',
+              z: RED.workspaces.active(),
+              x: 300,
+              y: 100,
+              config: 'e2e-lc-config',
+              adzoneId: '12345678',
+              wires: [[], []],
+            },
           ]);
           RED.editor.edit(RED.nodes.node('e2e-lc-node'));
         });
-        await page.waitForFunction(() => $('#node-dialog-cancel').is(':visible') && $('#node-input-adzoneId').is(':visible'));
+        await page.waitForFunction(
+          () => $('#node-dialog-cancel').is(':visible') && $('#node-input-adzoneId').is(':visible'),
+        );
         const form = await page.evaluate(() => ({
-          labels: $('#dialog-form label span').map(function (this: any) { return $(this).text(); }).get() as string[],
+          labels: $('#dialog-form label span')
+            .map(function (this: any) {
+              return $(this).text();
+            })
+            .get() as string[],
           siteVisible: $('#node-input-siteId').is(':visible'),
           replaceWith: $('#node-input-replaceWith').val(),
           preferCoupon: $('#node-input-preferCoupon').is(':checked'),
           errorMode: $('#node-input-errorMode').val(),
         }));
         assert.ok(form.labels.includes(texts.adzone), form.labels.join(', '));
-        assert.deepEqual([form.siteVisible, form.replaceWith, form.preferCoupon, form.errorMode], [false, 'tpwd', true, 'auto'], 'defaults, also for a node imported without them');
+        assert.deepEqual(
+          [form.siteVisible, form.replaceWith, form.preferCoupon, form.errorMode],
+          [false, 'tpwd', true, 'auto'],
+          'defaults, also for a node imported without them',
+        );
         await page.click('#node-input-provider');
         await page.waitForFunction(() => $('#node-input-siteId').is(':visible'));
-        assert.ok((await page.evaluate(() => $('#dialog-form label span').map(function (this: any) { return $(this).text(); }).get() as string[])).includes(texts.site));
+        assert.ok(
+          (
+            await page.evaluate(
+              () =>
+                $('#dialog-form label span')
+                  .map(function (this: any) {
+                    return $(this).text();
+                  })
+                  .get() as string[],
+            )
+          ).includes(texts.site),
+        );
         await page.screenshot({ path: join(SCREENSHOT_DIR, `edit-tbk-link-convert-${locale}.png`) });
         await page.evaluate(() => RED.sidebar.help.show('tbk-link-convert'));
-        await page.waitForFunction((text) => $('.red-ui-sidebar-help-stack .red-ui-help').text().includes(text), texts.help, { timeout: 10_000 });
+        await page.waitForFunction(
+          (text) => $('.red-ui-sidebar-help-stack .red-ui-help').text().includes(text),
+          texts.help,
+          { timeout: 10_000 },
+        );
         await page.click('#node-dialog-cancel');
         await page.waitForFunction(() => $('.red-ui-tray').length === 0);
         assert.deepEqual(problems.list, [], 'page errors or console errors in the editor');
@@ -108,7 +162,7 @@ describe('tbk-link-convert and the commission dashboard in headless Chromium (e2
     });
   }
 
-  it('draws the chart of commission per day and the table of orders by status from the sandbox\'s orders', async function () {
+  it("draws the chart of commission per day and the table of orders by status from the sandbox's orders", async function () {
     const flow = JSON.parse(readFileSync(EXAMPLE, 'utf8')) as FlowNode[];
     const chartNode = flow.find((n) => n.type === 'ui-chart')!;
     const deployed = await fetch(new URL('flows', nodeRed!.url), {
@@ -131,7 +185,12 @@ describe('tbk-link-convert and the commission dashboard in headless Chromium (e2
     const seen = (await page
       .waitForFunction(
         (id: string) => {
-          const w = globalThis as unknown as { uiCharts?: Record<string, { chart?: { getOption(): { series?: Array<{ data?: unknown[] }> }; getDom(): any } }> };
+          const w = globalThis as unknown as {
+            uiCharts?: Record<
+              string,
+              { chart?: { getOption(): { series?: Array<{ data?: unknown[] }> }; getDom(): any } }
+            >;
+          };
           const chart = w.uiCharts?.[id]?.chart;
           const series = chart?.getOption().series ?? [];
           const points = (series[0]?.data ?? []) as Array<[string, number]>;
@@ -142,7 +201,11 @@ describe('tbk-link-convert and the commission dashboard in headless Chromium (e2
           const pixels = canvas.getContext('2d')?.getImageData(0, 0, canvas.width, canvas.height).data;
           let painted = false;
           if (pixels) for (let i = 3; i < pixels.length && !painted; i += 4) painted = pixels[i]! > 0;
-          return { series: series.length, points: points.map((p) => [String(p[0]), Number(p[1])]), canvas: { width: canvas.width, height: canvas.height, painted } };
+          return {
+            series: series.length,
+            points: points.map((p) => [String(p[0]), Number(p[1])]),
+            canvas: { width: canvas.width, height: canvas.height, painted },
+          };
         },
         chartNode.id,
         { timeout: 60_000, polling: 250 },
@@ -157,16 +220,31 @@ describe('tbk-link-convert and the commission dashboard in headless Chromium (e2
       perStatus.set(order.tk_status, (perStatus.get(order.tk_status) ?? 0) + 1);
     }
     assert.equal(seen.series, 1);
-    assert.deepEqual(seen.points.map(([day]) => day), [...perDay.keys()].sort(), 'one bar per day of the orders');
-    for (const [day, fee] of seen.points) assert.ok(Math.abs(fee - perDay.get(day)!) < 0.005, `${day}: ${fee} vs ${perDay.get(day)}`);
-    assert.ok(seen.canvas.width > 100 && seen.canvas.height > 100 && seen.canvas.painted, `the chart is drawn: ${JSON.stringify(seen.canvas)}`);
+    assert.deepEqual(
+      seen.points.map(([day]) => day),
+      [...perDay.keys()].sort(),
+      'one bar per day of the orders',
+    );
+    for (const [day, fee] of seen.points)
+      assert.ok(Math.abs(fee - perDay.get(day)!) < 0.005, `${day}: ${fee} vs ${perDay.get(day)}`);
+    assert.ok(
+      seen.canvas.width > 100 && seen.canvas.height > 100 && seen.canvas.painted,
+      `the chart is drawn: ${JSON.stringify(seen.canvas)}`,
+    );
 
     // the table: one row per status, with its order count
-    await page.waitForFunction(() => document.querySelectorAll('table tbody tr').length > 0, undefined, { timeout: 30_000 });
-    const rows = await page.$$eval('table tbody tr', (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => (td.textContent ?? '').trim())));
+    await page.waitForFunction(() => document.querySelectorAll('table tbody tr').length > 0, undefined, {
+      timeout: 30_000,
+    });
+    const rows = await page.$$eval('table tbody tr', (trs) =>
+      trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => (td.textContent ?? '').trim())),
+    );
     const counts = new Map(rows.map((cells) => [cells[0], Number(cells[1])]));
     assert.equal(counts.get('已付款 paid'), perStatus.get(12));
-    assert.equal([...counts.values()].reduce((a, b) => a + b, 0), book.visibleOrders().length);
+    assert.equal(
+      [...counts.values()].reduce((a, b) => a + b, 0),
+      book.visibleOrders().length,
+    );
 
     await page.screenshot({ path: join(SCREENSHOT_DIR, 'dashboard-commission.png'), fullPage: true });
     assert.deepEqual(pageErrors, []);

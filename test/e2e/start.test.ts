@@ -34,19 +34,34 @@ function startEnv(userDir: string): NodeJS.ProcessEnv {
 /** Starts the script and resolves once it has printed its summary (the last line is the Ctrl-C hint). */
 function start(userDir: string): Promise<Running> {
   // its own process group, so cleanup can reach Node-RED even if the start script died
-  const child = spawn(process.execPath, [START_SCRIPT], { cwd: REPO_ROOT, env: startEnv(userDir), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child = spawn(process.execPath, [START_SCRIPT], {
+    cwd: REPO_ROOT,
+    env: startEnv(userDir),
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
   let text = '';
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => finish(new Error(`no summary within ${START_TIMEOUT_MS / 1000} s:\n${text}`)), START_TIMEOUT_MS);
+    const timer = setTimeout(
+      () => finish(new Error(`no summary within ${START_TIMEOUT_MS / 1000} s:\n${text}`)),
+      START_TIMEOUT_MS,
+    );
     const onData = (chunk: Buffer): void => {
       text += chunk.toString('utf8');
       if (!text.includes('Press Ctrl-C')) return;
       const editor = /editor[^\n]*?(http:\/\/127\.0\.0\.1:\d+\/)/.exec(text);
       const sandbox = /sandbox[^\n]*?(http:\/\/127\.0\.0\.1:\d+)(\/router\/rest)/.exec(text);
       if (!editor || !sandbox) return finish(new Error(`summary without the URLs:\n${text}`));
-      finish(undefined, { child, output: () => text, editorUrl: editor[1]!, sandboxOrigin: sandbox[1]!, sandboxUrl: sandbox[1]! + sandbox[2]! });
+      finish(undefined, {
+        child,
+        output: () => text,
+        editorUrl: editor[1]!,
+        sandboxOrigin: sandbox[1]!,
+        sandboxUrl: sandbox[1]! + sandbox[2]!,
+      });
     };
-    const onExit = (code: number | null): void => finish(new Error(`start script exited (${code}) before it was ready:\n${text}`));
+    const onExit = (code: number | null): void =>
+      finish(new Error(`start script exited (${code}) before it was ready:\n${text}`));
     const finish = (err?: Error, running?: Running): void => {
       clearTimeout(timer);
       child.off('exit', onExit);
@@ -142,10 +157,14 @@ describe('npm start (scripts/start.ts)', function () {
   it('loads this package from the user directory (a link to the checkout, listed in package.json)', async function () {
     const link = join(userDir, 'node_modules', ...PACKAGE_NAME.split('/'));
     assert.equal(realpathSync(link), realpathSync(REPO_ROOT));
-    const userPackage = JSON.parse(readFileSync(join(userDir, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+    const userPackage = JSON.parse(readFileSync(join(userDir, 'package.json'), 'utf8')) as {
+      dependencies: Record<string, string>;
+    };
     assert.match(userPackage.dependencies[PACKAGE_NAME]!, /^file:/);
 
-    const sets = await getJson<Array<{ module: string; types: string[]; enabled: boolean; err?: string }>>(running!.editorUrl + 'nodes');
+    const sets = await getJson<Array<{ module: string; types: string[]; enabled: boolean; err?: string }>>(
+      running!.editorUrl + 'nodes',
+    );
     const ours = sets.filter((s) => s.module === PACKAGE_NAME);
     const types = ours.flatMap((s) => s.types);
     assert.ok(types.includes('tbk-config') && types.includes('tbk-api'), `types loaded: ${types.join(', ')}`);
@@ -160,7 +179,7 @@ describe('npm start (scripts/start.ts)', function () {
     assert.match(settings, /uiHost: '127\.0\.0\.1'/);
   });
 
-  it('deploys the demo flow with the examples\' config node (gateway and credentials from the environment npm start sets), no secret in the flows', async function () {
+  it("deploys the demo flow with the examples' config node (gateway and credentials from the environment npm start sets), no secret in the flows", async function () {
     const response = await fetch(running!.editorUrl + 'flows');
     assert.equal(response.status, 200);
     const body = await response.text();
@@ -175,8 +194,14 @@ describe('npm start (scripts/start.ts)', function () {
     assert.ok(api, 'a tbk-api node');
     assert.equal(api.config, config.id);
     assert.equal(api.method, SEARCH_METHOD);
-    assert.ok(flows.some((n) => n.type === 'inject' && (n.wires as string[][])[0]!.includes(api.id)), 'an inject wired to tbk-api');
-    assert.ok(flows.some((n) => n.type === 'comment'), 'a comment');
+    assert.ok(
+      flows.some((n) => n.type === 'inject' && (n.wires as string[][])[0]!.includes(api.id)),
+      'an inject wired to tbk-api',
+    );
+    assert.ok(
+      flows.some((n) => n.type === 'comment'),
+      'a comment',
+    );
 
     assert.ok(!readFileSync(join(userDir, 'flows.json'), 'utf8').includes(DEFAULT_APP.appSecret));
     const credentials = readFileSync(join(userDir, 'flows_cred.json'), 'utf8');
@@ -199,14 +224,22 @@ describe('npm start (scripts/start.ts)', function () {
     assert.equal(await fireInject(running!.editorUrl, injectInto(tpwd).id), 200);
 
     const deadline = Date.now() + 20_000;
-    let stats = await getJson<{ callsByMethod: Record<string, number>; errorsByCode: Record<string, number> }>(running!.sandboxOrigin + '/__sandbox/stats');
+    let stats = await getJson<{ callsByMethod: Record<string, number>; errorsByCode: Record<string, number> }>(
+      running!.sandboxOrigin + '/__sandbox/stats',
+    );
     while (!(stats.callsByMethod[SEARCH_METHOD] && stats.callsByMethod[TPWD_METHOD]) && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 200));
       stats = await getJson(running!.sandboxOrigin + '/__sandbox/stats');
     }
-    assert.deepEqual(stats.callsByMethod, { [SEARCH_METHOD]: 1, [TPWD_METHOD]: 1 }, `sandbox stats: ${JSON.stringify(stats)}`);
+    assert.deepEqual(
+      stats.callsByMethod,
+      { [SEARCH_METHOD]: 1, [TPWD_METHOD]: 1 },
+      `sandbox stats: ${JSON.stringify(stats)}`,
+    );
     assert.deepEqual(stats.errorsByCode, {}, 'the sandbox accepted the signatures, timestamps and parameters');
-    const requests = await getJson<Array<{ method?: string; appKey?: string; params: Record<string, string> }>>(running!.sandboxOrigin + '/__sandbox/requests');
+    const requests = await getJson<Array<{ method?: string; appKey?: string; params: Record<string, string> }>>(
+      running!.sandboxOrigin + '/__sandbox/requests',
+    );
     const search = requests.find((r) => r.method === SEARCH_METHOD)!;
     assert.equal(search.appKey, DEFAULT_APP.appKey);
     assert.match(search.params.sign ?? '', /^[0-9A-F]{32}$/);
@@ -227,28 +260,40 @@ describe('npm start (scripts/start.ts)', function () {
     for (const name of listed) {
       const flow = await getJson<FlowNode[]>(`${library}${PACKAGE_NAME}/${encodeURIComponent(name)}`);
       // deployed exactly as imported: the sandbox of this test runs on a port of the kernel's choosing
-      assert.deepEqual(flow.filter((n) => n.type === 'tbk-config'), [exampleConfigNode()], `${name}: the shared config node`);
+      assert.deepEqual(
+        flow.filter((n) => n.type === 'tbk-config'),
+        [exampleConfigNode()],
+        `${name}: the shared config node`,
+      );
       const tab = { id: 'example-tab', type: 'tab', label: name };
       const nodes = flow.map((n) => (n.type === 'tbk-config' || n.z === undefined ? n : { ...n, z: tab.id }));
       const deployed = await fetch(running!.editorUrl + 'flows', {
         method: 'POST',
-        headers: { 'Content-Type': 'application/json', 'Node-RED-API-Version': 'v2', 'Node-RED-Deployment-Type': 'full' },
+        headers: {
+          'Content-Type': 'application/json',
+          'Node-RED-API-Version': 'v2',
+          'Node-RED-Deployment-Type': 'full',
+        },
         body: JSON.stringify({ flows: [tab, ...nodes] }),
       });
       assert.equal(deployed.status, 200, `${name}: deploy`);
 
       assert.equal((await fetch(running!.sandboxOrigin + '/__sandbox/reset', { method: 'POST' })).status, 200);
       const injects = flow.filter((n) => n.type === 'inject');
-      for (const inject of injects) assert.equal(await fireInject(running!.editorUrl, inject.id), 200, `${name}: inject ${inject.id}`);
+      for (const inject of injects)
+        assert.equal(await fireInject(running!.editorUrl, inject.id), 200, `${name}: inject ${inject.id}`);
       const deadline = Date.now() + 20_000;
-      let stats = await getJson<{ totalCalls: number; errorsByCode: Record<string, number> }>(running!.sandboxOrigin + '/__sandbox/stats');
+      let stats = await getJson<{ totalCalls: number; errorsByCode: Record<string, number> }>(
+        running!.sandboxOrigin + '/__sandbox/stats',
+      );
       while (stats.totalCalls < 1 && Date.now() < deadline) {
         await new Promise((resolve) => setTimeout(resolve, 200));
         stats = await getJson(running!.sandboxOrigin + '/__sandbox/stats');
       }
       assert.ok(stats.totalCalls >= 1, `${name}: no call reached the sandbox: ${JSON.stringify(stats)}`);
       // the gateway and the credentials came from TBK_ENDPOINT / TBK_APP_KEY / TBK_APP_SECRET, which npm start sets
-      for (const code of ['24', '25', '26', '28', '29', '30', '31']) assert.equal(stats.errorsByCode[code], undefined, `${name}: protocol error ${code}: ${JSON.stringify(stats)}`);
+      for (const code of ['24', '25', '26', '28', '29', '30', '31'])
+        assert.equal(stats.errorsByCode[code], undefined, `${name}: protocol error ${code}: ${JSON.stringify(stats)}`);
     }
   });
 
@@ -256,13 +301,20 @@ describe('npm start (scripts/start.ts)', function () {
   it('installs @flowfuse/node-red-dashboard in the user directory: Node-RED loads its nodes (ui-chart, ui-table)', async function () {
     const link = join(userDir, 'node_modules', '@flowfuse', 'node-red-dashboard');
     assert.equal(realpathSync(link), realpathSync(join(REPO_ROOT, 'node_modules', '@flowfuse', 'node-red-dashboard')));
-    const userPackage = JSON.parse(readFileSync(join(userDir, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+    const userPackage = JSON.parse(readFileSync(join(userDir, 'package.json'), 'utf8')) as {
+      dependencies: Record<string, string>;
+    };
     assert.match(userPackage.dependencies['@flowfuse/node-red-dashboard']!, /^file:/);
-    const sets = await getJson<Array<{ module: string; types: string[]; enabled: boolean; err?: string }>>(running!.editorUrl + 'nodes');
+    const sets = await getJson<Array<{ module: string; types: string[]; enabled: boolean; err?: string }>>(
+      running!.editorUrl + 'nodes',
+    );
     const dashboard = sets.filter((set) => set.module === '@flowfuse/node-red-dashboard');
     assert.ok(dashboard.length > 0, 'the dashboard module is loaded');
     for (const set of dashboard) assert.equal(set.err, undefined, `${set.types.join(',')}: ${set.err}`);
-    assert.ok(dashboard.some((set) => set.types.includes('ui-chart')) && dashboard.some((set) => set.types.includes('ui-table')));
+    assert.ok(
+      dashboard.some((set) => set.types.includes('ui-chart')) &&
+        dashboard.some((set) => set.types.includes('ui-table')),
+    );
     assert.match(running!.output(), /Dashboard[^\n]*\/dashboard\/commission/);
   });
   // END issue 14

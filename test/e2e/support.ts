@@ -11,7 +11,8 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { REPO_ROOT } from '../support/paths';
 import { INSTALL_HINTS, toolPath } from '../support/tools';
 
-export const PACKAGE_NAME = (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { name: string }).name;
+export const PACKAGE_NAME = (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { name: string })
+  .name;
 export const SCREENSHOT_DIR = join(REPO_ROOT, 'test-results', 'screenshots');
 
 const NODE_RED_READY_MS = 90_000;
@@ -80,7 +81,8 @@ function prepareUserDir(settings: Record<string, unknown>, modules: readonly str
   const userDir = mkdtempSync(join(tmpdir(), 'tbk-e2e-'));
   const installed: Record<string, string> = { [PACKAGE_NAME]: REPO_ROOT };
   // other node packages (e.g. @flowfuse/node-red-dashboard) from the repository's node_modules, the same way
-  for (const name of modules) installed[name] = dirname(require.resolve(`${name}/package.json`, { paths: [REPO_ROOT] }));
+  for (const name of modules)
+    installed[name] = dirname(require.resolve(`${name}/package.json`, { paths: [REPO_ROOT] }));
   const dependencies: Record<string, string> = {};
   for (const [name, target] of Object.entries(installed)) {
     const link = join(userDir, 'node_modules', ...name.split('/'));
@@ -88,7 +90,10 @@ function prepareUserDir(settings: Record<string, unknown>, modules: readonly str
     symlinkSync(target, link, 'dir');
     dependencies[name] = `file:${target}`;
   }
-  writeFileSync(join(userDir, 'package.json'), JSON.stringify({ name: 'tbk-e2e', version: '0.0.0', private: true, dependencies }, null, 2));
+  writeFileSync(
+    join(userDir, 'package.json'),
+    JSON.stringify({ name: 'tbk-e2e', version: '0.0.0', private: true, dependencies }, null, 2),
+  );
   writeFileSync(join(userDir, 'settings.js'), settingsText(settings));
   return userDir;
 }
@@ -97,7 +102,11 @@ function prepareUserDir(settings: Record<string, unknown>, modules: readonly str
  * Starts Node-RED on a free loopback port (`settings` added to the test's settings.js, `modules`: more
  * node packages to install); resolves once the editor answers.
  */
-export async function startNodeRed(env: Record<string, string>, settings: Record<string, unknown> = {}, modules: readonly string[] = []): Promise<NodeRed> {
+export async function startNodeRed(
+  env: Record<string, string>,
+  settings: Record<string, unknown> = {},
+  modules: readonly string[] = [],
+): Promise<NodeRed> {
   const userDir = prepareUserDir(settings, modules);
   const redJs = join(dirname(require.resolve('node-red/package.json', { paths: [REPO_ROOT] })), 'red.js');
   const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env };
@@ -127,12 +136,16 @@ export async function startNodeRed(env: Record<string, string>, settings: Record
   try {
     // uiPort 0: Node-RED reports the port it got in its "Server now running at ..." line
     const url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => done(new Error(`Node-RED did not start within ${NODE_RED_READY_MS / 1000} s:\n${output}`)), NODE_RED_READY_MS);
+      const timer = setTimeout(
+        () => done(new Error(`Node-RED did not start within ${NODE_RED_READY_MS / 1000} s:\n${output}`)),
+        NODE_RED_READY_MS,
+      );
       const poll = setInterval(() => {
         const match = /(http:\/\/127\.0\.0\.1:\d+)\//.exec(output);
         if (match && match[1] && !match[1].endsWith(':0')) done(undefined, `${match[1]}/`);
       }, 100);
-      const onExit = (code: number | null): void => done(new Error(`Node-RED exited (${code}) during start-up:\n${output}`));
+      const onExit = (code: number | null): void =>
+        done(new Error(`Node-RED exited (${code}) during start-up:\n${output}`));
       const done = (err?: Error, value?: string): void => {
         clearTimeout(timer);
         clearInterval(poll);
@@ -144,7 +157,14 @@ export async function startNodeRed(env: Record<string, string>, settings: Record
     });
     const response = await fetch(new URL('settings', url), { signal: AbortSignal.timeout(10_000) });
     if (!response.ok) throw new Error(`GET /settings answered ${response.status}`);
-    return { url, userDir, flowFile: join(userDir, 'flows.json'), credentialsFile: join(userDir, 'flows_cred.json'), log: () => output, stop };
+    return {
+      url,
+      userDir,
+      flowFile: join(userDir, 'flows.json'),
+      credentialsFile: join(userDir, 'flows_cred.json'),
+      log: () => output,
+      stop,
+    };
   } catch (err) {
     await stop();
     throw err;
@@ -180,7 +200,10 @@ export function launchBrowser(): Promise<Browser> {
  * is pending and the stale chunk throws (Node-RED 4.1 editor-client, treeList / refreshHelpIndex).
  */
 const KNOWN_CORE_ERRORS: Array<{ message: RegExp; stack: RegExp }> = [
-  { message: /^cannot call methods on editableList prior to initialization; attempted to call method 'addItem'$/, stack: /^(?![\s\S]*tbk)[\s\S]*\/red\/red(\.min)?\.js/ },
+  {
+    message: /^cannot call methods on editableList prior to initialization; attempted to call method 'addItem'$/,
+    stack: /^(?![\s\S]*tbk)[\s\S]*\/red\/red(\.min)?\.js/,
+  },
 ];
 
 /** Page errors, console errors and the shared editor script's own warnings, as text. */
@@ -193,7 +216,8 @@ export class PageProblems {
     page.on('pageerror', (err) => {
       const stack = err.stack ?? '';
       const text = `[${label}] page error: ${err.message}\n${stack.split('\n').slice(0, 14).join('\n')}`;
-      if (KNOWN_CORE_ERRORS.some((known) => known.message.test(err.message) && known.stack.test(stack))) this.ignored.push(text);
+      if (KNOWN_CORE_ERRORS.some((known) => known.message.test(err.message) && known.stack.test(stack)))
+        this.ignored.push(text);
       else this.list.push(text);
     });
     page.on('console', (message) => {
@@ -216,18 +240,36 @@ export interface Editor {
 }
 
 /** A new context in `locale` with the editor loaded and this package's palette drawn. */
-export async function openEditor(browser: Browser, url: string, locale: string, problems: PageProblems): Promise<Editor> {
+export async function openEditor(
+  browser: Browser,
+  url: string,
+  locale: string,
+  problems: PageProblems,
+): Promise<Editor> {
   const context = await browser.newContext({ locale, viewport: { width: 1400, height: 1000 } });
   context.setDefaultTimeout(30_000);
   const page = await context.newPage();
   problems.watch(page, locale);
   await page.goto(url, { waitUntil: 'load', timeout: 60_000 });
   // the palette is drawn once every node set's HTML has been loaded and the flows imported
-  await page.waitForSelector('.red-ui-palette-node[data-palette-type="tbk-dg-material-optional-upgrade"]', { timeout: 90_000 });
-  await page.waitForFunction(() => {
-    const w = globalThis as any;
-    return Boolean(w.RED && w.RED.nodes && w.RED.workspaces && w.RED.workspaces.active() && w.TbkEditor && !w.$('#red-ui-loading-progress').is(':visible'));
-  }, undefined, { timeout: 60_000 });
+  await page.waitForSelector('.red-ui-palette-node[data-palette-type="tbk-dg-material-optional-upgrade"]', {
+    timeout: 90_000,
+  });
+  await page.waitForFunction(
+    () => {
+      const w = globalThis as any;
+      return Boolean(
+        w.RED &&
+        w.RED.nodes &&
+        w.RED.workspaces &&
+        w.RED.workspaces.active() &&
+        w.TbkEditor &&
+        !w.$('#red-ui-loading-progress').is(':visible'),
+      );
+    },
+    undefined,
+    { timeout: 60_000 },
+  );
   return { context, page };
 }
 

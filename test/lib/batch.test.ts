@@ -26,8 +26,17 @@ import { rejection } from '../support/assertions';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 import apiNode = require('../../nodes/tbk-api');
 
-interface BatchVector { id: string; params: Record<string, string>; secret: string; sign_method: SignMethod; body: string; expected_sign: string }
-const vectors = (JSON.parse(readFileSync(resolve(REFERENCE_DIR, 'top-vectors.json'), 'utf8')) as { signature_vectors: BatchVector[] }).signature_vectors;
+interface BatchVector {
+  id: string;
+  params: Record<string, string>;
+  secret: string;
+  sign_method: SignMethod;
+  body: string;
+  expected_sign: string;
+}
+const vectors = (
+  JSON.parse(readFileSync(resolve(REFERENCE_DIR, 'top-vectors.json'), 'utf8')) as { signature_vectors: BatchVector[] }
+).signature_vectors;
 
 const APP_KEY = 'batch-app';
 const APP_SECRET = 'c0ffee-batch-secret';
@@ -52,16 +61,28 @@ describe('batch calls (/router/batch)', function () {
       it(`${id}: the encoder writes the vector's body and the client signs it to the vector's sign`, async function () {
         const vector = vectors.find((v) => v.id === id);
         assert.ok(vector, `vector ${id} in top-vectors.json`);
-        const body = encodeBatchBody('taobao.tbk.item.info.upgrade.get', [{ item_id: '123' }, { item_id: '456', platform: '2' }]);
+        const body = encodeBatchBody('taobao.tbk.item.info.upgrade.get', [
+          { item_id: '123' },
+          { item_id: '456', platform: '2' },
+        ]);
         assert.equal(body, vector.body);
-        const client = new TopClient({ appKey: vector.params.app_key!, appSecret: vector.secret, signMethod: vector.sign_method, partnerId: vector.params.partner_id!, rateLimit: false });
+        const client = new TopClient({
+          appKey: vector.params.app_key!,
+          appSecret: vector.secret,
+          signMethod: vector.sign_method,
+          partnerId: vector.params.partner_id!,
+          rateLimit: false,
+        });
         try {
           const query = client.signedBatchQuery(body, undefined, vector.params.timestamp);
           const { sign: sent, ...rest } = query;
           assert.deepEqual(rest, vector.params, 'the URL carries exactly the system parameters, no method');
           assert.equal(sent, vector.expected_sign);
           // the body is part of what is signed: change one character and the sign changes
-          assert.notEqual(sign(rest, vector.secret, vector.sign_method, body.replace('456', '457')), vector.expected_sign);
+          assert.notEqual(
+            sign(rest, vector.secret, vector.sign_method, body.replace('456', '457')),
+            vector.expected_sign,
+          );
         } finally {
           await client.close();
         }
@@ -88,7 +109,10 @@ describe('batch calls (/router/batch)', function () {
       assert.doesNotThrow(() => checkSeparator('@@\t@@'));
       // whitespace at either end of a header value is dropped on the way
       assert.throws(() => checkSeparator('\t@@\t'), TopError);
-      assert.throws(() => checkSeparator('|'), (err: unknown) => err instanceof TopError && err.kind === 'validation' && err.param === 'separator');
+      assert.throws(
+        () => checkSeparator('|'),
+        (err: unknown) => err instanceof TopError && err.kind === 'validation' && err.param === 'separator',
+      );
       assert.throws(() => checkSeparator('###'), TopError);
       // it travels in an HTTP header, where CR and LF cannot go
       assert.throws(() => checkSeparator('\r\n##\r\n'), TopError);
@@ -97,7 +121,10 @@ describe('batch calls (/router/batch)', function () {
     it('splits an answer into one piece per call, or reports a verdict on the whole batch', function () {
       const split = splitBatchAnswer(`{"a":1}${DEFAULT_BATCH_SEPARATOR}{"b":2}`, 2);
       assert.deepEqual(split, { pieces: ['{"a":1}', '{"b":2}'], whole: false });
-      assert.deepEqual(splitBatchAnswer('{"error_response":{"code":25}}', 3), { first: '{"error_response":{"code":25}}', whole: true });
+      assert.deepEqual(splitBatchAnswer('{"error_response":{"code":25}}', 3), {
+        first: '{"error_response":{"code":25}}',
+        whole: true,
+      });
     });
   });
 
@@ -105,13 +132,22 @@ describe('batch calls (/router/batch)', function () {
     let sandbox: Sandbox;
     const clients: TopClient[] = [];
     const make = (extra: Partial<ConstructorParameters<typeof TopClient>[0]> = {}): TopClient => {
-      const client = new TopClient({ appKey: APP_KEY, appSecret: APP_SECRET, endpoint: sandbox.url, retry: FAST_RETRY, ...extra });
+      const client = new TopClient({
+        appKey: APP_KEY,
+        appSecret: APP_SECRET,
+        endpoint: sandbox.url,
+        retry: FAST_RETRY,
+        ...extra,
+      });
       clients.push(client);
       return client;
     };
 
     before(async function () {
-      sandbox = await startSandbox({ apps: [{ appKey: APP_KEY, appSecret: APP_SECRET }], specs: [specForMethod(ITEM_INFO)!] });
+      sandbox = await startSandbox({
+        apps: [{ appKey: APP_KEY, appSecret: APP_SECRET }],
+        specs: [specForMethod(ITEM_INFO)!],
+      });
     });
     afterEach(async function () {
       sandbox.clearFaults();
@@ -146,19 +182,36 @@ describe('batch calls (/router/batch)', function () {
 
     it('gives each call its own outcome: success, error_response, business failure, local validation', async function () {
       sandbox.setResponse(ITEM_INFO, (p: Record<string, string>) => {
-        if (p.num_iids === '404') return { error_response: { code: 15, msg: 'Remote service error', sub_code: 'isv.item-not-exist', sub_msg: '商品不存在' } };
+        if (p.num_iids === '404')
+          return {
+            error_response: {
+              code: 15,
+              msg: 'Remote service error',
+              sub_code: 'isv.item-not-exist',
+              sub_msg: '商品不存在',
+            },
+          };
         if (p.num_iids === '500') return { result: { is_success: false, msg_info: '转链失败' } };
         return { results: { n_tbk_item: [{ num_iid: p.num_iids, title: `item ${p.num_iids}` }] } };
       });
-      const result = await make().batch(ITEM_INFO, [{ num_iids: '1' }, { num_iids: '404' }, { platform: 2 }, { num_iids: '500' }, { num_iids: '2', platform: Number.NaN }, { num_iids: '3' }]);
+      const result = await make().batch(ITEM_INFO, [
+        { num_iids: '1' },
+        { num_iids: '404' },
+        { platform: 2 },
+        { num_iids: '500' },
+        { num_iids: '2', platform: Number.NaN },
+        { num_iids: '3' },
+      ]);
       assert.equal(result.results.length, 6);
-      assert.deepEqual((okResult(result.results[0]).response.results as { n_tbk_item: unknown[] }).n_tbk_item, [{ num_iid: '1', title: 'item 1' }]);
+      assert.deepEqual((okResult(result.results[0]).response.results as { n_tbk_item: unknown[] }).n_tbk_item, [
+        { num_iid: '1', title: 'item 1' },
+      ]);
       const notFound = failedResult(result.results[1]);
       assert.equal(notFound.kind, 'top');
       assert.equal(notFound.sub_code, 'isv.item-not-exist');
       assert.equal(notFound.method, ITEM_INFO);
       const missing = failedResult(result.results[2]);
-      assert.equal(missing.code, 40, 'the gateway checks each call\'s required parameters');
+      assert.equal(missing.code, 40, "the gateway checks each call's required parameters");
       assert.equal(missing.sub_code, 'isv.missing-parameter:num_iids');
       assert.equal(failedResult(result.results[3]).kind, 'business');
       const invalid = failedResult(result.results[4]);
@@ -170,7 +223,10 @@ describe('batch calls (/router/batch)', function () {
     });
 
     it('retries the throttled calls of a batch in a further batch, and only them', async function () {
-      sandbox.setFaults([{ kind: 'tbk-throttle', method: 'sandbox.echo', count: 1 }, { kind: 'isp', method: 'sandbox.echo', count: 1, subCode: 'isp.relation-id-not-corrent' }]);
+      sandbox.setFaults([
+        { kind: 'tbk-throttle', method: 'sandbox.echo', count: 1 },
+        { kind: 'isp', method: 'sandbox.echo', count: 1, subCode: 'isp.relation-id-not-corrent' },
+      ]);
       const result = await make().batch('sandbox.echo', [{ n: 0 }, { n: 1 }, { n: 2 }]);
       const first = okResult(result.results[0]);
       assert.equal(first.attempts, 2, 'the throttled call went again');
@@ -192,26 +248,49 @@ describe('batch calls (/router/batch)', function () {
       assert.equal(recorded!.headers[BATCH_SEPARATOR_HEADER], separator);
       assert.equal(recorded!.body!.split(separator).length, 3);
       assert.ok(!recorded!.body!.includes(DEFAULT_BATCH_SEPARATOR));
-      await assert.rejects(make().batch('sandbox.echo', [{}], { separator: '|' }), (err: unknown) => err instanceof TopError && err.param === 'separator');
+      await assert.rejects(
+        make().batch('sandbox.echo', [{}], { separator: '|' }),
+        (err: unknown) => err instanceof TopError && err.param === 'separator',
+      );
     });
 
     it('a wrong secret fails the batch as a whole: one error_response, code 25', async function () {
-      const err = await rejection(make({ appSecret: 'not-the-secret' }).batch('sandbox.echo', [{ n: 1 }, { n: 2 }, { n: 3 }]));
+      const err = await rejection(
+        make({ appSecret: 'not-the-secret' }).batch('sandbox.echo', [{ n: 1 }, { n: 2 }, { n: 3 }]),
+      );
       assert.equal(err.kind, 'top');
       assert.equal(err.code, 25);
       assert.equal(err.attempts, 1, 'a signature error is not retried');
       assert.equal(sandbox.stats().batchRequests, 1);
       // on the wire: a single error_response, no separator
       const body = encodeBatchBody('sandbox.echo', [{ n: '1' }, { n: '2' }]);
-      const query = new URLSearchParams({ app_key: APP_KEY, timestamp: topTimestamp(), format: 'json', v: '2.0', sign_method: 'md5' });
+      const query = new URLSearchParams({
+        app_key: APP_KEY,
+        timestamp: topTimestamp(),
+        format: 'json',
+        v: '2.0',
+        sign_method: 'md5',
+      });
       query.set('sign', sign(Object.fromEntries(query), APP_SECRET, 'md5', body + 'tampered'));
-      const res = await request(`${sandbox.origin}/router/batch?${query.toString()}`, { method: 'POST', headers: { 'content-type': 'text/plain;charset=utf-8' }, body });
+      const res = await request(`${sandbox.origin}/router/batch?${query.toString()}`, {
+        method: 'POST',
+        headers: { 'content-type': 'text/plain;charset=utf-8' },
+        body,
+      });
       const text = await res.body.text();
       assert.ok(!text.includes(DEFAULT_BATCH_SEPARATOR));
       assert.equal((JSON.parse(text) as { error_response: { code: number } }).error_response.code, 25);
       query.set('sign', sign(Object.fromEntries([...query].filter(([k]) => k !== 'sign')), APP_SECRET, 'md5', body));
-      const good = await request(`${sandbox.origin}/router/batch?${query.toString()}`, { method: 'POST', headers: { 'content-type': 'text/plain;charset=utf-8' }, body });
-      assert.equal((await good.body.text()).split(DEFAULT_BATCH_SEPARATOR).length, 2, 'the same body signed right is answered per call');
+      const good = await request(`${sandbox.origin}/router/batch?${query.toString()}`, {
+        method: 'POST',
+        headers: { 'content-type': 'text/plain;charset=utf-8' },
+        body,
+      });
+      assert.equal(
+        (await good.body.text()).split(DEFAULT_BATCH_SEPARATOR).length,
+        2,
+        'the same body signed right is answered per call',
+      );
     });
 
     it('a clock off by an hour fails the batch as a whole: code 31', async function () {
@@ -247,8 +326,18 @@ describe('batch calls (/router/batch)', function () {
     it('chunks a long list and keeps the input order; every chunk failing throws', async function () {
       const list = Array.from({ length: 45 }, (_, i) => ({ n: i }));
       const chunked = await batchInChunks(make(), 'sandbox.echo', list, { batchSize: 20 });
-      assert.deepEqual(chunked.chunks.map((c) => [c.from, c.calls]), [[0, 20], [20, 20], [40, 5]]);
-      assert.deepEqual(chunked.results.map((r) => (okResult(r).response.echo as Record<string, string>).n), list.map((x) => String(x.n)));
+      assert.deepEqual(
+        chunked.chunks.map((c) => [c.from, c.calls]),
+        [
+          [0, 20],
+          [20, 20],
+          [40, 5],
+        ],
+      );
+      assert.deepEqual(
+        chunked.results.map((r) => (okResult(r).response.echo as Record<string, string>).n),
+        list.map((x) => String(x.n)),
+      );
       assert.equal(sandbox.stats().batchRequests, 3);
       const err = await rejection(batchInChunks(make({ appSecret: 'wrong' }), 'sandbox.echo', list, { batchSize: 20 }));
       assert.equal(err.code, 25);
@@ -257,7 +346,12 @@ describe('batch calls (/router/batch)', function () {
     it('a chunk failing as a whole gives its error to its own calls only', async function () {
       sandbox.setFaults([{ kind: 'http502', count: 1 }]);
       const list = Array.from({ length: 4 }, (_, i) => ({ n: i }));
-      const chunked = await batchInChunks(make({ retry: false, rateLimit: { concurrency: 1, perSecond: 0 } }), 'sandbox.echo', list, { batchSize: 2 });
+      const chunked = await batchInChunks(
+        make({ retry: false, rateLimit: { concurrency: 1, perSecond: 0 } }),
+        'sandbox.echo',
+        list,
+        { batchSize: 2 },
+      );
       assert.equal(failedResult(chunked.results[0]).status, 502);
       assert.equal(failedResult(chunked.results[1]).status, 502);
       okResult(chunked.results[2]);
@@ -267,37 +361,97 @@ describe('batch calls (/router/batch)', function () {
 
     it('refuses what cannot be batched', async function () {
       const client = make();
-      await assert.rejects(client.batch('sandbox.echo', 'nope' as unknown as unknown[]), (err: unknown) => err instanceof TopError && err.kind === 'validation');
-      const result = await client.batch('sandbox.echo', [{ file: Buffer.from('x') }, { method: 'other.method' }, 'text', { ok: 1 }]);
+      await assert.rejects(
+        client.batch('sandbox.echo', 'nope' as unknown as unknown[]),
+        (err: unknown) => err instanceof TopError && err.kind === 'validation',
+      );
+      const result = await client.batch('sandbox.echo', [
+        { file: Buffer.from('x') },
+        { method: 'other.method' },
+        'text',
+        { ok: 1 },
+      ]);
       assert.equal(failedResult(result.results[0]).param, 'file');
       assert.equal(failedResult(result.results[1]).param, 'method');
       assert.equal(failedResult(result.results[2]).kind, 'validation');
       okResult(result.results[3]);
-      const noBatchUrl = new TopClient({ appKey: APP_KEY, appSecret: APP_SECRET, endpoint: `${sandbox.origin}/custom`, rateLimit: false });
+      const noBatchUrl = new TopClient({
+        appKey: APP_KEY,
+        appSecret: APP_SECRET,
+        endpoint: `${sandbox.origin}/custom`,
+        rateLimit: false,
+      });
       clients.push(noBatchUrl);
       assert.equal(noBatchUrl.batchEndpoint, undefined);
-      await assert.rejects(noBatchUrl.batch('sandbox.echo', [{}]), (err: unknown) => err instanceof TopError && err.param === 'batchEndpoint');
+      await assert.rejects(
+        noBatchUrl.batch('sandbox.echo', [{}]),
+        (err: unknown) => err instanceof TopError && err.param === 'batchEndpoint',
+      );
     });
   });
 
   describe('tbk-api node in batch mode', function () {
     let sandbox: Sandbox;
-    useSandboxAndRuntime({ apps: [{ appKey: APP_KEY, appSecret: APP_SECRET }], specs: [] }, (started) => (sandbox = started));
+    useSandboxAndRuntime(
+      { apps: [{ appKey: APP_KEY, appSecret: APP_SECRET }], specs: [] },
+      (started) => (sandbox = started),
+    );
 
-    async function load(apiProps: Record<string, unknown>, secret = APP_SECRET): Promise<{ api: TestNode; ok: Collector; err: Collector }> {
+    async function load(
+      apiProps: Record<string, unknown>,
+      secret = APP_SECRET,
+    ): Promise<{ api: TestNode; ok: Collector; err: Collector }> {
       const flow = [
         { id: 'f1', type: 'tab' },
-        { id: 'cfg', type: 'tbk-config', z: 'f1', name: 'sandbox', endpoint: sandbox.url, signMethod: 'md5', timeout: 5000, retries: 0, rateLimit: 0, concurrency: 0 },
-        { id: 'api', type: 'tbk-api', z: 'f1', x: 0, y: 0, name: 'api', config: 'cfg', method: 'sandbox.echo', errorMode: 'auto', ...apiProps, wires: [['ok'], ['err']] },
+        {
+          id: 'cfg',
+          type: 'tbk-config',
+          z: 'f1',
+          name: 'sandbox',
+          endpoint: sandbox.url,
+          signMethod: 'md5',
+          timeout: 5000,
+          retries: 0,
+          rateLimit: 0,
+          concurrency: 0,
+        },
+        {
+          id: 'api',
+          type: 'tbk-api',
+          z: 'f1',
+          x: 0,
+          y: 0,
+          name: 'api',
+          config: 'cfg',
+          method: 'sandbox.echo',
+          errorMode: 'auto',
+          ...apiProps,
+          wires: [['ok'], ['err']],
+        },
         { id: 'ok', type: 'helper', z: 'f1', x: 0, y: 0 },
         { id: 'err', type: 'helper', z: 'f1', x: 0, y: 0 },
       ];
       await helper.load([configNode, apiNode], flow, { cfg: { appKey: APP_KEY, appSecret: secret } });
-      return { api: helper.getNode('api'), ok: new Collector(helper.getNode('ok')), err: new Collector(helper.getNode('err')) };
+      return {
+        api: helper.getNode('api'),
+        ok: new Collector(helper.getNode('ok')),
+        err: new Collector(helper.getNode('err')),
+      };
     }
 
     it('sends an array payload as batches and outputs one result per call, in order', async function () {
-      sandbox.setResponse('sandbox.echo', (p: Record<string, string>) => (p.n === '1' ? { error_response: { code: 15, msg: 'Remote service error', sub_code: 'isv.item-not-exist', sub_msg: '商品不存在' } } : { echo: { n: p.n } }));
+      sandbox.setResponse('sandbox.echo', (p: Record<string, string>) =>
+        p.n === '1'
+          ? {
+              error_response: {
+                code: 15,
+                msg: 'Remote service error',
+                sub_code: 'isv.item-not-exist',
+                sub_msg: '商品不存在',
+              },
+            }
+          : { echo: { n: p.n } },
+      );
       const { api, ok, err } = await load({ batch: true, batchSize: '2' });
       const done = countDone(api);
       api.receive({ payload: [{ n: 0 }, { n: 1 }, { n: 2 }], topic: 'links' });

@@ -16,8 +16,15 @@ describe('TopClient', function () {
   const { server, make, current } = useScriptedClient({ ...APP, retry: FAST_RETRY });
 
   it('signs every sent parameter and unwraps the response, keeping request_id', async function () {
-    server.script(json({ tbk_item_info_get_response: { results: { n_tbk_item: [{ num_iid: '1' }] }, request_id: 'abc' } }));
-    const result = await make({ session: 'sess-1', partnerId: 'p1' }).request('taobao.tbk.item.info.get', { num_iids: ['1', '2'], platform: 2, flag: true, empty: '' });
+    server.script(
+      json({ tbk_item_info_get_response: { results: { n_tbk_item: [{ num_iid: '1' }] }, request_id: 'abc' } }),
+    );
+    const result = await make({ session: 'sess-1', partnerId: 'p1' }).request('taobao.tbk.item.info.get', {
+      num_iids: ['1', '2'],
+      platform: 2,
+      flag: true,
+      empty: '',
+    });
     assert.deepEqual(result.response, { results: { n_tbk_item: [{ num_iid: '1' }] }, request_id: 'abc' });
     assert.equal(result.request_id, 'abc');
     assert.equal(result.attempts, 1);
@@ -52,7 +59,11 @@ describe('TopClient', function () {
   });
 
   it('keeps 18-digit ids exact', async function () {
-    server.script(json('{"tbk_dg_punish_order_get_response":{"result":{"data":{"results":{"result":[{"tb_trade_id":581552321112183166}]}}}}}'));
+    server.script(
+      json(
+        '{"tbk_dg_punish_order_get_response":{"result":{"data":{"results":{"result":[{"tb_trade_id":581552321112183166}]}}}}}',
+      ),
+    );
     const response = await make().call('taobao.tbk.dg.punish.order.get', {});
     assert.equal((response as any).result.data.results.result[0].tb_trade_id, '581552321112183166');
   });
@@ -62,7 +73,9 @@ describe('TopClient', function () {
       res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip' });
       res.end(gzipSync(JSON.stringify({ tbk_tpwd_create_response: { data: { model: '￥AbC￥' } } })));
     });
-    assert.deepEqual(await make().call('taobao.tbk.tpwd.create', { url: 'https://s.click.taobao.com/x' }), { data: { model: '￥AbC￥' } });
+    assert.deepEqual(await make().call('taobao.tbk.tpwd.create', { url: 'https://s.click.taobao.com/x' }), {
+      data: { model: '￥AbC￥' },
+    });
     assert.match(String(server.received[0]!.headers['accept-encoding']), /gzip/);
   });
 
@@ -76,7 +89,11 @@ describe('TopClient', function () {
 
   it('sends files as multipart, unsigned', async function () {
     server.script(json({ tbk_material_upload_response: {} }));
-    await make().call('taobao.tbk.material.upload', { name: 'pic', image: { data: Buffer.from('PNGDATA'), filename: 'a.png' } }, { writes: true });
+    await make().call(
+      'taobao.tbk.material.upload',
+      { name: 'pic', image: { data: Buffer.from('PNGDATA'), filename: 'a.png' } },
+      { writes: true },
+    );
     const { headers, body } = server.received[0]!;
     assert.match(String(headers['content-type']), /^multipart\/form-data; ?boundary=/);
     const text = body.toString('latin1');
@@ -114,7 +131,9 @@ describe('TopClient', function () {
     });
     it('isp.* errors are retried, boundedly, each attempt freshly signed', async function () {
       server.script(topError(15, 'Remote service error', 'isp.tbkapi-service-unavailable'));
-      const err = await rejection(make({ retry: { ...FAST_RETRY, retries: 5, maxIspRetries: 2 } }).call('taobao.tbk.item.info.get', {}));
+      const err = await rejection(
+        make({ retry: { ...FAST_RETRY, retries: 5, maxIspRetries: 2 } }).call('taobao.tbk.item.info.get', {}),
+      );
       assert.equal(err.attempts, 3);
       assert.equal(server.received.length, 3);
       const signs = new Set(server.received.map((r) => r.params.sign));
@@ -125,7 +144,10 @@ describe('TopClient', function () {
       assert.ok(signs.size >= 1);
     });
     it('recovers from a transient failure', async function () {
-      server.script(json('<html><title>502 Bad Gateway</title></html>', 502), json({ tbk_item_info_get_response: { ok: 1 } }));
+      server.script(
+        json('<html><title>502 Bad Gateway</title></html>', 502),
+        json({ tbk_item_info_get_response: { ok: 1 } }),
+      );
       const result = await make().request('taobao.tbk.item.info.get', {});
       assert.equal(result.attempts, 2);
       assert.deepEqual(result.response, { ok: 1 });
@@ -139,7 +161,11 @@ describe('TopClient', function () {
       assert.equal(err.retryable, true);
     });
     it('empty, HTML-with-200 and truncated bodies are transport errors', async function () {
-      for (const [body, pattern] of [['', /Empty answer/], ['<html>oops</html>', /HTML page/], ['{"tbk_item_info_get_response":{"a":', /malformed or truncated/]] as const) {
+      for (const [body, pattern] of [
+        ['', /Empty answer/],
+        ['<html>oops</html>', /HTML page/],
+        ['{"tbk_item_info_get_response":{"a":', /malformed or truncated/],
+      ] as const) {
         server.script(json(body));
         const err = await rejection(make({ retry: false }).call('taobao.tbk.item.info.get', {}));
         assert.equal(err.kind, 'transport');
@@ -153,13 +179,19 @@ describe('TopClient', function () {
       assert.equal(err.kind, 'transport');
     });
     it('times out per attempt', async function () {
-      server.script((_req, res) => setTimeout(() => json({ tbk_item_info_get_response: {} })(_req, res, undefined as never), 500));
-      const err = await rejection(make({ timeoutMs: 50, retry: { ...FAST_RETRY, retries: 1 } }).call('taobao.tbk.item.info.get', {}));
+      server.script((_req, res) =>
+        setTimeout(() => json({ tbk_item_info_get_response: {} })(_req, res, undefined as never), 500),
+      );
+      const err = await rejection(
+        make({ timeoutMs: 50, retry: { ...FAST_RETRY, retries: 1 } }).call('taobao.tbk.item.info.get', {}),
+      );
       assert.equal(err.kind, 'timeout');
       assert.equal(err.attempts, 2);
     });
     it('aborts with the caller signal', async function () {
-      server.script((_req, res) => setTimeout(() => json({ tbk_item_info_get_response: {} })(_req, res, undefined as never), 500));
+      server.script((_req, res) =>
+        setTimeout(() => json({ tbk_item_info_get_response: {} })(_req, res, undefined as never), 500),
+      );
       const controller = new AbortController();
       const pending = make().call('taobao.tbk.item.info.get', {}, { signal: controller.signal });
       setTimeout(() => controller.abort(), 20);
@@ -168,7 +200,9 @@ describe('TopClient', function () {
       assert.equal(err.retryable, false);
     });
     it('close() ends in-flight and queued calls with aborted errors', async function () {
-      server.script((_req, res) => setTimeout(() => json({ tbk_item_info_get_response: {} })(_req, res, undefined as never), 1000));
+      server.script((_req, res) =>
+        setTimeout(() => json({ tbk_item_info_get_response: {} })(_req, res, undefined as never), 1000),
+      );
       const c = make({ rateLimit: { perSecond: 0, concurrency: 1 } });
       const calls = [c.call('taobao.tbk.item.info.get', {}), c.call('taobao.tbk.item.info.get', {})].map(rejection);
       await new Promise((r) => setTimeout(r, 30));
@@ -176,18 +210,45 @@ describe('TopClient', function () {
       assert.equal(c.queued, 1);
       await c.close();
       const errors = await Promise.all(calls);
-      assert.deepEqual(errors.map((e) => e.kind), ['aborted', 'aborted']);
+      assert.deepEqual(
+        errors.map((e) => e.kind),
+        ['aborted', 'aborted'],
+      );
     });
     it('code 7 with a short ban waits it out and retries; a long ban is reported', async function () {
-      server.script(topError(7, 'App Call Limited', 'accesscontrol.limited-by-api-access-count', 'This ban will last for 1 more seconds'), json({ tbk_item_info_get_response: { ok: true } }));
+      server.script(
+        topError(
+          7,
+          'App Call Limited',
+          'accesscontrol.limited-by-api-access-count',
+          'This ban will last for 1 more seconds',
+        ),
+        json({ tbk_item_info_get_response: { ok: true } }),
+      );
       const retries: number[] = [];
       const started = Date.now();
-      const result = await make().request('taobao.tbk.item.info.get', {}, { onRetry: ({ delayMs, error }) => { retries.push(delayMs); assert.equal(error.kind, 'throttled'); } });
+      const result = await make().request(
+        'taobao.tbk.item.info.get',
+        {},
+        {
+          onRetry: ({ delayMs, error }) => {
+            retries.push(delayMs);
+            assert.equal(error.kind, 'throttled');
+          },
+        },
+      );
       assert.equal(result.attempts, 2);
       assert.ok(Date.now() - started >= 1000, 'waited for the ban');
       assert.ok(retries[0]! >= 1000);
       await current().close();
-      server.script(topError(7, 'App Call Limited', 'accesscontrol.limited-by-app-access-count', 'This ban will last for 31062 more seconds'));
+      server.script(
+        topError(
+          7,
+          'App Call Limited',
+          'accesscontrol.limited-by-app-access-count',
+          'This ban will last for 31062 more seconds',
+        ),
+      );
       const err = await rejection(make().call('taobao.tbk.item.info.get', {}));
       assert.equal(err.kind, 'throttled');
       assert.equal(err.ban_seconds, 31062);
@@ -195,12 +256,21 @@ describe('TopClient', function () {
       assert.equal(server.received.length, 1);
     });
     it('sub code 9100 is throttling and retried', async function () {
-      server.script(topError(15, 'Remote service error', '9100', '您的账号因调用不符合要求,当前触发限流'), json({ tbk_item_info_get_response: {} }));
+      server.script(
+        topError(15, 'Remote service error', '9100', '您的账号因调用不符合要求,当前触发限流'),
+        json({ tbk_item_info_get_response: {} }),
+      );
       const result = await make().request('taobao.tbk.item.info.get', {});
       assert.equal(result.attempts, 2);
     });
     it('business failures inside a success answer are errors of kind business', async function () {
-      server.script(json({ tbk_dg_vegas_tlj_create_response: { result: { success: false, msg_code: 'FAIL_CHECK_TLJ_MIN_FACE_ERROR', msg_info: '淘礼金面额低于下限' } } }));
+      server.script(
+        json({
+          tbk_dg_vegas_tlj_create_response: {
+            result: { success: false, msg_code: 'FAIL_CHECK_TLJ_MIN_FACE_ERROR', msg_info: '淘礼金面额低于下限' },
+          },
+        }),
+      );
       const err = await rejection(make().call('taobao.tbk.dg.vegas.tlj.create', {}, { writes: true }));
       assert.equal(err.kind, 'business');
       assert.equal(err.sub_code, 'FAIL_CHECK_TLJ_MIN_FACE_ERROR');
@@ -208,7 +278,11 @@ describe('TopClient', function () {
       assert.match(err.message, /淘礼金面额低于下限/);
     });
     it('is_success: false is a business error', async function () {
-      server.script(json({ tbk_sf_group_activity_callback_response: { is_success: false, biz_error_code: 21, biz_error_desc: '无权限' } }));
+      server.script(
+        json({
+          tbk_sf_group_activity_callback_response: { is_success: false, biz_error_code: 21, biz_error_desc: '无权限' },
+        }),
+      );
       const err = await rejection(make().call('taobao.tbk.sf.group.activity.callback', {}));
       assert.equal(err.kind, 'business');
       assert.equal(err.code, 21);
@@ -225,7 +299,10 @@ describe('TopClient', function () {
       assert.equal(server.received.length, 1);
     });
     it('are retried when the gateway refused them (throttling)', async function () {
-      server.script(topError(15, 'Remote service error', '9100', '限流'), json({ tbk_dg_vegas_tlj_create_response: { result: { success: true } } }));
+      server.script(
+        topError(15, 'Remote service error', '9100', '限流'),
+        json({ tbk_dg_vegas_tlj_create_response: { result: { success: true } } }),
+      );
       const result = await make().request('taobao.tbk.dg.vegas.tlj.create', {}, { writes: true });
       assert.equal(result.attempts, 2);
     });
@@ -234,14 +311,27 @@ describe('TopClient', function () {
       await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
       const port = (probe.address() as { port: number }).port;
       await new Promise<void>((r) => probe.close(() => r()));
-      const err = await rejection(make({ endpoint: `http://127.0.0.1:${port}/router/rest` }).call('taobao.tbk.dg.vegas.tlj.create', {}, { writes: true }));
+      const err = await rejection(
+        make({ endpoint: `http://127.0.0.1:${port}/router/rest` }).call(
+          'taobao.tbk.dg.vegas.tlj.create',
+          {},
+          { writes: true },
+        ),
+      );
       assert.equal(err.kind, 'transport');
       assert.match(err.message, /ECONNREFUSED/);
       assert.equal(err.attempts, 3);
     });
     it('can be retried when the user turns that on', async function () {
-      server.script((req) => req.socket.destroy(), json({ tbk_dg_vegas_tlj_create_response: { result: { success: true } } }));
-      const result = await make({ retry: { ...FAST_RETRY, retryWrites: true } }).request('taobao.tbk.dg.vegas.tlj.create', {}, { writes: true });
+      server.script(
+        (req) => req.socket.destroy(),
+        json({ tbk_dg_vegas_tlj_create_response: { result: { success: true } } }),
+      );
+      const result = await make({ retry: { ...FAST_RETRY, retryWrites: true } }).request(
+        'taobao.tbk.dg.vegas.tlj.create',
+        {},
+        { writes: true },
+      );
       assert.equal(result.attempts, 2);
     });
   });
@@ -257,7 +347,8 @@ describe('TopClient', function () {
       const c = make({ rateLimit: { perSecond: 5, concurrency: 3 } });
       await Promise.all(Array.from({ length: 12 }, () => c.call('taobao.tbk.item.info.get', {})));
       assert.equal(starts.length, 12);
-      for (const t of starts) assert.ok(starts.filter((s) => s >= t && s < t + 1000).length <= 5, 'at most 5 calls in any second');
+      for (const t of starts)
+        assert.ok(starts.filter((s) => s >= t && s < t + 1000).length <= 5, 'at most 5 calls in any second');
     });
   });
 

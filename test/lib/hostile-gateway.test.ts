@@ -21,10 +21,12 @@ const FAST_RETRY = { baseDelayMs: 1, maxDelayMs: 5, retries: 3 };
 const MiB = 1024 * 1024;
 const METHOD = 'taobao.tbk.item.info.get';
 
-const encoded = (encoding: string, body: Buffer): Step => (_req, res) => {
-  res.writeHead(200, { 'content-type': 'application/json;charset=UTF-8', 'content-encoding': encoding });
-  res.end(body);
-};
+const encoded =
+  (encoding: string, body: Buffer): Step =>
+  (_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json;charset=UTF-8', 'content-encoding': encoding });
+    res.end(body);
+  };
 
 describe('hostile gateways and careless input (issue 12)', function () {
   const { server, make, current, endpoint } = useScriptedClient({ ...APP, retry: FAST_RETRY, rateLimit: false });
@@ -53,7 +55,10 @@ describe('hostile gateways and careless input (issue 12)', function () {
     it('deflate and br bombs stop at the cap too', async function () {
       this.timeout(30_000);
       const zeros = Buffer.alloc(24 * MiB);
-      for (const [encoding, body] of [['deflate', deflateSync(zeros, { level: 9 })], ['br', brotliCompressSync(zeros, { params: { [zlibConstants.BROTLI_PARAM_QUALITY]: 4 } })]] as const) {
+      for (const [encoding, body] of [
+        ['deflate', deflateSync(zeros, { level: 9 })],
+        ['br', brotliCompressSync(zeros, { params: { [zlibConstants.BROTLI_PARAM_QUALITY]: 4 } })],
+      ] as const) {
         server.script(encoded(encoding, body));
         const err = await rejection(make().call(METHOD, {}));
         assert.equal(err.kind, 'transport', encoding);
@@ -89,10 +94,15 @@ describe('hostile gateways and careless input (issue 12)', function () {
       const answer = (size: number): Buffer => Buffer.from(head + 'a'.repeat(size - head.length - tail.length) + tail);
       const cap = 64 * 1024;
       for (const encoding of ['identity', 'gzip'] as const) {
-        const wrap = (body: Buffer): Step => (encoding === 'gzip' ? encoded('gzip', gzipSync(body)) : json(body.toString()));
+        const wrap = (body: Buffer): Step =>
+          encoding === 'gzip' ? encoded('gzip', gzipSync(body)) : json(body.toString());
         server.script(wrap(answer(cap)));
         const response = await make({ maxResponseBytes: cap }).call(METHOD, {});
-        assert.equal(String(response.pad).length, cap - head.length - tail.length, `${encoding}: an answer of exactly the cap is read`);
+        assert.equal(
+          String(response.pad).length,
+          cap - head.length - tail.length,
+          `${encoding}: an answer of exactly the cap is read`,
+        );
         server.script(wrap(answer(cap + 1)));
         const err = await rejection(current().call(METHOD, {}));
         assert.match(err.message, /answer larger than 64 KiB/, encoding);
@@ -141,7 +151,10 @@ describe('hostile gateways and careless input (issue 12)', function () {
 
     it('refuses a maxResponseBytes that is not a positive number', function () {
       for (const bad of [0, -1, Number.NaN, Number.POSITIVE_INFINITY, '16MiB']) {
-        assert.throws(() => new TopClient({ ...APP, endpoint: endpoint(), maxResponseBytes: bad as number }), (err: TopError) => err.kind === 'validation' && err.param === 'maxResponseBytes');
+        assert.throws(
+          () => new TopClient({ ...APP, endpoint: endpoint(), maxResponseBytes: bad as number }),
+          (err: TopError) => err.kind === 'validation' && err.param === 'maxResponseBytes',
+        );
       }
     });
   });
@@ -149,7 +162,13 @@ describe('hostile gateways and careless input (issue 12)', function () {
   describe('inputs refused early', function () {
     it('a lone surrogate in a value is a validation error naming the parameter, with nothing sent', async function () {
       server.script(json({ tbk_item_info_get_response: {} }));
-      for (const params of [{ q: 'x\uD800y' }, { q: '\uDC00' }, { q: ['ok', 'x\uDBFF'] }, { q: { nested: ['a\uD83D'] } }, { q: { ['k\uDE00']: 1 } }]) {
+      for (const params of [
+        { q: 'x\uD800y' },
+        { q: '\uDC00' },
+        { q: ['ok', 'x\uDBFF'] },
+        { q: { nested: ['a\uD83D'] } },
+        { q: { ['k\uDE00']: 1 } },
+      ]) {
         const err = await rejection(make().call(METHOD, params));
         assert.equal(err.kind, 'validation', JSON.stringify(params));
         assert.equal(err.param, 'q');
@@ -174,7 +193,11 @@ describe('hostile gateways and careless input (issue 12)', function () {
       assert.equal(batch.results[1]!.ok, false);
       assert.equal((batch.results[1] as { error: TopError }).error.param, 'q');
       assert.equal(server.received.length, 1, 'only the batch of the good call was sent');
-      assert.throws(() => new TopClient({ ...APP, appSecret: 'secret\uD800', endpoint: endpoint() }), (err: TopError) => err.kind === 'validation' && err.param === 'appSecret' && !err.message.includes('secret\uD800'));
+      assert.throws(
+        () => new TopClient({ ...APP, appSecret: 'secret\uD800', endpoint: endpoint() }),
+        (err: TopError) =>
+          err.kind === 'validation' && err.param === 'appSecret' && !err.message.includes('secret\uD800'),
+      );
     });
 
     it('well-formed text of every plane goes through unchanged', async function () {
@@ -202,11 +225,17 @@ describe('hostile gateways and careless input (issue 12)', function () {
 
     it('anything whose Object.prototype.toString is [object Date] counts as a Date', function () {
       const invalid = runInNewContext('new Date(NaN)') as Date;
-      assert.throws(() => encodeValue('t', invalid), (err: TopError) => err.kind === 'validation' && err.param === 't' && /invalid date/.test(err.message));
+      assert.throws(
+        () => encodeValue('t', invalid),
+        (err: TopError) => err.kind === 'validation' && err.param === 't' && /invalid date/.test(err.message),
+      );
       const pretender = { [Symbol.toStringTag]: 'Date', getTime: () => Date.UTC(2024, 5, 1) };
       assert.equal(encodeValue('t', pretender), '2024-06-01 08:00:00');
       const hollow = { [Symbol.toStringTag]: 'Date' };
-      assert.throws(() => encodeValue('t', hollow), (err: TopError) => err.kind === 'validation' && err.param === 't');
+      assert.throws(
+        () => encodeValue('t', hollow),
+        (err: TopError) => err.kind === 'validation' && err.param === 't',
+      );
       assert.equal(dateTime({}), undefined);
       assert.equal(dateTime('2024-01-01'), undefined);
       assert.deepEqual(encodeParams({ when: runInNewContext('new Date(0)') }).text, { when: '1970-01-01 08:00:00' });
@@ -218,10 +247,18 @@ describe('hostile gateways and careless input (issue 12)', function () {
       [{ code: 'seven', msg: 7 }, /^7 \(seven\)$/, { code: undefined, msg: '7' }],
       [{ code: '27', msg: 'Invalid session' }, /^Invalid session \(27\): .*authorize again/, { code: 27 }],
       [{ code: 7.5, msg: null }, /^TOP error \(7\.5\)$/, { code: undefined }],
-      [{ code: null, msg: { text: 'boom' }, sub_code: 42, sub_msg: ['a', 'b'] }, /^\{"text":"boom"\} \[42: \["a","b"\]\]$/, { sub_code: '42', sub_msg: '["a","b"]' }],
+      [
+        { code: null, msg: { text: 'boom' }, sub_code: 42, sub_msg: ['a', 'b'] },
+        /^\{"text":"boom"\} \[42: \["a","b"\]\]$/,
+        { sub_code: '42', sub_msg: '["a","b"]' },
+      ],
       [{ code: { n: 1 }, msg: '' }, /^TOP error \(\{"n":1\}\)$/, {}],
       [{ code: true, msg: '  ', sub_code: '', sub_msg: '   ' }, /^TOP error \(true\)$/, {}],
-      [{ code: 15, msg: 'Remote service error', sub_code: 'isv.x', sub_msg: 'x'.repeat(5000) }, /^Remote service error \(15\) \[isv\.x: x+\]$/, { code: 15 }],
+      [
+        { code: 15, msg: 'Remote service error', sub_code: 'isv.x', sub_msg: 'x'.repeat(5000) },
+        /^Remote service error \(15\) \[isv\.x: x+\]$/,
+        { code: 15 },
+      ],
       [{ msg: 'no code', request_id: 12345 }, /^no code$/, { request_id: '12345' }],
     ];
     for (const [body, pattern, fields] of cases) {

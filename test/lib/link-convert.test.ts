@@ -4,7 +4,16 @@
  */
 import { strict as assert } from 'node:assert';
 import { TopClient } from '../../lib/top/client';
-import { answerEntries, convertText, DG_LINK_CONVERT, matchEntries, materialParam, MAX_MATERIALS_PER_CALL, replacementFor, SC_LINK_CONVERT } from '../../lib/links/convert';
+import {
+  answerEntries,
+  convertText,
+  DG_LINK_CONVERT,
+  matchEntries,
+  materialParam,
+  MAX_MATERIALS_PER_CALL,
+  replacementFor,
+  SC_LINK_CONVERT,
+} from '../../lib/links/convert';
 import { findMaterials } from '../../lib/links/materials';
 import { DEFAULT_APP, startSandbox, type Sandbox } from '../../lib/sandbox';
 import { materialAnswer } from '../../lib/sandbox/link-convert';
@@ -37,7 +46,11 @@ describe('万能转链 of chat text', function () {
 
   describe('the sandbox answers material by material', function () {
     it('decides each material by a hash of it: refused (1001), with a coupon, or without', function () {
-      assert.deepEqual(materialAnswer(REFUSED, call({}), DG_LINK_CONVERT), { code: 1001, msg: '无权限', input_material_url: REFUSED });
+      assert.deepEqual(materialAnswer(REFUSED, call({}), DG_LINK_CONVERT), {
+        code: 1001,
+        msg: '无权限',
+        input_material_url: REFUSED,
+      });
       const coupon = materialAnswer(WITH_COUPON, call({ adzone_id: '1' }), DG_LINK_CONVERT);
       assert.ok(coupon.coupon_info_dto);
       assert.match((coupon.link_info_dto as any).coupon_short_url, /^https:\/\/s\.click\.taobao\.com\/[0-9A-Za-z]{7}$/);
@@ -60,15 +73,25 @@ describe('万能转链 of chat text', function () {
 
     it('answers both methods over HTTP, one entry per material in order, the same for the same material', async function () {
       for (const method of [DG_LINK_CONVERT, SC_LINK_CONVERT]) {
-        const params = { adzone_id: '12345678', site_id: '123456', material_list: [WITH_COUPON, REFUSED, LONG_FORM].join(',') };
+        const params = {
+          adzone_id: '12345678',
+          site_id: '123456',
+          material_list: [WITH_COUPON, REFUSED, LONG_FORM].join(','),
+        };
         const first = answerEntries((await client.request(method, params)).response);
         const again = answerEntries((await client.request(method, params)).response);
         assert.deepEqual(first, again);
-        assert.deepEqual(first.map((e) => e.input_material_url), [WITH_COUPON, REFUSED, LONG_FORM]);
+        assert.deepEqual(
+          first.map((e) => e.input_material_url),
+          [WITH_COUPON, REFUSED, LONG_FORM],
+        );
         assert.equal(first[1]!.code, 1001);
         const link = first[2]!.link_info_dto as Record<string, string | number>;
         assert.match(String(link.cps_short_tpwd), /^￥[0-9A-Za-z]{11}￥$/);
-        assert.match(String(link.cps_full_tpwd), /^\d{2}￥ CZ\d{4} [0-9A-Za-z]{11}￥ https:\/\/m\.tb\.cn\/h\.[0-9A-Za-z]{7} {2}\S/);
+        assert.match(
+          String(link.cps_full_tpwd),
+          /^\d{2}￥ CZ\d{4} [0-9A-Za-z]{11}￥ https:\/\/m\.tb\.cn\/h\.[0-9A-Za-z]{7} {2}\S/,
+        );
         assert.match(String(link.material_id), /^6\d{11}$/);
         assert.equal(link.tk_biz_type, 2, 'a 淘口令 input is told apart');
         assert.match(String((first[0]!.promotion_info_dto as Record<string, string>).commission_rate), /^\d+\.\d{2}$/);
@@ -101,7 +124,10 @@ describe('万能转链 of chat text', function () {
     it('keeps the documented example for calls without material_list', async function () {
       const result = await client.request(DG_LINK_CONVERT, { adzone_id: '1', item_id_list: '688401422805' });
       const entries = answerEntries(result.response);
-      assert.equal((entries[0]!.link_info_dto as Record<string, string>).coupon_short_url, 'https://s.click.taobao.com/DvHjOPu');
+      assert.equal(
+        (entries[0]!.link_info_dto as Record<string, string>).coupon_short_url,
+        'https://s.click.taobao.com/DvHjOPu',
+      );
     });
 
     it('answers simplified lists when asked', async function () {
@@ -118,23 +144,48 @@ describe('万能转链 of chat text', function () {
 
   describe('matching answers to materials', function () {
     it('by input_material_url, whatever the order', function () {
-      const matched = matchEntries(['a', 'b', 'c'], [{ input_material_url: 'c', n: 3 }, { input_material_url: 'a', n: 1 }, { input_material_url: 'b', n: 2 }]);
-      assert.deepEqual(matched.map((e) => e?.n), [1, 2, 3]);
+      const matched = matchEntries(
+        ['a', 'b', 'c'],
+        [
+          { input_material_url: 'c', n: 3 },
+          { input_material_url: 'a', n: 1 },
+          { input_material_url: 'b', n: 2 },
+        ],
+      );
+      assert.deepEqual(
+        matched.map((e) => e?.n),
+        [1, 2, 3],
+      );
     });
 
     it('by a normal form of the link (scheme, case, trailing slash, percent-encoding)', function () {
-      const matched = matchEntries(['https://M.TB.CN/h.X1/', 'https://item.taobao.com/x?a=1,2'], [{ input_material_url: 'm.tb.cn/h.x1', n: 1 }, { input_material_url: 'https://item.taobao.com/x?a=1%2C2', n: 2 }]);
-      assert.deepEqual(matched.map((e) => e?.n), [1, 2]);
+      const matched = matchEntries(
+        ['https://M.TB.CN/h.X1/', 'https://item.taobao.com/x?a=1,2'],
+        [
+          { input_material_url: 'm.tb.cn/h.x1', n: 1 },
+          { input_material_url: 'https://item.taobao.com/x?a=1%2C2', n: 2 },
+        ],
+      );
+      assert.deepEqual(
+        matched.map((e) => e?.n),
+        [1, 2],
+      );
     });
 
     it('by order when the entries name no input', function () {
       const matched = matchEntries(['a', 'b'], [{ n: 1 }, { n: 2 }]);
-      assert.deepEqual(matched.map((e) => e?.n), [1, 2]);
+      assert.deepEqual(
+        matched.map((e) => e?.n),
+        [1, 2],
+      );
     });
 
     it('leaves a material without an entry unmatched', function () {
       const matched = matchEntries(['a', 'b'], [{ input_material_url: 'b', n: 2 }]);
-      assert.deepEqual(matched.map((e) => e?.n), [undefined, 2]);
+      assert.deepEqual(
+        matched.map((e) => e?.n),
+        [undefined, 2],
+      );
     });
 
     it('encodes commas of a link for the comma-joined material_list', function () {
@@ -158,7 +209,11 @@ describe('万能转链 of chat text', function () {
     it('a 淘口令 of the same form (tpwd), the coupon one first', function () {
       assert.equal(replacementFor(url!, link, 'tpwd', true), '￥couponCode1￥');
       assert.equal(replacementFor(tpwd!, link, 'tpwd', true), '￥couponCode1￥');
-      assert.equal(replacementFor(full!, link, 'tpwd', true), '47￥ CZ3457 couponCode1￥ https://m.tb.cn/h.cpn', 'the long form without its title');
+      assert.equal(
+        replacementFor(full!, link, 'tpwd', true),
+        '47￥ CZ3457 couponCode1￥ https://m.tb.cn/h.cpn',
+        'the long form without its title',
+      );
       assert.equal(replacementFor(full!, link, 'tpwd', false), '39￥ CZ3457 cpsCode1234￥ https://m.tb.cn/h.cps');
     });
 
@@ -168,7 +223,10 @@ describe('万能转链 of chat text', function () {
     });
 
     it('the other form when the answer lacks the one asked for, nothing when it has none', function () {
-      assert.equal(replacementFor(url!, { cps_short_url: 'https://s.click.taobao.com/cps' }, 'tpwd', true), 'https://s.click.taobao.com/cps');
+      assert.equal(
+        replacementFor(url!, { cps_short_url: 'https://s.click.taobao.com/cps' }, 'tpwd', true),
+        'https://s.click.taobao.com/cps',
+      );
       assert.equal(replacementFor(url!, { cps_short_tpwd: '￥cpsCode1234￥' }, 'url', true), '￥cpsCode1234￥');
       assert.equal(replacementFor(url!, {}, 'tpwd', true), undefined);
     });
@@ -181,15 +239,27 @@ describe('万能转链 of chat text', function () {
       const text = `好物：${LONG_FORM}  麻酱爆肚粉；${REFUSED}；${WITH_COUPON} 和 https://item.jd.com/1.html`;
       const result = await convertText(client, text, options);
       assert.equal(result.calls, 1);
-      assert.deepEqual(result.links.map((l) => l.input), [LONG_FORM, REFUSED, WITH_COUPON]);
-      assert.deepEqual(result.links.map((l) => l.ok), [true, false, true]);
+      assert.deepEqual(
+        result.links.map((l) => l.input),
+        [LONG_FORM, REFUSED, WITH_COUPON],
+      );
+      assert.deepEqual(
+        result.links.map((l) => l.ok),
+        [true, false, true],
+      );
       assert.deepEqual(result.links[1]!.error, { code: 1001, msg: '无权限' });
       assert.equal(result.links[1]!.output, REFUSED);
-      assert.match(result.links[0]!.output, /^\d{2}￥ CZ\d{4} [0-9A-Za-z]{11}￥ https:\/\/m\.tb\.cn\/h\.[0-9A-Za-z]{7}$/);
+      assert.match(
+        result.links[0]!.output,
+        /^\d{2}￥ CZ\d{4} [0-9A-Za-z]{11}￥ https:\/\/m\.tb\.cn\/h\.[0-9A-Za-z]{7}$/,
+      );
       assert.match(result.links[2]!.output, /^￥[0-9A-Za-z]{11}￥$/);
       assert.ok(result.links[2]!.coupon && /^\d+\.00$/.test(result.links[2]!.coupon.amount));
       assert.match(result.links[2]!.item_id!, /^6\d{11}$/);
-      assert.equal(result.text, `好物：${result.links[0]!.output}  麻酱爆肚粉；${REFUSED}；${result.links[2]!.output} 和 https://item.jd.com/1.html`);
+      assert.equal(
+        result.text,
+        `好物：${result.links[0]!.output}  麻酱爆肚粉；${REFUSED}；${result.links[2]!.output} 和 https://item.jd.com/1.html`,
+      );
       const sent = sandbox.requests().filter((r) => r.method === DG_LINK_CONVERT);
       assert.equal(sent.length, 1);
       assert.equal(sent[0]!.params.material_list, [LONG_FORM, REFUSED, WITH_COUPON].join(','));
@@ -204,11 +274,15 @@ describe('万能转链 of chat text', function () {
       assert.equal(result.calls, 3);
       assert.equal(result.links.length, 46);
       assert.equal(result.links[45]!.output, result.links[0]!.output, 'the same material, the same answer');
-      const sent = sandbox.requests().filter((r) => r.method === DG_LINK_CONVERT).map((r) => r.params.material_list!.split(','));
+      const sent = sandbox
+        .requests()
+        .filter((r) => r.method === DG_LINK_CONVERT)
+        .map((r) => r.params.material_list!.split(','));
       assert.deepEqual(sent.map((s) => s.length).sort(), [20, 20, 5]);
       assert.deepEqual(sent.flat().sort(), [...links].sort());
       assert.ok(sandbox.stats().maxConcurrent >= 2, `calls side by side (peak ${sandbox.stats().maxConcurrent})`);
-      for (const [i, l] of result.links.entries()) if (l.ok) assert.ok(result.text.includes(l.output), `link ${i} replaced`);
+      for (const [i, l] of result.links.entries())
+        if (l.ok) assert.ok(result.text.includes(l.output), `link ${i} replaced`);
     });
 
     it('makes no call for a text without materials', async function () {
@@ -220,7 +294,14 @@ describe('万能转链 of chat text', function () {
     });
 
     it('passes site_id, relation_id and special_id, and the session for 服务商', async function () {
-      await convertText(client, WITH_COUPON, { method: SC_LINK_CONVERT, adzoneId: '1', siteId: '2', relationId: '3', specialId: '4', call: { session: 'user-session' } });
+      await convertText(client, WITH_COUPON, {
+        method: SC_LINK_CONVERT,
+        adzoneId: '1',
+        siteId: '2',
+        relationId: '3',
+        specialId: '4',
+        call: { session: 'user-session' },
+      });
       const [sent] = sandbox.requests().filter((r) => r.method === SC_LINK_CONVERT);
       assert.equal(sent!.params.site_id, '2');
       assert.equal(sent!.params.relation_id, '3');
@@ -231,7 +312,8 @@ describe('万能转链 of chat text', function () {
     it('fails as a whole with the first call that fails, and aborts the others', async function () {
       // the chunk holding h.F0 is refused at once; the other one would answer after 3 s
       sandbox.setResponse(DG_LINK_CONVERT, async (params: Record<string, string>) => {
-        if (params.material_list!.split(',').includes('https://m.tb.cn/h.F0')) return { error_response: { code: 25, msg: 'Invalid signature' } };
+        if (params.material_list!.split(',').includes('https://m.tb.cn/h.F0'))
+          return { error_response: { code: 25, msg: 'Invalid signature' } };
         await new Promise((resolve) => setTimeout(resolve, 3000));
         return { data: {} };
       });
@@ -247,11 +329,13 @@ describe('万能转链 of chat text', function () {
       }
     });
 
-    it('is aborted by the caller\'s signal', async function () {
+    it("is aborted by the caller's signal", async function () {
       sandbox.addFault({ kind: 'latency', latencyMs: 2000, method: DG_LINK_CONVERT });
       const controller = new AbortController();
       setTimeout(() => controller.abort(), 100);
-      const err = await rejection(convertText(client, WITH_COUPON, { ...options, call: { signal: controller.signal } }));
+      const err = await rejection(
+        convertText(client, WITH_COUPON, { ...options, call: { signal: controller.signal } }),
+      );
       assert.equal(err.kind, 'aborted');
     });
   });

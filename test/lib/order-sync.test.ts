@@ -2,7 +2,16 @@ import assert from 'node:assert/strict';
 import { TopClient } from '../../lib/top/client';
 import { TopError } from '../../lib/top/errors';
 import { formatGmt8, parseGmt8 } from '../../lib/top/time';
-import { MemoryCheckpointStore, OrderSync, QUERY_TIME_FIELDS, orderFingerprint, type OrderSyncOptions, type PublisherOrder, type RunReport, type SyncState } from '../../lib/sync';
+import {
+  MemoryCheckpointStore,
+  OrderSync,
+  QUERY_TIME_FIELDS,
+  orderFingerprint,
+  type OrderSyncOptions,
+  type PublisherOrder,
+  type RunReport,
+  type SyncState,
+} from '../../lib/sync';
 import { serializeBody, seededRandom, startSandbox, type Sandbox } from '../../lib/sandbox';
 import { OrderBook, installOrderBook, type OrderBookOptions } from '../../lib/sandbox/order-book';
 
@@ -72,7 +81,11 @@ class Harness {
     const missing = expected.filter((k) => !emitted.has(k));
     const wanted = new Set(expected);
     const extra = this.emitted.filter((k) => !wanted.has(k));
-    assert.deepEqual({ missing, extra }, { missing: [], extra: [] }, `${expected.length} expected, ${this.emitted.length} emitted`);
+    assert.deepEqual(
+      { missing, extra },
+      { missing: [], extra: [] },
+      `${expected.length} expected, ${this.emitted.length} emitted`,
+    );
     assert.ok(expected.length > 0);
   }
 }
@@ -80,7 +93,10 @@ class Harness {
 /** Every remembered order is within the overlap before the cursor, at a time one of its versions really has. */
 function assertSeenBounded(state: SyncState, overlapMs: number, timesOf: (tradeId: string) => number[]): void {
   for (const [tradeId, [, seconds]] of Object.entries(state.seen)) {
-    assert.ok(seconds * 1000 >= state.cursor - overlapMs, `seen entry ${tradeId} at ${formatGmt8(seconds * 1000)} is older than the overlap before ${formatGmt8(state.cursor)}`);
+    assert.ok(
+      seconds * 1000 >= state.cursor - overlapMs,
+      `seen entry ${tradeId} at ${formatGmt8(seconds * 1000)} is older than the overlap before ${formatGmt8(state.cursor)}`,
+    );
     assert.ok(timesOf(tradeId).includes(seconds * 1000), `seen entry ${tradeId} has the time of one of its versions`);
   }
 }
@@ -92,7 +108,12 @@ describe('order sync (taobao.tbk.order.details.get over the sandbox order book)'
 
   before(async function () {
     sandbox = await startSandbox({ apps: [APP] });
-    client = new TopClient({ ...APP, endpoint: sandbox.url, rateLimit: false, retry: { retries: 2, baseDelayMs: 1, maxDelayMs: 5 } });
+    client = new TopClient({
+      ...APP,
+      endpoint: sandbox.url,
+      rateLimit: false,
+      retry: { retries: 2, baseDelayMs: 1, maxDelayMs: 5 },
+    });
   });
 
   after(async function () {
@@ -111,18 +132,34 @@ describe('order sync (taobao.tbk.order.details.get over the sandbox order book)'
     return b;
   }
 
-  const modifiedOf = (b: OrderBook) => (tradeId: string): number[] => b.history().filter((v) => v.tradeId === tradeId).map((v) => v.modifiedAt);
+  const modifiedOf =
+    (b: OrderBook) =>
+    (tradeId: string): number[] =>
+      b
+        .history()
+        .filter((v) => v.tradeId === tradeId)
+        .map((v) => v.modifiedAt);
 
   describe('the order book answers like the real API', function () {
     it('pages one window with position_index / jump_type / has_next and exact ids (bare and quoted on the wire)', async function () {
       const b = book({ ordersPerHour: 120 });
       b.advance(2 * HOUR);
-      const params = { query_type: 1, start_time: formatGmt8(BOOK_START), end_time: formatGmt8(BOOK_START + 2 * HOUR), page_size: 7 };
+      const params = {
+        query_type: 1,
+        start_time: formatGmt8(BOOK_START),
+        end_time: formatGmt8(BOOK_START + 2 * HOUR),
+        page_size: 7,
+      };
       const all: Array<Record<string, unknown>> = [];
       let position: string | undefined;
       const positions: string[] = [];
       for (let page = 1; page < 100; page++) {
-        const { response } = await client.request(METHOD, { ...params, page_no: page, jump_type: 1, position_index: position });
+        const { response } = await client.request(METHOD, {
+          ...params,
+          page_no: page,
+          jump_type: 1,
+          position_index: position,
+        });
         const data = response.data as Record<string, unknown>;
         const list = (data.results as { publisher_order_dto: Array<Record<string, unknown>> }).publisher_order_dto;
         all.push(...list);
@@ -132,7 +169,13 @@ describe('order sync (taobao.tbk.order.details.get over the sandbox order book)'
         positions.push(position);
         assert.match(position, /^\d+_[0-9a-z]+\|\d+_[0-9a-z]+$/);
       }
-      const expected = b.visibleOrders().filter((o) => parseGmt8(o.tk_create_time as string) >= BOOK_START && parseGmt8(o.tk_create_time as string) <= BOOK_START + 2 * HOUR);
+      const expected = b
+        .visibleOrders()
+        .filter(
+          (o) =>
+            parseGmt8(o.tk_create_time as string) >= BOOK_START &&
+            parseGmt8(o.tk_create_time as string) <= BOOK_START + 2 * HOUR,
+        );
       assert.ok(expected.length > 20, 'the book made enough orders for several pages');
       assert.deepEqual(all.map((o) => o.trade_id).sort(), expected.map((o) => o.trade_id).sort());
       for (const order of all) {
@@ -140,15 +183,33 @@ describe('order sync (taobao.tbk.order.details.get over the sandbox order book)'
         assert.match(order.trade_id as string, /^[1-9]\d{17,18}$/);
       }
       const times = all.map((o) => parseGmt8(o.tk_create_time as string));
-      assert.deepEqual(times, [...times].sort((x, y) => x - y), 'sorted by the query_type time field');
+      assert.deepEqual(
+        times,
+        [...times].sort((x, y) => x - y),
+        'sorted by the query_type time field',
+      );
 
       // jump_type -1 goes back one page
       // positions[1] came with page 2: jumping back from it gives page 1
       const back = await client.request(METHOD, { ...params, page_no: 1, jump_type: -1, position_index: positions[1] });
-      const backIds = ((back.response.data as Record<string, unknown>).results as { publisher_order_dto: Array<Record<string, unknown>> }).publisher_order_dto.map((o) => o.trade_id);
-      assert.deepEqual(backIds, all.slice(0, 7).map((o) => o.trade_id));
+      const backIds = (
+        (back.response.data as Record<string, unknown>).results as {
+          publisher_order_dto: Array<Record<string, unknown>>;
+        }
+      ).publisher_order_dto.map((o) => o.trade_id);
+      assert.deepEqual(
+        backIds,
+        all.slice(0, 7).map((o) => o.trade_id),
+      );
 
-      const text = serializeBody({ tbk_order_details_get_response: b.answer({ query_type: '1', start_time: params.start_time, end_time: params.end_time, page_size: '100' }) });
+      const text = serializeBody({
+        tbk_order_details_get_response: b.answer({
+          query_type: '1',
+          start_time: params.start_time,
+          end_time: params.end_time,
+          page_size: '100',
+        }),
+      });
       assert.match(text, /"trade_id":[1-9]\d{17,18}[,}]/, 'some ids go out as bare JSON numbers');
       assert.match(text, /"trade_id":"[1-9]\d{17,18}"/, 'others as JSON strings');
     });
@@ -202,8 +263,18 @@ describe('order sync (taobao.tbk.order.details.get over the sandbox order book)'
   });
 
   it('follows status changes and late updates across runs and restarts; without the overlap it would miss the late ones', async function () {
-    const options: OrderBookOptions = { seed: 11, start: BOOK_START, ordersPerHour: 40, lateChance: 0.4, maxDelayMs: 6 * MINUTE, minDwellMs: HOUR, maxDwellMs: 3 * HOUR };
-    const steps = [17, 25, 8, 30, 12, 29, 21, 30, 5, 26, 30, 19, 30, 14, 22, 30, 30, 11, 27, 30, 30, 16, 30, 9].map((m) => m * MINUTE);
+    const options: OrderBookOptions = {
+      seed: 11,
+      start: BOOK_START,
+      ordersPerHour: 40,
+      lateChance: 0.4,
+      maxDelayMs: 6 * MINUTE,
+      minDwellMs: HOUR,
+      maxDwellMs: 3 * HOUR,
+    };
+    const steps = [17, 25, 8, 30, 12, 29, 21, 30, 5, 26, 30, 19, 30, 14, 22, 30, 30, 11, 27, 30, 30, 16, 30, 9].map(
+      (m) => m * MINUTE,
+    );
     const play = async (overlapMinutes: number, lagSeconds: number) => {
       const b = book(options);
       const h = new Harness(b, client, { windowMinutes: 20, pageSize: 8, overlapMinutes, lagSeconds });
@@ -300,12 +371,16 @@ describe('order sync (taobao.tbk.order.details.get over the sandbox order book)'
     let calls = 0;
     const failing: typeof client = Object.create(client) as typeof client;
     failing.request = async (method, params, options) => {
-      if (params?.start_time === formatGmt8(BOOK_START + 60 * MINUTE) && ++calls === 1) throw new TopError({ kind: 'top', code: 15, sub_code: '3001', message: '系统繁忙' });
+      if (params?.start_time === formatGmt8(BOOK_START + 60 * MINUTE) && ++calls === 1)
+        throw new TopError({ kind: 'top', code: 15, sub_code: '3001', message: '系统繁忙' });
       return client.request(method, params, options);
     };
     const first = await h.run(h.sync({ client: failing }), { from: BOOK_START });
     assert.ok(sandbox.stats().maxConcurrent >= 3, `${sandbox.stats().maxConcurrent} windows at once`);
-    assert.deepEqual(first.gaps.map((g) => [g.start, g.end]), [[BOOK_START + 60 * MINUTE, BOOK_START + 90 * MINUTE]]);
+    assert.deepEqual(
+      first.gaps.map((g) => [g.start, g.end]),
+      [[BOOK_START + 60 * MINUTE, BOOK_START + 90 * MINUTE]],
+    );
     assert.equal(first.windows, 2);
     assert.equal(h.state().cursor, BOOK_START + 60 * MINUTE, 'the cursor stops at the gap');
     const beyond = h.orders.filter((o) => parseGmt8(o.modified_time as string) > BOOK_START + 90 * MINUTE);
@@ -337,7 +412,14 @@ describe('order sync (taobao.tbk.order.details.get over the sandbox order book)'
     await h.run(undefined, { from: BOOK_START });
     b.advance(90 * MINUTE);
     // not retried by the client: 3001 系统繁忙 under code 15
-    sandbox.addFault({ kind: 'top-error', method: METHOD, code: 15, subCode: '3001', subMsg: '系统繁忙，请稍后重试！', count: 1 });
+    sandbox.addFault({
+      kind: 'top-error',
+      method: METHOD,
+      code: 15,
+      subCode: '3001',
+      subMsg: '系统繁忙，请稍后重试！',
+      count: 1,
+    });
     const cursorBefore = h.state().cursor;
     const failed = await h.run();
     assert.equal(failed.gaps.length, 1);
@@ -363,8 +445,14 @@ describe('order sync (taobao.tbk.order.details.get over the sandbox order book)'
   });
 
   it('refuses windows over 3 hours; halves the window on a 大促 20-minute limit (2007) for the rest of the run', async function () {
-    assert.throws(() => new OrderSync({ client, queryType: 4, store: new MemoryCheckpointStore(), windowMinutes: 181 }), /3 hours/);
-    assert.throws(() => new OrderSync({ client, queryType: 5 as never, store: new MemoryCheckpointStore() }), /queryType/);
+    assert.throws(
+      () => new OrderSync({ client, queryType: 4, store: new MemoryCheckpointStore(), windowMinutes: 181 }),
+      /3 hours/,
+    );
+    assert.throws(
+      () => new OrderSync({ client, queryType: 5 as never, store: new MemoryCheckpointStore() }),
+      /queryType/,
+    );
     const b = book({ maxWindowMs: 20 * MINUTE, lateChance: 0, minDwellMs: 6 * HOUR, maxDwellMs: 12 * HOUR });
     b.advance(5 * HOUR);
     const h = new Harness(b, client, { pageSize: 20 });
@@ -383,16 +471,26 @@ describe('order sync (taobao.tbk.order.details.get over the sandbox order book)'
   it('works with the 服务商 method and a session; query_type 1 emits every created order at least once', async function () {
     const b = book({ ordersPerHour: 50 });
     b.advance(3 * HOUR);
-    const h = new Harness(b, client, { method: 'taobao.tbk.sc.order.details.get', session: 'user-session', queryType: 1 });
+    const h = new Harness(b, client, {
+      method: 'taobao.tbk.sc.order.details.get',
+      session: 'user-session',
+      queryType: 1,
+    });
     await h.run(undefined, { from: BOOK_START });
     b.advance(5 * HOUR);
     await h.run();
     assert.equal(new Set(h.emitted).size, h.emitted.length);
     const created = new Set(b.changes({ from: h.origin!, to: h.state().cursor, queryType: 1 }).map((c) => c.tradeId));
     assert.deepEqual(new Set(h.orders.map((o) => o.trade_id)), created);
-    assert.ok(sandbox.requests().some((r) => r.method === 'taobao.tbk.sc.order.details.get' && r.params.session === 'user-session'));
+    assert.ok(
+      sandbox
+        .requests()
+        .some((r) => r.method === 'taobao.tbk.sc.order.details.get' && r.params.session === 'user-session'),
+    );
     const field = QUERY_TIME_FIELDS[1];
-    assertSeenBounded(h.state(), 10 * MINUTE, (id) => [parseGmt8(h.orders.find((o) => o.trade_id === id)![field] as string)]);
+    assertSeenBounded(h.state(), 10 * MINUTE, (id) => [
+      parseGmt8(h.orders.find((o) => o.trade_id === id)![field] as string),
+    ]);
   });
 
   it('property: random seeds, steps, windows, page sizes, restarts and aborts emit exactly the book changes', async function () {
@@ -400,8 +498,21 @@ describe('order sync (taobao.tbk.order.details.get over the sandbox order book)'
       const random = seededRandom(seed * 7919);
       const pick = (min: number, max: number) => min + Math.floor(random() * (max - min + 1));
       const overlapMinutes = pick(6, 15);
-      const b = book({ seed, ordersPerHour: pick(5, 60), lateChance: random() * 0.5, maxDelayMs: 5 * MINUTE, minDwellMs: 2 * HOUR, maxDwellMs: pick(3, 12) * HOUR });
-      const h = new Harness(b, client, { windowMinutes: pick(5, 90), pageSize: pick(2, 25), overlapMinutes, lagSeconds: pick(0, 120), concurrency: pick(1, 6) });
+      const b = book({
+        seed,
+        ordersPerHour: pick(5, 60),
+        lateChance: random() * 0.5,
+        maxDelayMs: 5 * MINUTE,
+        minDwellMs: 2 * HOUR,
+        maxDwellMs: pick(3, 12) * HOUR,
+      });
+      const h = new Harness(b, client, {
+        windowMinutes: pick(5, 90),
+        pageSize: pick(2, 25),
+        overlapMinutes,
+        lagSeconds: pick(0, 120),
+        concurrency: pick(1, 6),
+      });
       // no step (the first one included) may be so long that an order changes twice unread: minDwell > step + delay + lag
       b.advance(pick(0, 90) * MINUTE);
       let sync = h.sync();
@@ -433,8 +544,15 @@ describe('order sync (taobao.tbk.order.details.get over the sandbox order book)'
         for (const c of h.book.changes({ from: h.origin!, to: h.state().cursor })) {
           const key = keyOf(c.order);
           if (emitted.has(key)) continue;
-          const versions = b.history().filter((v) => v.tradeId === c.tradeId).map((v) => `${formatGmt8(v.modifiedAt)} vis ${formatGmt8(v.visibleAt)} st ${v.record.tk_status}`);
-          console.log(`seed ${seed} missing ${key}`, versions, h.reports.map((r) => `${formatGmt8(r.from)}..${formatGmt8(r.to)} ab=${r.aborted}`));
+          const versions = b
+            .history()
+            .filter((v) => v.tradeId === c.tradeId)
+            .map((v) => `${formatGmt8(v.modifiedAt)} vis ${formatGmt8(v.visibleAt)} st ${v.record.tk_status}`);
+          console.log(
+            `seed ${seed} missing ${key}`,
+            versions,
+            h.reports.map((r) => `${formatGmt8(r.from)}..${formatGmt8(r.to)} ab=${r.aborted}`),
+          );
         }
       }
       h.assertExact();

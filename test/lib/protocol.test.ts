@@ -1,12 +1,30 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { encodeParams, formatGmt8, parseGmt8, parseJsonLossless, responseKey, sign, stringToSign, topTimestamp, type SignMethod } from '../../lib';
+import {
+  encodeParams,
+  formatGmt8,
+  parseGmt8,
+  parseJsonLossless,
+  responseKey,
+  sign,
+  stringToSign,
+  topTimestamp,
+  type SignMethod,
+} from '../../lib';
 import fc from 'fast-check';
 import { parseJsonBytes, quoteUnsafeIntegers } from '../../lib/top/json';
 import { REFERENCE_DIR } from '../support/paths';
 
-interface SignatureVector { id: string; params: Record<string, string>; secret: string; sign_method: SignMethod; body?: string; string_to_sign?: string; expected_sign: string }
+interface SignatureVector {
+  id: string;
+  params: Record<string, string>;
+  secret: string;
+  sign_method: SignMethod;
+  body?: string;
+  string_to_sign?: string;
+  expected_sign: string;
+}
 const vectors = JSON.parse(readFileSync(resolve(REFERENCE_DIR, 'top-vectors.json'), 'utf8')) as {
   signature_vectors: SignatureVector[];
   timestamp_vectors: Array<{ utc: string; expected: string }>;
@@ -46,7 +64,10 @@ describe('TOP protocol primitives', function () {
     });
     it('signs UTF-8 (Chinese values)', function () {
       assert.equal(sign({ q: '女装' }, 'k', 'md5'), sign({ q: '女装' }, 'k', 'md5'));
-      assert.notEqual(sign({ q: '女装' }, 'k', 'md5'), sign({ q: Buffer.from('女装', 'utf8').toString('latin1') }, 'k', 'md5'));
+      assert.notEqual(
+        sign({ q: '女装' }, 'k', 'md5'),
+        sign({ q: Buffer.from('女装', 'utf8').toString('latin1') }, 'k', 'md5'),
+      );
     });
   });
 
@@ -94,7 +115,8 @@ describe('TOP protocol primitives', function () {
       });
     }
     it('leaves safe numbers, floats, exponents and strings alone', function () {
-      const text = '{"a":9007199254740991,"b":-9007199254740993,"c":1.23456789012345678,"d":1e300,"e":"12345678901234567890","f":"x\\"123456789012345678\\"","g":[12345678901234567890,-123456789012345678901],"h":0}';
+      const text =
+        '{"a":9007199254740991,"b":-9007199254740993,"c":1.23456789012345678,"d":1e300,"e":"12345678901234567890","f":"x\\"123456789012345678\\"","g":[12345678901234567890,-123456789012345678901],"h":0}';
       const parsed = parseJsonLossless(text) as Record<string, unknown>;
       assert.equal(parsed.a, 9007199254740991);
       assert.equal(parsed.b, '-9007199254740993');
@@ -130,12 +152,19 @@ describe('TOP protocol primitives', function () {
       /** Bodies under 16 KiB go the plain way: pad an object's text past that with an ASCII member. */
       const PAD = `,"pad":"${'x'.repeat(16_384)}"}`;
       const padded = (objectText: string): Buffer => Buffer.from(objectText.slice(0, -1) + PAD);
-      const anyJson = fc.oneof(fc.jsonValue(), fc.jsonValue({ stringUnit: 'grapheme' }), fc.jsonValue({ stringUnit: 'binary' }));
+      const anyJson = fc.oneof(
+        fc.jsonValue(),
+        fc.jsonValue({ stringUnit: 'grapheme' }),
+        fc.jsonValue({ stringUnit: 'binary' }),
+      );
       const bigId = fc.bigInt({ min: 9007199254740993n, max: 9999999999999999999n }).map((n) => ({ id: n.toString() }));
-      const jsonWithIds = fc.tuple(anyJson, fc.array(bigId, { maxLength: 3 })).map(([value, ids]) => JSON.stringify({ value, ids }).replace(/\{"id":"(\d+)"\}/g, '{"id":$1}'));
+      const jsonWithIds = fc
+        .tuple(anyJson, fc.array(bigId, { maxLength: 3 }))
+        .map(([value, ids]) => JSON.stringify({ value, ids }).replace(/\{"id":"(\d+)"\}/g, '{"id":$1}'));
 
       it('decodes Chinese, emoji and escapes in values and keys as decoding first does', function () {
-        const text = '{"title":"女装 连衣裙 👗","n":581552321112183166,"url":"https://s.click.taobao.com/t?e=m%3D2","淘":"宝","esc":"\\u6dd8\\n","list":["夏季",1.5,null,true],"ascii":"plain"}';
+        const text =
+          '{"title":"女装 连衣裙 👗","n":581552321112183166,"url":"https://s.click.taobao.com/t?e=m%3D2","淘":"宝","esc":"\\u6dd8\\n","list":["夏季",1.5,null,true],"ascii":"plain"}';
         for (const body of [Buffer.from(text), padded(text)]) {
           const parsed = parseJsonBytes(body) as Record<string, unknown>;
           assert.equal(parsed.title, '女装 连衣裙 👗');
@@ -149,24 +178,38 @@ describe('TOP protocol primitives', function () {
         sameAsDecoded(padded(text.replace(',"淘":"宝"', '')));
         assert.equal(parseJsonBytes(Buffer.from(`"女装${'x'.repeat(20_000)}"`)), `女装${'x'.repeat(20_000)}`);
         const huge = `{"title":"女装","ids":[581552321112183166],"pad":"${'淘'.repeat(50_000)}"}`;
-        assert.deepEqual(parseJsonBytes(Buffer.from(huge)), { title: '女装', ids: ['581552321112183166'], pad: '淘'.repeat(50_000) });
-        assert.deepEqual(parseJsonBytes(Buffer.from(`["女装",581552321112183166,"${'x'.repeat(20_000)}"]`)), ['女装', '581552321112183166', 'x'.repeat(20_000)]);
+        assert.deepEqual(parseJsonBytes(Buffer.from(huge)), {
+          title: '女装',
+          ids: ['581552321112183166'],
+          pad: '淘'.repeat(50_000),
+        });
+        assert.deepEqual(parseJsonBytes(Buffer.from(`["女装",581552321112183166,"${'x'.repeat(20_000)}"]`)), [
+          '女装',
+          '581552321112183166',
+          'x'.repeat(20_000),
+        ]);
       });
       it('gives the same value as decoding first, for any JSON text (fast-check)', function () {
-        fc.assert(fc.property(jsonWithIds, (text) => {
-          sameAsDecoded(Buffer.from(text));
-          sameAsDecoded(padded(text));
-        }), { numRuns: 300 });
+        fc.assert(
+          fc.property(jsonWithIds, (text) => {
+            sameAsDecoded(Buffer.from(text));
+            sameAsDecoded(padded(text));
+          }),
+          { numRuns: 300 },
+        );
       });
       it('gives the same value or the same error for corrupted bytes (fast-check)', function () {
         const edits = fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 4 });
-        fc.assert(fc.property(jsonWithIds, edits, (text, changes) => {
-          const body = padded(text);
-          // corrupt the generated part, not the padding
-          const span = Buffer.byteLength(text) - 1;
-          for (const [at, byte] of changes) body[at % span] = byte;
-          sameAsDecoded(body);
-        }), { numRuns: 300 });
+        fc.assert(
+          fc.property(jsonWithIds, edits, (text, changes) => {
+            const body = padded(text);
+            // corrupt the generated part, not the padding
+            const span = Buffer.byteLength(text) - 1;
+            for (const [at, byte] of changes) body[at % span] = byte;
+            sameAsDecoded(body);
+          }),
+          { numRuns: 300 },
+        );
       });
       it('throws on an empty or cut body as JSON.parse does', function () {
         assert.throws(() => parseJsonBytes(Buffer.alloc(0)), SyntaxError);
@@ -179,17 +222,43 @@ describe('TOP protocol primitives', function () {
   describe('parameter encoding', function () {
     it('drops blanks, joins lists, JSON-encodes objects, formats dates and booleans', function () {
       const { text, files } = encodeParams({
-        a: null, b: undefined, c: '', d: '  ', e: 'x', f: true, g: false, h: 12, i: 123456789012345678901n,
-        j: ['1', 2, 3n], k: { x: 1, y: [1, 2] }, l: new Date('2016-01-01T04:00:00Z'), m: [], n: [{ a: 1 }],
+        a: null,
+        b: undefined,
+        c: '',
+        d: '  ',
+        e: 'x',
+        f: true,
+        g: false,
+        h: 12,
+        i: 123456789012345678901n,
+        j: ['1', 2, 3n],
+        k: { x: 1, y: [1, 2] },
+        l: new Date('2016-01-01T04:00:00Z'),
+        m: [],
+        n: [{ a: 1 }],
         file: Buffer.from('abc'),
       });
-      assert.deepEqual(text, { e: 'x', f: 'true', g: 'false', h: '12', i: '123456789012345678901', j: '1,2,3', k: '{"x":1,"y":[1,2]}', l: '2016-01-01 12:00:00', n: '[{"a":1}]' });
+      assert.deepEqual(text, {
+        e: 'x',
+        f: 'true',
+        g: 'false',
+        h: '12',
+        i: '123456789012345678901',
+        j: '1,2,3',
+        k: '{"x":1,"y":[1,2]}',
+        l: '2016-01-01 12:00:00',
+        n: '[{"a":1}]',
+      });
       assert.deepEqual(Object.keys(files), ['file']);
     });
     it('refuses values it cannot encode, naming the parameter', function () {
       const circular: Record<string, unknown> = {};
       circular.self = circular;
-      assert.throws(() => encodeParams({ opt: circular }), (err: Error & { kind?: string; param?: string }) => err.kind === 'validation' && err.param === 'opt' && /opt/.test(err.message));
+      assert.throws(
+        () => encodeParams({ opt: circular }),
+        (err: Error & { kind?: string; param?: string }) =>
+          err.kind === 'validation' && err.param === 'opt' && /opt/.test(err.message),
+      );
       assert.throws(() => encodeParams({ n: Number.NaN }), /"n" must be a finite number/);
       assert.throws(() => encodeParams({ d: new Date('x') }), /"d" is an invalid date/);
     });

@@ -9,10 +9,19 @@ describe('rate limit', function () {
   describe('ArrivalBound', function () {
     it('with steady round trips a request arrived by its send plus the margin; a stretched trip counts its excess', function () {
       const bound = new ArrivalBound();
-      for (let i = 0; i < 5; i++) assert.equal(bound.latest('m', 1000 * i, 1000 * i + 120), 1000 * i + ARRIVAL_MARGIN_MS);
-      assert.equal(bound.latest('m', 10_000, 10_000 + 420), 10_000 + ARRIVAL_MARGIN_MS + 300, 'a trip 300 ms longer than the fastest may have spent them on the way out');
+      for (let i = 0; i < 5; i++)
+        assert.equal(bound.latest('m', 1000 * i, 1000 * i + 120), 1000 * i + ARRIVAL_MARGIN_MS);
+      assert.equal(
+        bound.latest('m', 10_000, 10_000 + 420),
+        10_000 + ARRIVAL_MARGIN_MS + 300,
+        'a trip 300 ms longer than the fastest may have spent them on the way out',
+      );
       assert.equal(bound.latest('other', 0, 5), ARRIVAL_MARGIN_MS, 'each method has its own fastest trip');
-      assert.equal(bound.latest('m', 20_000, 20_000 + 100), 20_000 + ARRIVAL_MARGIN_MS, 'a faster trip is the new floor');
+      assert.equal(
+        bound.latest('m', 20_000, 20_000 + 100),
+        20_000 + ARRIVAL_MARGIN_MS,
+        'a faster trip is the new floor',
+      );
     });
   });
 
@@ -28,7 +37,10 @@ describe('rate limit', function () {
       second(started);
       await limiter.acquire();
       const waited = Date.now() - started;
-      assert.ok(waited >= 290 && waited < 450, `the third call started ${waited} ms in (window 300, arrived at 0, answered at 200)`);
+      assert.ok(
+        waited >= 290 && waited < 450,
+        `the third call started ${waited} ms in (window 300, arrived at 0, answered at 200)`,
+      );
       limiter.close();
     });
 

@@ -2,7 +2,12 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { TopClient, TopError } from '../../lib';
-import { createLimiterFromConfig, RedisCallLimiter, type RedisCallLimiterOptions, type SharedLimitState } from '../../lib/limits/redis-limiter';
+import {
+  createLimiterFromConfig,
+  RedisCallLimiter,
+  type RedisCallLimiterOptions,
+  type SharedLimitState,
+} from '../../lib/limits/redis-limiter';
 import { DEFAULT_APP, startSandbox, type Sandbox } from '../../lib/sandbox';
 import type { LimitedClientJob, LimitedClientMessage } from '../support/limited-client';
 import { rejection } from '../support/assertions';
@@ -43,7 +48,8 @@ function settled(limiter: RedisCallLimiter): Promise<void> {
 
 type Child = MessagingChild<LimitedClientMessage>;
 
-const startChild = (job: LimitedClientJob): Child => forkMessaging<LimitedClientMessage>(CHILD_SCRIPT, { TBK_LIMITED_JOB: JSON.stringify(job) });
+const startChild = (job: LimitedClientJob): Child =>
+  forkMessaging<LimitedClientMessage>(CHILD_SCRIPT, { TBK_LIMITED_JOB: JSON.stringify(job) });
 
 /** Resolves with how the child ended, or fails when it is still alive after `ms` (something keeps it open). */
 async function exitsByItself(child: Child, ms: number): Promise<ChildExit> {
@@ -100,7 +106,13 @@ describe('RedisCallLimiter (shared rate limit through Redis)', function () {
   });
 
   const makeLimiter = (options: Partial<RedisCallLimiterOptions> & { perSecond: number }): RedisCallLimiter => {
-    const limiter = new RedisCallLimiter({ redis: redis!.url, keyPrefix, appKey: DEFAULT_APP.appKey, concurrency: 0, ...options });
+    const limiter = new RedisCallLimiter({
+      redis: redis!.url,
+      keyPrefix,
+      appKey: DEFAULT_APP.appKey,
+      concurrency: 0,
+      ...options,
+    });
     limiters.push(limiter);
     return limiter;
   };
@@ -124,21 +136,39 @@ describe('RedisCallLimiter (shared rate limit through Redis)', function () {
     const stats = sandbox.stats();
     assert.equal(stats.totalCalls, 200);
     const busiest = maxInAnyWindow(stats.callStarts);
-    assert.ok(busiest <= 20, `the sandbox saw ${busiest} calls within one second (limit 20); states ${JSON.stringify([logA?.entries, logB?.entries])}`);
+    assert.ok(
+      busiest <= 20,
+      `the sandbox saw ${busiest} calls within one second (limit 20); states ${JSON.stringify([logA?.entries, logB?.entries])}`,
+    );
     assert.deepEqual(logA.states, ['shared']);
     assert.deepEqual(logB.states, ['shared']);
   });
 
   it('keeps two processes (child_process.fork, like two Node-RED runtimes) to 20 calls in any second together', async function () {
-    const job: LimitedClientJob = { mode: 'calls', redisUrl: redis!.url, keyPrefix, appKey: DEFAULT_APP.appKey, appSecret: DEFAULT_APP.appSecret, endpoint: sandbox.url, perSecond: 20, concurrency: 8, calls: 100, warmup: 0 };
+    const job: LimitedClientJob = {
+      mode: 'calls',
+      redisUrl: redis!.url,
+      keyPrefix,
+      appKey: DEFAULT_APP.appKey,
+      appSecret: DEFAULT_APP.appSecret,
+      endpoint: sandbox.url,
+      perSecond: 20,
+      concurrency: 8,
+      calls: 100,
+      warmup: 0,
+    };
     const pair = [startChild(job), startChild(job)];
     children.push(...pair);
     const ready = await Promise.all(pair.map((c) => c.next('ready')));
-    assert.deepEqual(ready, [{ type: 'ready', state: 'shared' }, { type: 'ready', state: 'shared' }]);
+    assert.deepEqual(ready, [
+      { type: 'ready', state: 'shared' },
+      { type: 'ready', state: 'shared' },
+    ]);
     sandbox.resetStats();
     for (const child of pair) child.send('go');
     const done = await Promise.all(pair.map((c) => c.next('done')));
-    for (const result of done) assert.deepEqual(result, { type: 'done', ok: 100, failed: 0, errors: [], states: ['shared'] });
+    for (const result of done)
+      assert.deepEqual(result, { type: 'done', ok: 100, failed: 0, errors: [], states: ['shared'] });
     const stats = sandbox.stats();
     assert.equal(stats.totalCalls, 200);
     const busiest = maxInAnyWindow(stats.callStarts);
@@ -171,10 +201,16 @@ describe('RedisCallLimiter (shared rate limit through Redis)', function () {
       const [seconds, micros] = await admin.time();
       return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
     };
-    const scores = (await admin.zrange(limiter.redisKey, 0, '-1', 'WITHSCORES')).filter((_, i) => i % 2 === 1).map(Number);
+    const scores = (await admin.zrange(limiter.redisKey, 0, '-1', 'WITHSCORES'))
+      .filter((_, i) => i % 2 === 1)
+      .map(Number);
     const now = await redisNow();
     assert.equal(scores.length, 2);
-    for (const score of scores) assert.ok(score > now + 20_000, `an entry in flight is scored with its provisional expiry (${score - now} ms ahead)`);
+    for (const score of scores)
+      assert.ok(
+        score > now + 20_000,
+        `an entry in flight is scored with its provisional expiry (${score - now} ms ahead)`,
+      );
 
     let admittedAt = 0;
     const third = limiter.acquire().then((release) => {
@@ -187,14 +223,26 @@ describe('RedisCallLimiter (shared rate limit through Redis)', function () {
     const releasedAt = Date.now();
     first();
     (await third)();
-    assert.ok(admittedAt - releasedAt >= 950, `the next call came ${admittedAt - releasedAt} ms after the release, less than a window`);
+    assert.ok(
+      admittedAt - releasedAt >= 950,
+      `the next call came ${admittedAt - releasedAt} ms after the release, less than a window`,
+    );
     const finished = Number(await admin.zscore(limiter.redisKey, (await admin.zrange(limiter.redisKey, 0, '0'))[0]!));
     assert.ok(finished <= (await redisNow()), 'a release rewrites the score to the finish time');
     second();
   });
 
   it('lets the entries of a process that died with calls in flight expire (maxCallMs + a window), not block the key forever', async function () {
-    const child = startChild({ mode: 'hold', redisUrl: redis!.url, keyPrefix, appKey: DEFAULT_APP.appKey, perSecond: 2, concurrency: 0, maxCallMs: 1500, calls: 2 });
+    const child = startChild({
+      mode: 'hold',
+      redisUrl: redis!.url,
+      keyPrefix,
+      appKey: DEFAULT_APP.appKey,
+      perSecond: 2,
+      concurrency: 0,
+      maxCallMs: 1500,
+      calls: 2,
+    });
     children.push(child);
     assert.deepEqual(await child.next('held'), { type: 'held', count: 2 });
     const heldAt = Date.now();
@@ -206,16 +254,28 @@ describe('RedisCallLimiter (shared rate limit through Redis)', function () {
     const release = await limiter.acquire();
     const waited = Date.now() - heldAt;
     release();
-    assert.ok(waited >= 2400, `admitted ${waited} ms after the entries were taken: they still counted until maxCallMs + window`);
+    assert.ok(
+      waited >= 2400,
+      `admitted ${waited} ms after the entries were taken: they still counted until maxCallMs + window`,
+    );
   });
 
   it('falls back to the local limit when Redis is unreachable at start: calls succeed, the state says so', async function () {
     const log = new StateLog();
-    const limiter = new RedisCallLimiter({ redis: `redis://127.0.0.1:${await freePort()}/0`, appKey: DEFAULT_APP.appKey, perSecond: 10, concurrency: 4, onStateChange: log.listener });
+    const limiter = new RedisCallLimiter({
+      redis: `redis://127.0.0.1:${await freePort()}/0`,
+      appKey: DEFAULT_APP.appKey,
+      perSecond: 10,
+      concurrency: 4,
+      onStateChange: log.listener,
+    });
     limiters.push(limiter);
     const client = makeClient(limiter);
     const results = await Promise.allSettled(Array.from({ length: 25 }, (_, i) => echo(client, i)));
-    assert.deepEqual(results.filter((r) => r.status === 'rejected'), []);
+    assert.deepEqual(
+      results.filter((r) => r.status === 'rejected'),
+      [],
+    );
     assert.equal(limiter.state, 'local-fallback');
     assert.deepEqual(log.states, ['local-fallback']);
     assert.match(log.entries[0]!.reason ?? '', /127\.0\.0\.1:\d+/);
@@ -230,7 +290,13 @@ describe('RedisCallLimiter (shared rate limit through Redis)', function () {
     const own = await RedisServer.start();
     extraServers.push(own);
     const log = new StateLog();
-    const limiter = makeLimiter({ redis: own.url, perSecond: 20, concurrency: 4, onStateChange: log.listener, probeIntervalMs: 200 });
+    const limiter = makeLimiter({
+      redis: own.url,
+      perSecond: 20,
+      concurrency: 4,
+      onStateChange: log.listener,
+      probeIntervalMs: 200,
+    });
     const client = makeClient(limiter);
     await settled(limiter);
     assert.equal(limiter.state, 'shared');
@@ -243,7 +309,11 @@ describe('RedisCallLimiter (shared rate limit through Redis)', function () {
     await own.restart();
     await log.until('shared', fellBackAt);
     const results = await run;
-    assert.deepEqual(results.filter((r) => r.status === 'rejected'), [], 'no call fails while Redis is away');
+    assert.deepEqual(
+      results.filter((r) => r.status === 'rejected'),
+      [],
+      'no call fails while Redis is away',
+    );
     assert.equal(sandbox.stats().totalCalls, 60);
     assert.deepEqual(log.states, ['shared', 'local-fallback', 'shared']);
     assert.match(log.entries[1]!.reason ?? '', /Redis/);
@@ -312,17 +382,33 @@ describe('RedisCallLimiter (shared rate limit through Redis)', function () {
     await closing;
     assert.equal((await rejection(limiter.acquire())).kind, 'aborted');
     const clientsOfServer = (await admin.client('LIST')) as string;
-    assert.equal(clientsOfServer.trim().split('\n').length, 1, `only the test's own connection is left:\n${clientsOfServer}`);
+    assert.equal(
+      clientsOfServer.trim().split('\n').length,
+      1,
+      `only the test's own connection is left:\n${clientsOfServer}`,
+    );
   });
 
   for (const reachable of [true, false]) {
     it(`close() leaves no open handles (Redis ${reachable ? 'up' : 'unreachable, retrying'}): the process exits by itself`, async function () {
       const redisUrl = reachable ? redis!.url : `redis://127.0.0.1:${await freePort()}/0`;
-      const child = startChild({ mode: 'close', redisUrl, keyPrefix, appKey: DEFAULT_APP.appKey, perSecond: 5, concurrency: 2 });
+      const child = startChild({
+        mode: 'close',
+        redisUrl,
+        keyPrefix,
+        appKey: DEFAULT_APP.appKey,
+        perSecond: 5,
+        concurrency: 2,
+      });
       children.push(child);
       const closed = await child.next('closed');
       assert.equal(closed.type, 'closed');
-      if (closed.type === 'closed') assert.deepEqual(closed.resources.filter((r) => r !== 'PipeWrap'), [], 'nothing but the IPC channel is open after close()');
+      if (closed.type === 'closed')
+        assert.deepEqual(
+          closed.resources.filter((r) => r !== 'PipeWrap'),
+          [],
+          'nothing but the IPC channel is open after close()',
+        );
       assert.deepEqual(await exitsByItself(child, 15_000), { code: 0, signal: null });
     });
   }
@@ -339,7 +425,13 @@ describe('RedisCallLimiter (shared rate limit through Redis)', function () {
     })();
     assert.ok(err instanceof TopError && err.kind === 'validation' && err.param === 'redisUrl');
     const log = new StateLog();
-    const limiter = createLimiterFromConfig({ redisUrl: redis!.url, appKey: 'cfg-app', perSecond: 40, concurrency: 16, onStateChange: log.listener })!;
+    const limiter = createLimiterFromConfig({
+      redisUrl: redis!.url,
+      appKey: 'cfg-app',
+      perSecond: 40,
+      concurrency: 16,
+      onStateChange: log.listener,
+    })!;
     limiters.push(limiter);
     assert.ok(limiter instanceof RedisCallLimiter);
     await log.until('shared');

@@ -11,7 +11,15 @@ describe('reference data', function () {
   });
   it('the copies match the shared originals when those are beside the repository', function () {
     if (!existsSync(join(SHARED_DIR, 'reference'))) this.skip();
-    for (const f of files) assert.ok(readFileSync(join(REFERENCE_DIR, f)).equals(readFileSync(join(SHARED_DIR, 'reference', f))), `${f} has drifted from ../shared/reference/${f}`);
-    for (const f of readdirSync(join(SHARED_DIR, 'seed'))) assert.ok(readFileSync(join(REFERENCE_DIR, 'seed', f)).equals(readFileSync(join(SHARED_DIR, 'seed', f))), `seed/${f} has drifted`);
+    for (const f of files)
+      assert.ok(
+        readFileSync(join(REFERENCE_DIR, f)).equals(readFileSync(join(SHARED_DIR, 'reference', f))),
+        `${f} has drifted from ../shared/reference/${f}`,
+      );
+    for (const f of readdirSync(join(SHARED_DIR, 'seed')))
+      assert.ok(
+        readFileSync(join(REFERENCE_DIR, 'seed', f)).equals(readFileSync(join(SHARED_DIR, 'seed', f))),
+        `seed/${f} has drifted`,
+      );
   });
 });

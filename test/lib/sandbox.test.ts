@@ -39,13 +39,42 @@ function methodSpec(method: string, params: ParamSpec[], extra: Partial<MethodSp
 }
 
 const SPECS: MethodSpec[] = [
-  methodSpec('taobao.tbk.item.info.get', [param('num_iids', 'string', true), param('platform', 'number'), param('is_tmall', 'boolean'), param('start_time', 'date'), param('options', 'json')], {
-    responseExample: { tbk_item_info_get_response: { results: { n_tbk_item: [{ num_iid: '123', title: '连衣裙', small_images: { string: ['a.jpg', 'b.jpg'] } }] }, total_results: 1 } },
-  }),
+  methodSpec(
+    'taobao.tbk.item.info.get',
+    [
+      param('num_iids', 'string', true),
+      param('platform', 'number'),
+      param('is_tmall', 'boolean'),
+      param('start_time', 'date'),
+      param('options', 'json'),
+    ],
+    {
+      responseExample: {
+        tbk_item_info_get_response: {
+          results: { n_tbk_item: [{ num_iid: '123', title: '连衣裙', small_images: { string: ['a.jpg', 'b.jpg'] } }] },
+          total_results: 1,
+        },
+      },
+    },
+  ),
   methodSpec('taobao.tbk.dg.punish.order.get', [], {
     responseExample: {
       tbk_dg_punish_order_get_response: {
-        result: { data: { results: { result: [{ tb_trade_id: '581552321112183166', tb_trade_parent_id: Number('124211643674220941'), relation_id: 122344 }] } }, result_code: 200, biz_error_code: 0 },
+        result: {
+          data: {
+            results: {
+              result: [
+                {
+                  tb_trade_id: '581552321112183166',
+                  tb_trade_parent_id: Number('124211643674220941'),
+                  relation_id: 122344,
+                },
+              ],
+            },
+          },
+          result_code: 200,
+          biz_error_code: 0,
+        },
       },
     },
   }),
@@ -73,13 +102,32 @@ interface Answer {
   json: any;
 }
 
-function baseParams(method: string, extra: Record<string, string> = {}, signMethod: SignMethod = 'md5'): Record<string, string> {
-  return { method, app_key: APP.appKey, timestamp: topTimestamp(), v: '2.0', format: 'json', sign_method: signMethod, ...extra };
+function baseParams(
+  method: string,
+  extra: Record<string, string> = {},
+  signMethod: SignMethod = 'md5',
+): Record<string, string> {
+  return {
+    method,
+    app_key: APP.appKey,
+    timestamp: topTimestamp(),
+    v: '2.0',
+    format: 'json',
+    sign_method: signMethod,
+    ...extra,
+  };
 }
 
 function signed(params: Record<string, string>, options: CallOptions = {}): Record<string, string> {
   if (options.skipSign) return params;
-  return { ...params, sign: sign(params, options.secret ?? APP.appSecret, (params.sign_method as SignMethod) ?? options.signMethod ?? 'md5') };
+  return {
+    ...params,
+    sign: sign(
+      params,
+      options.secret ?? APP.appSecret,
+      (params.sign_method as SignMethod) ?? options.signMethod ?? 'md5',
+    ),
+  };
 }
 
 async function answerOf(res: Awaited<ReturnType<typeof request>>): Promise<Answer> {
@@ -98,7 +146,8 @@ async function send(sandbox: Sandbox, params: Record<string, string>, options: C
   const all = signed(params, options);
   const query = new URLSearchParams();
   const body = new URLSearchParams();
-  for (const [k, v] of Object.entries(all)) (options.http === 'GET' || options.query?.includes(k) ? query : body).append(k, v);
+  for (const [k, v] of Object.entries(all))
+    (options.http === 'GET' || options.query?.includes(k) ? query : body).append(k, v);
   const url = sandbox.url + (query.size > 0 ? '?' + query.toString() : '');
   const res =
     options.http === 'GET'
@@ -112,7 +161,12 @@ async function send(sandbox: Sandbox, params: Record<string, string>, options: C
   return answerOf(res);
 }
 
-function call(sandbox: Sandbox, method: string, extra: Record<string, string> = {}, options: CallOptions = {}): Promise<Answer> {
+function call(
+  sandbox: Sandbox,
+  method: string,
+  extra: Record<string, string> = {},
+  options: CallOptions = {},
+): Promise<Answer> {
   return send(sandbox, baseParams(method, extra, options.signMethod), options);
 }
 
@@ -130,7 +184,12 @@ describe('sandbox gateway', function () {
   const logLines: string[] = [];
 
   before(async function () {
-    sandbox = await startSandbox({ apps: [APP, OTHER_APP], specs: SPECS, sessions: ['good-session'], log: (line) => logLines.push(line) });
+    sandbox = await startSandbox({
+      apps: [APP, OTHER_APP],
+      specs: SPECS,
+      sessions: ['good-session'],
+      log: (line) => logLines.push(line),
+    });
   });
   after(async function () {
     await sandbox.close();
@@ -154,7 +213,11 @@ describe('sandbox gateway', function () {
     });
 
     it('echoes the business params of a method without example, and of sandbox.echo', async function () {
-      const a = await call(sandbox, 'taobao.tbk.sc.publisher.info.get', { info_type: '1', session: 'good-session', extra: 'kept' });
+      const a = await call(sandbox, 'taobao.tbk.sc.publisher.info.get', {
+        info_type: '1',
+        session: 'good-session',
+        extra: 'kept',
+      });
       assert.deepEqual(a.json.tbk_sc_publisher_info_get_response.echo, { info_type: '1', extra: 'kept' });
       const e = await call(sandbox, 'sandbox.echo', { q: '女装 夏', page_size: '20' });
       assert.deepEqual(e.json.sandbox_echo_response.echo, { q: '女装 夏', page_size: '20' });
@@ -171,12 +234,19 @@ describe('sandbox gateway', function () {
 
     it('accepts a timestamp 9 minutes off either way and refuses 11 minutes (code 31)', async function () {
       const at = (minutes: number): string => topTimestamp(minutes * 60_000);
-      for (const minutes of [9, -9]) assert.ok((await call(sandbox, 'sandbox.echo', { timestamp: at(minutes) })).json.sandbox_echo_response);
-      for (const minutes of [11, -11]) assertTopError(await call(sandbox, 'sandbox.echo', { timestamp: at(minutes) }), 31);
+      for (const minutes of [9, -9])
+        assert.ok((await call(sandbox, 'sandbox.echo', { timestamp: at(minutes) })).json.sandbox_echo_response);
+      for (const minutes of [11, -11])
+        assertTopError(await call(sandbox, 'sandbox.echo', { timestamp: at(minutes) }), 31);
     });
 
     it('merges query-string params with body params (system params in the query, as the Java SDK sends them)', async function () {
-      const a = await call(sandbox, 'taobao.tbk.item.info.get', { num_iids: '9' }, { query: ['method', 'app_key', 'timestamp', 'v', 'format', 'sign_method', 'sign'] });
+      const a = await call(
+        sandbox,
+        'taobao.tbk.item.info.get',
+        { num_iids: '9' },
+        { query: ['method', 'app_key', 'timestamp', 'v', 'format', 'sign_method', 'sign'] },
+      );
       assert.ok(a.json.tbk_item_info_get_response, a.text);
       const rec = sandbox.requests().at(-1)!;
       assert.deepEqual(rec.queryKeys.sort(), ['app_key', 'format', 'method', 'sign', 'sign_method', 'timestamp', 'v']);
@@ -197,23 +267,39 @@ describe('sandbox gateway', function () {
       const res = await request(sandbox.url, { method: 'POST', body: form });
       const a = await answerOf(res);
       assert.ok(a.json.tbk_sandbox_upload_response, a.text);
-      assert.deepEqual(a.json.tbk_sandbox_upload_response.echo.image, { filename: 'a.png', size: 7, content_type: 'image/png' });
+      assert.deepEqual(a.json.tbk_sandbox_upload_response.echo.image, {
+        filename: 'a.png',
+        size: 7,
+        content_type: 'image/png',
+      });
       assert.match(String(sandbox.requests().at(-1)!.contentType), /^multipart\/form-data/);
       // the same call without the file part misses a required argument
       const form2 = new FormData();
       for (const [k, v] of Object.entries(params)) form2.append(k, v);
-      assertTopError(await answerOf(await request(sandbox.url, { method: 'POST', body: form2 })), 40, 'isv.missing-parameter:image');
+      assertTopError(
+        await answerOf(await request(sandbox.url, { method: 'POST', body: form2 })),
+        40,
+        'isv.missing-parameter:image',
+      );
     });
 
     it('parses the Java SDK multipart form (charset before boundary, text/plain text parts)', async function () {
       const params = signed(baseParams('sandbox.echo', { title: '中文' }, 'hmac'));
       const boundary = 'TOP-boundary';
       let body = '';
-      for (const [k, v] of Object.entries(params)) body += `--${boundary}\r\nContent-Disposition: form-data; name="${k}"\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\n${v}\r\n`;
+      for (const [k, v] of Object.entries(params))
+        body += `--${boundary}\r\nContent-Disposition: form-data; name="${k}"\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\n${v}\r\n`;
       body += `--${boundary}\r\nContent-Disposition: form-data; name="image"; filename="x.jpg"\r\nContent-Type: application/octet-stream\r\n\r\nBIN\r\n--${boundary}--\r\n`;
-      const res = await request(sandbox.url, { method: 'POST', body, headers: { 'content-type': `multipart/form-data;charset=UTF-8;boundary=${boundary}` } });
+      const res = await request(sandbox.url, {
+        method: 'POST',
+        body,
+        headers: { 'content-type': `multipart/form-data;charset=UTF-8;boundary=${boundary}` },
+      });
       const a = await answerOf(res);
-      assert.deepEqual(a.json.sandbox_echo_response.echo, { title: '中文', image: { filename: 'x.jpg', size: 3, content_type: 'application/octet-stream' } });
+      assert.deepEqual(a.json.sandbox_echo_response.echo, {
+        title: '中文',
+        image: { filename: 'x.jpg', size: 3, content_type: 'application/octet-stream' },
+      });
     });
 
     it('simplify=true drops the wrapper and the list wrappers; errors stay wrapped', async function () {
@@ -238,11 +324,15 @@ describe('sandbox gateway', function () {
     });
 
     it('setResponse overrides an answer (bigint values go out bare, functions see the params, error bodies pass)', async function () {
-      sandbox.setResponse('taobao.tbk.item.info.get', (p: Record<string, string>) => ({ results: { n_tbk_item: [{ num_iid: p.num_iids, trade_id: 294159887445064307n }] } }));
+      sandbox.setResponse('taobao.tbk.item.info.get', (p: Record<string, string>) => ({
+        results: { n_tbk_item: [{ num_iid: p.num_iids, trade_id: 294159887445064307n }] },
+      }));
       const a = await call(sandbox, 'taobao.tbk.item.info.get', { num_iids: '77' });
       assert.match(a.text, /"trade_id":294159887445064307[,}]/);
       assert.equal(a.json.tbk_item_info_get_response.results.n_tbk_item[0].num_iid, '77');
-      sandbox.setResponse('taobao.tbk.item.info.get', { error_response: { code: 15, msg: 'Remote service error', sub_code: '10000', sub_msg: '宝贝已下架或非淘客宝贝' } });
+      sandbox.setResponse('taobao.tbk.item.info.get', {
+        error_response: { code: 15, msg: 'Remote service error', sub_code: '10000', sub_msg: '宝贝已下架或非淘客宝贝' },
+      });
       assertTopError(await call(sandbox, 'taobao.tbk.item.info.get', { num_iids: '77' }), 15, '10000');
     });
 
@@ -281,14 +371,24 @@ describe('sandbox gateway', function () {
       ['timestamp in epoch ms', () => baseParams('sandbox.echo', { timestamp: String(Date.now()) }), 31],
       ['sign missing', () => baseParams('sandbox.echo'), 24, { skipSign: true }],
       ['method unknown', () => baseParams('taobao.tbk.nope.get'), 22],
-      ['session missing for an auth-required method', () => baseParams('taobao.tbk.sc.publisher.info.get', { info_type: '1' }), 26],
-      ['session not among the valid ones', () => baseParams('taobao.tbk.sc.publisher.info.get', { info_type: '1', session: 'stale' }), 27],
+      [
+        'session missing for an auth-required method',
+        () => baseParams('taobao.tbk.sc.publisher.info.get', { info_type: '1' }),
+        26,
+      ],
+      [
+        'session not among the valid ones',
+        () => baseParams('taobao.tbk.sc.publisher.info.get', { info_type: '1', session: 'stale' }),
+        27,
+      ],
     ];
     for (const [name, params, code, options] of cases) {
       it(`${name} -> ${code}`, async function () {
         const p = params();
         // sign with md5 even when sign_method is bogus, so that only the checked field is wrong
-        const a = options?.skipSign ? await send(sandbox, p, options) : await send(sandbox, { ...p, sign: sign(p, APP.appSecret, 'md5') }, { skipSign: true });
+        const a = options?.skipSign
+          ? await send(sandbox, p, options)
+          : await send(sandbox, { ...p, sign: sign(p, APP.appSecret, 'md5') }, { skipSign: true });
         assertTopError(a, code);
       });
     }
@@ -313,7 +413,12 @@ describe('sandbox gateway', function () {
       assertTopError(await call(sandbox, 'taobao.tbk.item.info.get', { num_iids: '   ' }), 40);
     });
 
-    for (const [name, value] of [['platform', 'two'], ['is_tmall', 'yes'], ['start_time', '2024/01/01'], ['options', '{bad']] as const) {
+    for (const [name, value] of [
+      ['platform', 'two'],
+      ['is_tmall', 'yes'],
+      ['start_time', '2024/01/01'],
+      ['options', '{bad'],
+    ] as const) {
       it(`wrongly typed ${name}=${value} -> 41 isv.invalid-parameter:${name}`, async function () {
         const a = await call(sandbox, 'taobao.tbk.item.info.get', { num_iids: '1', [name]: value });
         assertTopError(a, 41, `isv.invalid-parameter:${name}`);
@@ -322,14 +427,29 @@ describe('sandbox gateway', function () {
     }
 
     it('well typed values and unknown extra params pass; validate=false specs are not checked', async function () {
-      const a = await call(sandbox, 'taobao.tbk.item.info.get', { num_iids: '1', platform: '2', is_tmall: 'false', start_time: '2024-01-31 23:59:59', options: '{"a":1}', unknown_extra: 'z' });
+      const a = await call(sandbox, 'taobao.tbk.item.info.get', {
+        num_iids: '1',
+        platform: '2',
+        is_tmall: 'false',
+        start_time: '2024-01-31 23:59:59',
+        options: '{"a":1}',
+        unknown_extra: 'z',
+      });
       assert.ok(a.json.tbk_item_info_get_response, a.text);
-      assert.ok((await call(sandbox, 'taobao.tbk.item.info.get', { num_iids: '1', start_time: '2024-01-31' })).json.tbk_item_info_get_response);
+      assert.ok(
+        (await call(sandbox, 'taobao.tbk.item.info.get', { num_iids: '1', start_time: '2024-01-31' })).json
+          .tbk_item_info_get_response,
+      );
       assert.ok((await call(sandbox, 'taobao.tbk.loose.get', {})).json.tbk_loose_get_response);
     });
 
     it('a body declared in another charset -> 47', async function () {
-      const a = await call(sandbox, 'sandbox.echo', {}, { headers: { 'content-type': 'application/x-www-form-urlencoded;charset=GBK' } });
+      const a = await call(
+        sandbox,
+        'sandbox.echo',
+        {},
+        { headers: { 'content-type': 'application/x-www-form-urlencoded;charset=GBK' } },
+      );
       assertTopError(a, 47);
     });
 
@@ -353,7 +473,10 @@ describe('sandbox gateway', function () {
       assert.equal(sandbox.stats().faultsByKind.latency, 1);
     });
 
-    for (const [kind, status] of [['http500', 500], ['http502', 502]] as const) {
+    for (const [kind, status] of [
+      ['http500', 500],
+      ['http502', 502],
+    ] as const) {
       it(`${kind} answers HTTP ${status} with an HTML page`, async function () {
         sandbox.setFaults([{ kind }]);
         const a = await call(sandbox, 'sandbox.echo');
@@ -365,7 +488,9 @@ describe('sandbox gateway', function () {
 
     it('reset destroys the socket without answering', async function () {
       sandbox.setFaults([{ kind: 'reset', count: 1 }]);
-      await assert.rejects(call(sandbox, 'sandbox.echo'), (err: Error & { code?: string }) => /UND_ERR_SOCKET|ECONNRESET/.test(String(err.code)));
+      await assert.rejects(call(sandbox, 'sandbox.echo'), (err: Error & { code?: string }) =>
+        /UND_ERR_SOCKET|ECONNRESET/.test(String(err.code)),
+      );
       assert.ok((await call(sandbox, 'sandbox.echo')).json.sandbox_echo_response);
     });
 
@@ -379,7 +504,11 @@ describe('sandbox gateway', function () {
 
     it('truncated announces more bytes than it sends, then closes', async function () {
       sandbox.setFaults([{ kind: 'truncated' }]);
-      const res = await request(sandbox.url, { method: 'POST', body: new URLSearchParams(signed(baseParams('sandbox.echo'))).toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+      const res = await request(sandbox.url, {
+        method: 'POST',
+        body: new URLSearchParams(signed(baseParams('sandbox.echo'))).toString(),
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      });
       assert.equal(res.statusCode, 200);
       assert.ok(Number(res.headers['content-length']) > 0);
       await assert.rejects(res.body.text());
@@ -401,7 +530,10 @@ describe('sandbox gateway', function () {
     });
 
     it('isp answers code 15 with isp.tbkapi-service-unavailable or the given sub_code', async function () {
-      sandbox.setFaults([{ kind: 'isp', count: 1 }, { kind: 'isp', subCode: 'isp.sys-error' }]);
+      sandbox.setFaults([
+        { kind: 'isp', count: 1 },
+        { kind: 'isp', subCode: 'isp.sys-error' },
+      ]);
       assertTopError(await call(sandbox, 'sandbox.echo'), 15, 'isp.tbkapi-service-unavailable');
       assertTopError(await call(sandbox, 'sandbox.echo'), 15, 'isp.sys-error');
     });
@@ -414,7 +546,9 @@ describe('sandbox gateway', function () {
     });
 
     it('top-error answers the given code and sub_code', async function () {
-      sandbox.setFaults([{ kind: 'top-error', code: 11, subCode: 'isv.permission-api-package-limit', subMsg: 'scope ids is 11655' }]);
+      sandbox.setFaults([
+        { kind: 'top-error', code: 11, subCode: 'isv.permission-api-package-limit', subMsg: 'scope ids is 11655' },
+      ]);
       const a = await call(sandbox, 'sandbox.echo');
       assertTopError(a, 11, 'isv.permission-api-package-limit');
       assert.equal(a.json.error_response.msg, 'Insufficient ISV Permissions');
@@ -432,8 +566,11 @@ describe('sandbox gateway', function () {
       assertTopError(await call(sandbox, 'taobao.tbk.item.info.get', {}), 40);
     });
 
-    it('rules match by method, by app key, and by an app\'s own fault list', async function () {
-      sandbox.setFaults([{ kind: 'isp', method: 'taobao.tbk.item.info.get' }, { kind: 'throttle', appKey: OTHER_APP.appKey }]);
+    it("rules match by method, by app key, and by an app's own fault list", async function () {
+      sandbox.setFaults([
+        { kind: 'isp', method: 'taobao.tbk.item.info.get' },
+        { kind: 'throttle', appKey: OTHER_APP.appKey },
+      ]);
       assert.ok((await call(sandbox, 'sandbox.echo')).json.sandbox_echo_response);
       assertTopError(await call(sandbox, 'taobao.tbk.item.info.get', { num_iids: '1' }), 15);
       const other = await call(sandbox, 'sandbox.echo', { app_key: OTHER_APP.appKey }, { secret: OTHER_APP.appSecret });
@@ -442,7 +579,10 @@ describe('sandbox gateway', function () {
       const own = await startSandbox({ apps: [APP, { ...OTHER_APP, faults: [{ kind: 'http502' }] }], specs: [] });
       try {
         assert.ok((await call(own, 'sandbox.echo')).json.sandbox_echo_response);
-        assert.equal((await call(own, 'sandbox.echo', { app_key: OTHER_APP.appKey }, { secret: OTHER_APP.appSecret })).status, 502);
+        assert.equal(
+          (await call(own, 'sandbox.echo', { app_key: OTHER_APP.appKey }, { secret: OTHER_APP.appSecret })).status,
+          502,
+        );
       } finally {
         await own.close();
       }
@@ -480,13 +620,24 @@ describe('sandbox gateway', function () {
   });
 
   describe('control endpoint, stats and records', function () {
-    const control = async (httpMethod: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<{ status: number; json: any }> => {
-      const res = await request(sandbox.origin + path, { method: httpMethod, body: body === undefined ? undefined : JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+    const control = async (
+      httpMethod: 'GET' | 'POST' | 'DELETE',
+      path: string,
+      body?: unknown,
+    ): Promise<{ status: number; json: any }> => {
+      const res = await request(sandbox.origin + path, {
+        method: httpMethod,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        headers: { 'content-type': 'application/json' },
+      });
       return { status: res.statusCode, json: await res.body.json() };
     };
 
     it('POST /__sandbox/faults replaces the rules, DELETE clears them, reset clears stats', async function () {
-      assert.equal((await control('POST', '/__sandbox/faults', [{ kind: 'http502', method: 'sandbox.echo' }])).status, 200);
+      assert.equal(
+        (await control('POST', '/__sandbox/faults', [{ kind: 'http502', method: 'sandbox.echo' }])).status,
+        200,
+      );
       assert.equal((await call(sandbox, 'sandbox.echo')).status, 502);
       assert.equal((await control('POST', '/__sandbox/faults', { rules: [{ kind: 'empty' }], seed: 3 })).status, 200);
       assert.equal((await call(sandbox, 'sandbox.echo')).text, '');
@@ -519,7 +670,10 @@ describe('sandbox gateway', function () {
       assert.equal(stats.maxConcurrent, 5);
       assert.equal(stats.inFlight, 0);
       assert.equal(stats.callStarts.length, 7);
-      assert.equal(Object.values(stats.callsPerSecond).reduce((a, b) => a + b, 0), 7);
+      assert.equal(
+        Object.values(stats.callsPerSecond).reduce((a, b) => a + b, 0),
+        7,
+      );
       assert.ok(stats.maxCallsPerSecond >= 2);
     });
 
@@ -539,7 +693,10 @@ describe('sandbox gateway', function () {
       const small = await startSandbox({ apps: [APP], specs: [], recordLimit: 3 });
       try {
         for (let i = 0; i < 5; i++) await call(small, 'sandbox.echo', { i: String(i) });
-        assert.deepEqual(small.requests().map((r) => r.params.i), ['2', '3', '4']);
+        assert.deepEqual(
+          small.requests().map((r) => r.params.i),
+          ['2', '3', '4'],
+        );
       } finally {
         await small.close();
       }
@@ -554,7 +711,11 @@ describe('sandbox gateway', function () {
 
     it('close() leaves no listening socket, connection or timer behind', async function () {
       const count = (type: string): number => process.getActiveResourcesInfo().filter((t) => t === type).length;
-      const snapshot = (): { servers: number; sockets: number; timers: number } => ({ servers: count('TCPServerWrap'), sockets: count('TCPSocketWrap'), timers: count('Timeout') });
+      const snapshot = (): { servers: number; sockets: number; timers: number } => ({
+        servers: count('TCPServerWrap'),
+        sockets: count('TCPSocketWrap'),
+        timers: count('Timeout'),
+      });
       // handles closed by earlier tests leave the list on a later tick: wait for a stable baseline
       let before = snapshot();
       for (let i = 0; i < 20; i++) {
@@ -576,12 +737,18 @@ describe('sandbox gateway', function () {
       assert.ok((await pending) instanceof Error);
       await agent.close();
       // closed handles leave the list on a later tick, and undici's own timer tick stops within ~1 s
-      const settled = (): boolean => count('TCPServerWrap') <= before.servers && count('TCPSocketWrap') <= before.sockets && count('Timeout') <= before.timers;
+      const settled = (): boolean =>
+        count('TCPServerWrap') <= before.servers &&
+        count('TCPSocketWrap') <= before.sockets &&
+        count('Timeout') <= before.timers;
       for (let i = 0; i < 40 && !settled(); i++) await new Promise((r) => setTimeout(r, 100));
       assert.ok(count('TCPServerWrap') <= before.servers, `servers ${count('TCPServerWrap')} > ${before.servers}`);
       assert.ok(count('TCPSocketWrap') <= before.sockets, `sockets ${count('TCPSocketWrap')} > ${before.sockets}`);
       // and nothing listens on the port any more
-      await assert.rejects(request(box.url, { method: 'POST', body: 'x', dispatcher: agent2 }), (err: Error & { code?: string }) => err.code === 'ECONNREFUSED');
+      await assert.rejects(
+        request(box.url, { method: 'POST', body: 'x', dispatcher: agent2 }),
+        (err: Error & { code?: string }) => err.code === 'ECONNREFUSED',
+      );
       await agent2.close();
       assert.ok(count('Timeout') <= before.timers, `timers ${count('Timeout')} > ${before.timers}`);
       await box.close(); // twice is harmless
@@ -591,8 +758,17 @@ describe('sandbox gateway', function () {
   describe('with the generated specs', function () {
     it('restores ids an example holds rounded, from the documented field example', async function () {
       const rounded = methodSpec('taobao.tbk.rounded.get', [], {
-        responseExample: { tbk_rounded_get_response: { results: { row: [{ tb_trade_id: Number('581552321112183166') }] } } },
-        response: [{ name: 'results', docType: 'Row[]', description: '', children: [{ name: 'tb_trade_id', docType: 'Number', description: '', example: '581552321112183166' }] }],
+        responseExample: {
+          tbk_rounded_get_response: { results: { row: [{ tb_trade_id: Number('581552321112183166') }] } },
+        },
+        response: [
+          {
+            name: 'results',
+            docType: 'Row[]',
+            description: '',
+            children: [{ name: 'tb_trade_id', docType: 'Number', description: '', example: '581552321112183166' }],
+          },
+        ],
       });
       const box = await startSandbox({ apps: [APP], specs: [rounded] });
       try {
@@ -610,10 +786,20 @@ describe('sandbox gateway', function () {
       } catch {
         specs = [];
       }
-      const usable = specs.filter((s) => s.responseExample && s.auth !== 'required' && !s.params.some((p) => p.required && p.kind === 'file'));
+      const usable = specs.filter(
+        (s) => s.responseExample && s.auth !== 'required' && !s.params.some((p) => p.required && p.kind === 'file'),
+      );
       if (usable.length === 0) return this.skip();
       const box = await startSandbox({ apps: [APP], specs: usable });
-      const sample: Record<string, string> = { number: '1', 'number[]': '1,2', boolean: 'true', date: '2024-01-01 00:00:00', json: '{}', string: 'x', 'string[]': 'x,y' };
+      const sample: Record<string, string> = {
+        number: '1',
+        'number[]': '1,2',
+        boolean: 'true',
+        date: '2024-01-01 00:00:00',
+        json: '{}',
+        string: 'x',
+        'string[]': 'x,y',
+      };
       try {
         for (const spec of usable) {
           const extra: Record<string, string> = {};

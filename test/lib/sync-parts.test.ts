@@ -13,7 +13,14 @@ import { RunQueue, type QueuedRun } from '../../lib/sync/run-queue';
 import { parseGmt8 } from '../../lib/top/time';
 
 const NOW = parseGmt8('2025-03-01 12:00:00');
-const valid = (): SyncState => ({ v: 1, method: 'taobao.tbk.order.details.get', queryType: 4, cursor: NOW - 60_000, origin: NOW - 3_600_000, seen: { '123456789012345678': ['abc', NOW / 1000 - 120] } });
+const valid = (): SyncState => ({
+  v: 1,
+  method: 'taobao.tbk.order.details.get',
+  queryType: 4,
+  cursor: NOW - 60_000,
+  origin: NOW - 3_600_000,
+  seen: { '123456789012345678': ['abc', NOW / 1000 - 120] },
+});
 
 describe('order sync parts', function () {
   describe('GatewayClock', function () {
@@ -49,13 +56,22 @@ describe('order sync parts', function () {
     it('TopClient.gatewayNow follows the sandbox clock (Date header) on top of clockOffsetMs', async function () {
       const skew = -9 * 60_000;
       const sandbox = await startSandbox({ clock: () => Date.now() + skew });
-      const client = new TopClient({ appKey: 'sandbox-app', appSecret: 'sandbox-secret', endpoint: sandbox.url, rateLimit: false, clockOffsetMs: 30_000 });
+      const client = new TopClient({
+        appKey: 'sandbox-app',
+        appSecret: 'sandbox-secret',
+        endpoint: sandbox.url,
+        rateLimit: false,
+        clockOffsetMs: 30_000,
+      });
       try {
         assert.equal(client.clockCalibrated, false);
         assert.ok(Math.abs(client.gatewayNow() - (Date.now() + 30_000)) < 50, 'before an answer: host + offset');
         await client.call('taobao.tbk.item.info.get', { num_iids: '1' });
         assert.equal(client.clockCalibrated, true);
-        assert.ok(Math.abs(client.gatewayNow() - (Date.now() + skew)) < 1200, `gateway now off by ${client.gatewayNow() - (Date.now() + skew)} ms`);
+        assert.ok(
+          Math.abs(client.gatewayNow() - (Date.now() + skew)) < 1200,
+          `gateway now off by ${client.gatewayNow() - (Date.now() + skew)} ms`,
+        );
         assert.ok(Math.abs(client.gatewaySkewMs - (skew - 30_000)) < 1200);
       } finally {
         await client.close();
@@ -67,14 +83,23 @@ describe('order sync parts', function () {
   describe('an invalid timestamp (code 31)', function () {
     it('says what to set the clock offset to, from the Date header of the refusal', async function () {
       const sandbox = await startSandbox({ clock: () => Date.now() - 20 * 60_000 });
-      const client = new TopClient({ appKey: 'sandbox-app', appSecret: 'sandbox-secret', endpoint: sandbox.url, rateLimit: false, retry: false });
+      const client = new TopClient({
+        appKey: 'sandbox-app',
+        appSecret: 'sandbox-secret',
+        endpoint: sandbox.url,
+        rateLimit: false,
+        retry: false,
+      });
       try {
         const err = await client.call('taobao.tbk.item.info.get', { num_iids: '1' }).then(
           () => assert.fail('accepted'),
           (e: Error & { code?: number }) => e,
         );
         assert.equal(err.code, 31);
-        assert.match(err.message, /^Invalid timestamp \(31\): .*clock offset.* \(the gateway's Date header shows its clock 1200 s behind this host's: set the config node's clock offset to -1200 s\)$/);
+        assert.match(
+          err.message,
+          /^Invalid timestamp \(31\): .*clock offset.* \(the gateway's Date header shows its clock 1200 s behind this host's: set the config node's clock offset to -1200 s\)$/,
+        );
       } finally {
         await client.close();
         await sandbox.close();
@@ -87,7 +112,11 @@ describe('order sync parts', function () {
       assert.equal(checkpointProblem(valid(), NOW), undefined);
       const cases: Array<[string, unknown, RegExp]> = [
         ['null in seen', { ...valid(), seen: { '1': null } }, /^seen\.1: /],
-        ['a cursor in 2099', { ...valid(), cursor: parseGmt8('2099-01-01 00:00:00') }, /cursor .* is after the gateway's now/],
+        [
+          'a cursor in 2099',
+          { ...valid(), cursor: parseGmt8('2099-01-01 00:00:00') },
+          /cursor .* is after the gateway's now/,
+        ],
         ['a cursor of 1e300', { ...valid(), cursor: 1e300 }, /^cursor: /],
         ['NaN', { ...valid(), origin: Number.NaN }, /^origin: /],
         ['a string cursor', { ...valid(), cursor: '1740801600000' }, /^cursor: /],
@@ -98,7 +127,11 @@ describe('order sync parts', function () {
         ['not an object', 'garbage{', /^checkpoint: /],
         ['an array', [], /^checkpoint: /],
         ['seen as a list', { ...valid(), seen: [['1', ['a', 1]]] }, /^seen: /],
-        ['a negative fingerprint time', { ...valid(), seen: { '1': ['a', Number.POSITIVE_INFINITY] } }, /^seen\.1\.1: /],
+        [
+          'a negative fingerprint time',
+          { ...valid(), seen: { '1': ['a', Number.POSITIVE_INFINITY] } },
+          /^seen\.1\.1: /,
+        ],
       ];
       for (const [what, value, problem] of cases) assert.match(checkpointProblem(value, NOW) ?? 'valid', problem, what);
     });
@@ -114,7 +147,10 @@ describe('order sync parts', function () {
     });
 
     it('saves atomically (no temporary file left, owner-only), loads what it saved, nothing when there is no file', async function () {
-      const store = new FileCheckpointStore(join(dir, 'sub'), checkpointKey({ appKey: '12345678', method: 'taobao.tbk.order.details.get', queryType: 4 }));
+      const store = new FileCheckpointStore(
+        join(dir, 'sub'),
+        checkpointKey({ appKey: '12345678', method: 'taobao.tbk.order.details.get', queryType: 4 }),
+      );
       assert.equal(await store.load(), undefined);
       await store.save(valid());
       await store.save({ ...valid(), cursor: NOW });
@@ -141,8 +177,15 @@ describe('order sync parts', function () {
       assert.match(withSession, /^12345678\.sc-order\.q1\.s[0-9a-f]{16}$/);
       assert.ok(!withSession.includes('secret'));
       assert.notEqual(checkpointKey({ ...base, session: 'another' }), withSession);
-      assert.notEqual(checkpointKey({ ...base, filters: { order_scene: 2 } }), checkpointKey(base), 'other filters, other orders');
-      assert.equal(checkpointKey({ ...base, filters: { order_scene: 2, member_type: 3 } }), checkpointKey({ ...base, filters: { member_type: 3, order_scene: 2 } }));
+      assert.notEqual(
+        checkpointKey({ ...base, filters: { order_scene: 2 } }),
+        checkpointKey(base),
+        'other filters, other orders',
+      );
+      assert.equal(
+        checkpointKey({ ...base, filters: { order_scene: 2, member_type: 3 } }),
+        checkpointKey({ ...base, filters: { member_type: 3, order_scene: 2 } }),
+      );
       assert.notEqual(checkpointKey({ ...base, name: 'books' }), checkpointKey(base));
     });
   });
@@ -199,7 +242,10 @@ describe('order sync parts', function () {
       q.enqueue({ id: 3, kind: 'backfill', inputs: [] });
       assert.equal(q.enqueue({ id: 4, kind: 'backfill', inputs: [] }), false);
       assert.deepEqual(refused, [4]);
-      assert.deepEqual(q.close().map((r) => r.id), [2, 3]);
+      assert.deepEqual(
+        q.close().map((r) => r.id),
+        [2, 3],
+      );
       assert.equal(q.enqueue({ id: 5, kind: 'sync', inputs: [] }), false);
       assert.deepEqual(refused, [4, 5]);
       await release();

@@ -46,7 +46,9 @@ describe('transport (undici dispatch)', function () {
       res.write('{"a":"');
       setTimeout(() => res.end(`${big}"}`), 5);
     };
-    const answer = await post(agent, url, 'k=v&n=1', { 'content-type': 'application/x-www-form-urlencoded;charset=utf-8' });
+    const answer = await post(agent, url, 'k=v&n=1', {
+      'content-type': 'application/x-www-form-urlencoded;charset=utf-8',
+    });
     assert.equal(answer.status, 201);
     assert.equal(answer.headers['x-extra'], 'yes');
     assert.equal(answer.body.toString('utf8'), `{"a":"${big}"}`);
@@ -58,7 +60,10 @@ describe('transport (undici dispatch)', function () {
     const form = new FormData();
     form.append('image', new Blob([Buffer.from('PNG')], { type: 'image/png' }), 'a.png');
     await post(agent, url, form, {});
-    assert.match(received[0]!, /^POST \/router\/rest\?x=1 multipart\/form-data; boundary=\S+ .*name="image"; filename="a.png".*PNG/s);
+    assert.match(
+      received[0]!,
+      /^POST \/router\/rest\?x=1 multipart\/form-data; boundary=\S+ .*name="image"; filename="a.png".*PNG/s,
+    );
   });
 
   it('rejects with the signal reason when aborted in flight, and before sending', async function () {
@@ -79,7 +84,10 @@ describe('transport (undici dispatch)', function () {
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', () => resolve()));
     const port = (closed.address() as AddressInfo).port;
     await new Promise<void>((resolve) => closed.close(() => resolve()));
-    await assert.rejects(post(agent, `http://127.0.0.1:${port}/router/rest`, 'k=v', {}), (err: { code?: string }) => err.code === 'ECONNREFUSED');
+    await assert.rejects(
+      post(agent, `http://127.0.0.1:${port}/router/rest`, 'k=v', {}),
+      (err: { code?: string }) => err.code === 'ECONNREFUSED',
+    );
     await assert.rejects(post(agent, url, 'k=v', { 'bad header\n': 'x' }));
   });
 
@@ -107,13 +115,23 @@ describe('transport (undici dispatch)', function () {
 
   it('rejects an answer over maxBytes, raw or inflated, with a non-retryable transport TopError', async function () {
     handle = (_req, res) => res.end(Buffer.alloc(5000, 0x20));
-    await assert.rejects(post(agent, url, 'k=v', {}, { maxBytes: 4999 }), (err: TopError) => err instanceof TopError && err.kind === 'transport' && !err.retryable && /answer larger than 4999 bytes from/.test(err.message));
+    await assert.rejects(
+      post(agent, url, 'k=v', {}, { maxBytes: 4999 }),
+      (err: TopError) =>
+        err instanceof TopError &&
+        err.kind === 'transport' &&
+        !err.retryable &&
+        /answer larger than 4999 bytes from/.test(err.message),
+    );
     assert.equal((await post(agent, url, 'k=v', {}, { maxBytes: 5000 })).body.length, 5000);
     handle = (_req, res) => {
       res.writeHead(200, { 'content-encoding': 'gzip' });
       res.end(gzipSync(Buffer.alloc(3 * 1024 * 1024)));
     };
-    await assert.rejects(post(agent, url, 'k=v', {}, { maxBytes: 2 * 1024 * 1024 }), /answer larger than 2 MiB once inflated \(gzip\)/);
+    await assert.rejects(
+      post(agent, url, 'k=v', {}, { maxBytes: 2 * 1024 * 1024 }),
+      /answer larger than 2 MiB once inflated \(gzip\)/,
+    );
   });
 
   it('stops inflating when the signal aborts', async function () {

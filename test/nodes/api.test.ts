@@ -1,6 +1,15 @@
 import { strict as assert } from 'node:assert';
 import type { Sandbox } from '../../lib/sandbox';
-import { Collector, assertNoSecrets, catchNode, countDone, delay, helper, type TestNode, useSandboxAndRuntime } from '../support/node-red';
+import {
+  Collector,
+  assertNoSecrets,
+  catchNode,
+  countDone,
+  delay,
+  helper,
+  type TestNode,
+  useSandboxAndRuntime,
+} from '../support/node-red';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 import configNode = require('../../nodes/tbk-config');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -20,25 +29,63 @@ interface Loaded {
 
 describe('tbk-api node', function () {
   let sandbox: Sandbox;
-  useSandboxAndRuntime({ apps: [{ appKey: APP_KEY, appSecret: APP_SECRET }], specs: [] }, (started) => (sandbox = started));
+  useSandboxAndRuntime(
+    { apps: [{ appKey: APP_KEY, appSecret: APP_SECRET }], specs: [] },
+    (started) => (sandbox = started),
+  );
 
-  async function load(apiProps: Record<string, unknown> = {}, options: { wireErrors?: boolean; config?: Record<string, unknown>; creds?: Record<string, string> | null } = {}): Promise<Loaded> {
+  async function load(
+    apiProps: Record<string, unknown> = {},
+    options: { wireErrors?: boolean; config?: Record<string, unknown>; creds?: Record<string, string> | null } = {},
+  ): Promise<Loaded> {
     const wireErrors = options.wireErrors ?? true;
     const flow = [
       { id: 'f1', type: 'tab' },
-      { id: 'cfg', type: 'tbk-config', z: 'f1', name: 'sandbox', endpoint: sandbox.url, signMethod: 'md5', timeout: 5000, retries: 0, rateLimit: 0, concurrency: 0, ...options.config },
-      { id: 'api', type: 'tbk-api', z: 'f1', x: 0, y: 0, name: 'api', config: 'cfg', method: 'sandbox.echo', errorMode: 'auto', ...apiProps, wires: [['ok'], wireErrors ? ['err'] : []] },
+      {
+        id: 'cfg',
+        type: 'tbk-config',
+        z: 'f1',
+        name: 'sandbox',
+        endpoint: sandbox.url,
+        signMethod: 'md5',
+        timeout: 5000,
+        retries: 0,
+        rateLimit: 0,
+        concurrency: 0,
+        ...options.config,
+      },
+      {
+        id: 'api',
+        type: 'tbk-api',
+        z: 'f1',
+        x: 0,
+        y: 0,
+        name: 'api',
+        config: 'cfg',
+        method: 'sandbox.echo',
+        errorMode: 'auto',
+        ...apiProps,
+        wires: [['ok'], wireErrors ? ['err'] : []],
+      },
       { id: 'ok', type: 'helper', z: 'f1', x: 0, y: 0 },
       { id: 'err', type: 'helper', z: 'f1', x: 0, y: 0 },
       { id: 'catch', type: 'catch', z: 'f1', x: 0, y: 0, scope: null, uncaught: false, wires: [['caught']] },
       { id: 'caught', type: 'helper', z: 'f1', x: 0, y: 0 },
     ];
-    const creds: Record<string, Record<string, string>> = options.creds === null ? {} : { cfg: { appKey: APP_KEY, appSecret: APP_SECRET, session: SESSION, ...options.creds } };
+    const creds: Record<string, Record<string, string>> = options.creds === null
+      ? {}
+      : { cfg: { appKey: APP_KEY, appSecret: APP_SECRET, session: SESSION, ...options.creds } };
     await helper.load([configNode, apiNode, catchNode], flow, creds);
     const api = helper.getNode('api');
     const statuses: Array<Record<string, unknown>> = [];
     api.on('call:status', (call: { args: Array<Record<string, unknown>> }) => statuses.push(call.args[0]!));
-    return { api, ok: new Collector(helper.getNode('ok')), err: new Collector(helper.getNode('err')), caught: new Collector(helper.getNode('caught')), statuses };
+    return {
+      api,
+      ok: new Collector(helper.getNode('ok')),
+      err: new Collector(helper.getNode('err')),
+      caught: new Collector(helper.getNode('caught')),
+      statuses,
+    };
   }
 
   it('sends the unwrapped response and msg.tbk on output 1', async function () {

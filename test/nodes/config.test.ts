@@ -3,7 +3,15 @@ import { TopError } from '../../lib/top/errors';
 import type { Sandbox } from '../../lib/sandbox';
 import { DEFAULT_ENDPOINT, expandEnv, readSettings } from '../../nodes/config-settings';
 import type { Node, NodeAPI } from 'node-red';
-import { Collector, assertNoSecrets, delay, type FlowNode, helper, requireFromNodeRed, useSandboxAndRuntime } from '../support/node-red';
+import {
+  Collector,
+  assertNoSecrets,
+  delay,
+  type FlowNode,
+  helper,
+  requireFromNodeRed,
+  useSandboxAndRuntime,
+} from '../support/node-red';
 import { freePort } from '../support/redis';
 import type { TbkConfigNode } from '../../nodes/config-settings';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -40,7 +48,17 @@ describe('tbk-config settings', function () {
   });
 
   it('reads strings from the editor, keeps 0 for rate limit, converts the clock offset to ms', function () {
-    const s = readSettings(RED, NODE, { signMethod: 'hmac-sha256', timeout: '2500', retries: '0', retryWrites: true, rateLimit: '0', concurrency: '4', clockOffset: '-1.5', partnerId: ' top-sdk ', simplify: 'true' });
+    const s = readSettings(RED, NODE, {
+      signMethod: 'hmac-sha256',
+      timeout: '2500',
+      retries: '0',
+      retryWrites: true,
+      rateLimit: '0',
+      concurrency: '4',
+      clockOffset: '-1.5',
+      partnerId: ' top-sdk ',
+      simplify: 'true',
+    });
     assert.equal(s.signMethod, 'hmac-sha256');
     assert.equal(s.timeoutMs, 2500);
     assert.equal(s.retries, 0);
@@ -72,13 +90,35 @@ describe('tbk-config settings', function () {
   it('a ${VAR} that is not set is an error naming it, never an empty string', function () {
     delete process.env.TBK_CFG_TEST_UNSET;
     process.env.TBK_CFG_TEST_EMPTY = '';
-    assert.throws(() => expandEnv(RED, NODE, 'http://${TBK_CFG_TEST_UNSET}/router/rest', 'endpoint'), (err: TopError) => err.kind === 'validation' && err.param === 'endpoint' && /^TBK_CFG_TEST_UNSET is not set/.test(err.message) && err.messageKey === 'config.envNotSet');
+    assert.throws(
+      () => expandEnv(RED, NODE, 'http://${TBK_CFG_TEST_UNSET}/router/rest', 'endpoint'),
+      (err: TopError) =>
+        err.kind === 'validation' &&
+        err.param === 'endpoint' &&
+        /^TBK_CFG_TEST_UNSET is not set/.test(err.message) &&
+        err.messageKey === 'config.envNotSet',
+    );
     assert.equal(expandEnv(RED, NODE, 'x${TBK_CFG_TEST_EMPTY}y'), 'xy', 'set but empty is a value');
-    assert.throws(() => readSettings(RED, NODE, { endpoint: '${TBK_CFG_TEST_UNSET}' }), /TBK_CFG_TEST_UNSET is not set/);
-    assert.throws(() => readSettings(RED, NODE, { endpoint: '${TBK_CFG_TEST_EMPTY}' }), /endpoint \$\{TBK_CFG_TEST_EMPTY\} is empty/, 'no fallback to production');
+    assert.throws(
+      () => readSettings(RED, NODE, { endpoint: '${TBK_CFG_TEST_UNSET}' }),
+      /TBK_CFG_TEST_UNSET is not set/,
+    );
+    assert.throws(
+      () => readSettings(RED, NODE, { endpoint: '${TBK_CFG_TEST_EMPTY}' }),
+      /endpoint \$\{TBK_CFG_TEST_EMPTY\} is empty/,
+      'no fallback to production',
+    );
     const problems: TopError[] = [];
-    const s = readSettings(RED, NODE, { timeout: '${TBK_CFG_TEST_UNSET}', maxResponseBytes: '${TBK_CFG_TEST_UNSET}' }, problems);
-    assert.deepEqual(problems.map((p) => p.param), ['timeout', 'maxResponseBytes']);
+    const s = readSettings(
+      RED,
+      NODE,
+      { timeout: '${TBK_CFG_TEST_UNSET}', maxResponseBytes: '${TBK_CFG_TEST_UNSET}' },
+      problems,
+    );
+    assert.deepEqual(
+      problems.map((p) => p.param),
+      ['timeout', 'maxResponseBytes'],
+    );
     assert.equal(s.timeoutMs, 15000);
   });
 
@@ -92,12 +132,17 @@ describe('tbk-config settings', function () {
 
 /** What the config node logged in this test. */
 function configLog(): Array<{ level?: number; id?: string; msg?: unknown }> {
-  return ((helper as any).log().args as unknown[][]).map((a) => a[0] as { level?: number; id?: string; msg?: unknown }).filter((entry) => entry.id === 'cfg');
+  return ((helper as any).log().args as unknown[][])
+    .map((a) => a[0] as { level?: number; id?: string; msg?: unknown })
+    .filter((entry) => entry.id === 'cfg');
 }
 
 describe('tbk-config node', function () {
   let sandbox: Sandbox;
-  useSandboxAndRuntime({ apps: [{ appKey: APP_KEY, appSecret: APP_SECRET }], specs: [] }, (started) => (sandbox = started));
+  useSandboxAndRuntime(
+    { apps: [{ appKey: APP_KEY, appSecret: APP_SECRET }], specs: [] },
+    (started) => (sandbox = started),
+  );
 
   function flow(config: Record<string, unknown>, apis = 1): FlowNode[] {
     const nodes: FlowNode[] = [
@@ -106,7 +151,17 @@ describe('tbk-config node', function () {
       { id: 'ok', type: 'helper', z: 'f1', x: 0, y: 0 },
       { id: 'err', type: 'helper', z: 'f1', x: 0, y: 0 },
     ];
-    for (let i = 1; i <= apis; i++) nodes.push({ id: `api${i}`, type: 'tbk-api', z: 'f1', x: 0, y: 0, config: 'cfg', method: 'sandbox.echo', wires: [['ok'], ['err']] });
+    for (let i = 1; i <= apis; i++)
+      nodes.push({
+        id: `api${i}`,
+        type: 'tbk-api',
+        z: 'f1',
+        x: 0,
+        y: 0,
+        config: 'cfg',
+        method: 'sandbox.echo',
+        wires: [['ok'], ['err']],
+      });
     return nodes;
   }
 
@@ -141,7 +196,11 @@ describe('tbk-config node', function () {
       assert.equal(request.appKey, APP_KEY);
       assert.equal(request.params.session, 'env-session-1');
       const cfg = helper.getNode('cfg') as unknown as TbkConfigNode;
-      assert.deepEqual(cfg.configStatus!(), { fill: 'blue', shape: 'ring', text: 'from env: TBK_APP_KEY, TBK_APP_SECRET, TBK_SESSION' });
+      assert.deepEqual(cfg.configStatus!(), {
+        fill: 'blue',
+        shape: 'ring',
+        text: 'from env: TBK_APP_KEY, TBK_APP_SECRET, TBK_SESSION',
+      });
       const lines = configLog().filter((entry) => /environment variables/.test(String(entry.msg)));
       assert.equal(lines.length, 1, 'one log line');
       assert.match(String(lines[0]!.msg), /TBK_APP_KEY, TBK_APP_SECRET, TBK_SESSION/);
@@ -180,7 +239,9 @@ describe('tbk-config node', function () {
   for (const endpoint of ['${TBK_GATEWAY}', 'http://${TBK_GATEWAY}/router/rest']) {
     it(`an endpoint ${endpoint} whose variable is not set is the config node's error: status, one log line, every call fails with "TBK_GATEWAY is not set"`, async function () {
       delete process.env.TBK_GATEWAY;
-      await helper.load([configNode, apiNode], flow({ endpoint }, 2), { cfg: { appKey: APP_KEY, appSecret: APP_SECRET } });
+      await helper.load([configNode, apiNode], flow({ endpoint }, 2), {
+        cfg: { appKey: APP_KEY, appSecret: APP_SECRET },
+      });
       const cfg = helper.getNode('cfg') as unknown as TbkConfigNode;
       assert.equal(cfg.settings.endpoint, DEFAULT_ENDPOINT, 'the settings only show the default');
       assert.deepEqual(cfg.configStatus!(), { fill: 'red', shape: 'ring', text: 'TBK_GATEWAY is not set' });
@@ -202,7 +263,9 @@ describe('tbk-config node', function () {
 
   it('names every variable that is not set in its one log line', async function () {
     for (const name of ['TBK_GATEWAY', 'NOPE_KEY', 'NOPE_SECRET']) delete process.env[name];
-    await helper.load([configNode, apiNode], flow({ endpoint: '${TBK_GATEWAY}' }), { cfg: { appKey: '${NOPE_KEY}', appSecret: '${NOPE_SECRET}' } });
+    await helper.load([configNode, apiNode], flow({ endpoint: '${TBK_GATEWAY}' }), {
+      cfg: { appKey: '${NOPE_KEY}', appSecret: '${NOPE_SECRET}' },
+    });
     const errors = configLog().filter((entry) => entry.level === 20);
     assert.equal(errors.length, 1);
     assert.match(String(errors[0]!.msg), /^TBK_GATEWAY is not set .*; NOPE_KEY is not set .*; NOPE_SECRET is not set/);
@@ -217,7 +280,14 @@ describe('tbk-config node', function () {
     const cfg = helper.getNode('cfg') as unknown as TbkConfigNode;
     assert.equal(cfg.configStatus!().text, 'TBK_FLOW_SECRET is not set');
     await helper.unload();
-    nodes[0] = { id: 'f1', type: 'tab', env: [{ name: 'TBK_GATEWAY', value: sandbox.url, type: 'str' }, { name: 'TBK_FLOW_SECRET', value: APP_SECRET, type: 'str' }] };
+    nodes[0] = {
+      id: 'f1',
+      type: 'tab',
+      env: [
+        { name: 'TBK_GATEWAY', value: sandbox.url, type: 'str' },
+        { name: 'TBK_FLOW_SECRET', value: APP_SECRET, type: 'str' },
+      ],
+    };
     await helper.load([configNode, apiNode], nodes, { cfg: { appKey: APP_KEY, appSecret: '${TBK_FLOW_SECRET}' } });
     const ok = new Collector(helper.getNode('ok'));
     helper.getNode('api1').receive({ payload: {} });
@@ -227,7 +297,9 @@ describe('tbk-config node', function () {
 
   it('maxResponseBytes bounds the answers of the nodes using the config, without retrying', async function () {
     sandbox.setResponse('sandbox.echo', { sandbox_echo_response: { pad: 'a'.repeat(5000) } });
-    await helper.load([configNode, apiNode], flow({ maxResponseBytes: '4096', retries: 2 }), { cfg: { appKey: APP_KEY, appSecret: APP_SECRET } });
+    await helper.load([configNode, apiNode], flow({ maxResponseBytes: '4096', retries: 2 }), {
+      cfg: { appKey: APP_KEY, appSecret: APP_SECRET },
+    });
     const err = new Collector(helper.getNode('err'));
     helper.getNode('api1').receive({ payload: {} });
     const [msg] = await err.waitFor(1);
@@ -239,9 +311,17 @@ describe('tbk-config node', function () {
 
   describe('the Redis URL is a credential', function () {
     async function loadWithRedis(property: string | undefined, credential: string | undefined): Promise<void> {
-      await helper.load([configNode, apiNode], flow({ rateLimit: 5, ...(property !== undefined ? { redisUrl: property } : {}) }), {
-        cfg: { appKey: APP_KEY, appSecret: APP_SECRET, ...(credential !== undefined ? { redisUrl: credential } : {}) },
-      });
+      await helper.load(
+        [configNode, apiNode],
+        flow({ rateLimit: 5, ...(property !== undefined ? { redisUrl: property } : {}) }),
+        {
+          cfg: {
+            appKey: APP_KEY,
+            appSecret: APP_SECRET,
+            ...(credential !== undefined ? { redisUrl: credential } : {}),
+          },
+        },
+      );
     }
     /** The config's limit state once Redis has been tried: a URL nobody answers means the shared limit was set up from it. */
     async function limitWarning(): Promise<string> {
@@ -266,7 +346,9 @@ describe('tbk-config node', function () {
       const port = await freePort();
       await loadWithRedis(`redis://tbk:old-pw-2b9@127.0.0.1:${port}/0`, undefined);
       assert.match(await limitWarning(), new RegExp(`Redis 127\\.0\\.0\\.1:${port}`));
-      const moves = configLog().filter((entry) => /stored in the flow \(flows\.json\) in plain text/.test(String(entry.msg)));
+      const moves = configLog().filter((entry) =>
+        /stored in the flow \(flows\.json\) in plain text/.test(String(entry.msg)),
+      );
       assert.equal(moves.length, 1);
       assertNoSecrets(configLog(), ['old-pw-2b9']);
     });
@@ -291,7 +373,9 @@ describe('tbk-config node', function () {
   it('shares one client (one rate limiter) between the nodes that use it', async function () {
     sandbox.addFault({ kind: 'latency', latencyMs: 150 });
     sandbox.resetStats();
-    await helper.load([configNode, apiNode], flow({ rateLimit: 0, concurrency: 1 }, 2), { cfg: { appKey: APP_KEY, appSecret: APP_SECRET } });
+    await helper.load([configNode, apiNode], flow({ rateLimit: 0, concurrency: 1 }, 2), {
+      cfg: { appKey: APP_KEY, appSecret: APP_SECRET },
+    });
     const ok = new Collector(helper.getNode('ok'));
     for (let i = 0; i < 2; i++) {
       helper.getNode('api1').receive({ payload: {} });
@@ -309,12 +393,17 @@ describe('tbk-config node', function () {
     assert.equal(msg!.error.kind, 'validation');
     assert.equal(msg!.error.param, 'appSecret');
     const logged = (helper as any).log().args.map((a: unknown[]) => a[0]);
-    assert.ok(logged.some((entry: { msg?: unknown }) => /no App Secret/.test(String(entry.msg))), 'the config node logs an error');
+    assert.ok(
+      logged.some((entry: { msg?: unknown }) => /no App Secret/.test(String(entry.msg))),
+      'the config node logs an error',
+    );
     assertNoSecrets([logged, msg], [SESSION]);
   });
 
   it('keeps the secret out of its own properties and logs', async function () {
-    await helper.load([configNode, apiNode], flow({}), { cfg: { appKey: APP_KEY, appSecret: APP_SECRET, session: SESSION } });
+    await helper.load([configNode, apiNode], flow({}), {
+      cfg: { appKey: APP_KEY, appSecret: APP_SECRET, session: SESSION },
+    });
     const cfg = helper.getNode('cfg');
     const { credentials: _credentials, ...visible } = cfg;
     const own = Object.fromEntries(Object.entries(visible).filter(([k]) => !k.startsWith('_')));

@@ -94,7 +94,11 @@ function fakeDocument(html: string): { elements: FakeElement[]; document: Record
 }
 
 /** Runs a node set's definition scripts against a stub RED (and a document of the page); returns the registered definitions. */
-function loadDefinitions(html: string, window: Record<string, unknown> = {}, globals: Record<string, unknown> = {}): { defs: Record<string, any>; order: string[]; elements: FakeElement[] } {
+function loadDefinitions(
+  html: string,
+  window: Record<string, unknown> = {},
+  globals: Record<string, unknown> = {},
+): { defs: Record<string, any>; order: string[]; elements: FakeElement[] } {
   const defs: Record<string, any> = {};
   const order: string[] = [];
   const RED = {
@@ -110,7 +114,8 @@ function loadDefinitions(html: string, window: Record<string, unknown> = {}, glo
   const { elements, document } = fakeDocument(html);
   const context = vm.createContext({ RED, window, document, console: { warn() {}, log() {} }, ...globals });
   for (const tag of scripts(html)) {
-    if (attr(tag, 'type') === 'text/javascript' && attr(tag, 'src') === undefined) vm.runInContext(tag.body, context, { timeout: 2000 });
+    if (attr(tag, 'type') === 'text/javascript' && attr(tag, 'src') === undefined)
+      vm.runInContext(tag.body, context, { timeout: 2000 });
   }
   return { defs, order, elements };
 }
@@ -132,7 +137,16 @@ function translator(catalog: any): (key: string) => string {
 }
 
 function sampleSpecs(): MethodSpec[] {
-  const base = { version: 1, confidence: 'doc', auth: 'none' as const, writes: false, validate: true, response: [], errors: [], sources: ['test'] };
+  const base = {
+    version: 1,
+    confidence: 'doc',
+    auth: 'none' as const,
+    writes: false,
+    validate: true,
+    response: [],
+    errors: [],
+    sources: ['test'],
+  };
   return [
     {
       ...base,
@@ -145,14 +159,65 @@ function sampleSpecs(): MethodSpec[] {
       status: 'resolved',
       docId: 64759,
       params: [
-        { name: 'q', kind: 'string', docType: 'String', required: false, description: '查询词 </script><script>alert(1)</script>', descriptionEn: 'query & "words"', example: '手机' },
-        { name: 'adzone_id', kind: 'number', docType: 'Number', required: true, description: '推广位 id', example: '123456789' },
-        { name: 'page_size', kind: 'number', docType: 'Number', required: false, description: '页大小', default: '20', min: 1, max: 100, example: '20' },
-        { name: 'is_tmall', kind: 'boolean', docType: 'Boolean', required: false, description: '天猫', example: 'true' },
+        {
+          name: 'q',
+          kind: 'string',
+          docType: 'String',
+          required: false,
+          description: '查询词 </script><script>alert(1)</script>',
+          descriptionEn: 'query & "words"',
+          example: '手机',
+        },
+        {
+          name: 'adzone_id',
+          kind: 'number',
+          docType: 'Number',
+          required: true,
+          description: '推广位 id',
+          example: '123456789',
+        },
+        {
+          name: 'page_size',
+          kind: 'number',
+          docType: 'Number',
+          required: false,
+          description: '页大小',
+          default: '20',
+          min: 1,
+          max: 100,
+          example: '20',
+        },
+        {
+          name: 'is_tmall',
+          kind: 'boolean',
+          docType: 'Boolean',
+          required: false,
+          description: '天猫',
+          example: 'true',
+        },
       ],
-      response: [{ name: 'result_list', docType: 'MapData[]', description: '结果 <b>', children: [{ name: 'item_id', docType: 'String', description: '商品 id', example: 'abc' }] }],
-      errors: [{ code: 'isv.invalid-parameter', desc: '参数错误 <i>', solution: '检查参数 https://open.taobao.com/doc.htm?docId=1&docType=1' }],
-      paging: { style: 'page', pageParam: 'page_no', sizeParam: 'page_size', totalPath: 'total_results', listPath: 'result_list' },
+      response: [
+        {
+          name: 'result_list',
+          docType: 'MapData[]',
+          description: '结果 <b>',
+          children: [{ name: 'item_id', docType: 'String', description: '商品 id', example: 'abc' }],
+        },
+      ],
+      errors: [
+        {
+          code: 'isv.invalid-parameter',
+          desc: '参数错误 <i>',
+          solution: '检查参数 https://open.taobao.com/doc.htm?docId=1&docType=1',
+        },
+      ],
+      paging: {
+        style: 'page',
+        pageParam: 'page_no',
+        sizeParam: 'page_size',
+        totalPath: 'total_results',
+        listPath: 'result_list',
+      },
     },
     {
       ...base,
@@ -179,7 +244,16 @@ function sampleSpecs(): MethodSpec[] {
       catalogRole: 'common',
       status: 'resolved',
       writes: true,
-      params: [{ name: 'inviter_code', kind: 'string', docType: 'String', required: true, description: '邀请码', example: 'xxx' }],
+      params: [
+        {
+          name: 'inviter_code',
+          kind: 'string',
+          docType: 'String',
+          required: true,
+          description: '邀请码',
+          example: 'xxx',
+        },
+      ],
     },
     {
       ...base,
@@ -191,7 +265,14 @@ function sampleSpecs(): MethodSpec[] {
       catalogRole: 'content-partner',
       status: 'resolved',
       params: [
-        { name: 'start_time', kind: 'date', docType: 'Date', required: false, description: '开始时间', example: '2024-01-01 00:00:00' },
+        {
+          name: 'start_time',
+          kind: 'date',
+          docType: 'Date',
+          required: false,
+          description: '开始时间',
+          example: '2024-01-01 00:00:00',
+        },
         { name: 'image', kind: 'file', docType: 'byte[]', required: false, description: '图片' },
         { name: 'ids', kind: 'number[]', docType: 'Number[]', required: false, description: 'ids', example: '[1,2]' },
       ],
@@ -228,30 +309,61 @@ function checkBuild(label: string, getSpecs: () => { specsDir: string; specs: Me
       for (const role of ROLES) {
         const page = html(role);
         const registered = [...page.matchAll(/RED\.nodes\.registerType\(\s*'([^']+)'\s*,\s*\{/g)].map((m) => m[1]);
-        assert.deepEqual(registered.sort(), byRole(role).map((s) => s.type).sort(), `registerType calls of ${role}`);
+        assert.deepEqual(
+          registered.sort(),
+          byRole(role)
+            .map((s) => s.type)
+            .sort(),
+          `registerType calls of ${role}`,
+        );
         // what Node-RED's loader reads from the file: the template names are the set's types, and no help (it lives in locales/)
-        const loaderTypes = [...page.matchAll(/<script (?:[^>]*)data-template-name\s*=\s*['"]([^'"]*)['"]/gi)].map((m) => m[1]);
+        const loaderTypes = [...page.matchAll(/<script (?:[^>]*)data-template-name\s*=\s*['"]([^'"]*)['"]/gi)].map(
+          (m) => m[1],
+        );
         assert.deepEqual(loaderTypes.sort(), registered.sort());
         assert.doesNotMatch(page, /data-help-name/);
-        assert.ok(page.includes(`<script type="text/javascript" src="resources/${PACKAGE_NAME}/tbk-editor.js"></script>`), 'shared editor script tag');
+        assert.ok(
+          page.includes(`<script type="text/javascript" src="resources/${PACKAGE_NAME}/tbk-editor.js"></script>`),
+          'shared editor script tag',
+        );
         // the definition script fills each type's template from the set's shared one
         const { elements } = loadDefinitions(page);
         const tags = scripts(page);
         for (const spec of byRole(role)) {
           const template = elements.find((e) => e.attrs['data-template-name'] === spec.type);
           assert.ok(template && template.attrs.type === 'text/html', `template of ${spec.type}`);
-          for (const id of ['node-input-config', 'node-input-name', `tbk-params-${spec.type}`, 'node-input-allowExtra', 'node-input-errorMode']) {
+          for (const id of [
+            'node-input-config',
+            'node-input-name',
+            `tbk-params-${spec.type}`,
+            'node-input-allowExtra',
+            'node-input-errorMode',
+          ]) {
             assert.ok(template.textContent.includes(`id="${id}"`), `${spec.type}: #${id}`);
           }
-          assert.ok(template.textContent.includes(`<code class="tbk-method">${spec.method}</code>`), `${spec.type}: method`);
-          assert.equal(template.textContent.includes('id="node-input-paging"'), Boolean(spec.paging), `${spec.type}: paging row only with spec.paging`);
-          assert.equal(template.textContent.includes('tbk.editor.writes'), spec.writes, `${spec.type}: the writes badge`);
+          assert.ok(
+            template.textContent.includes(`<code class="tbk-method">${spec.method}</code>`),
+            `${spec.type}: method`,
+          );
+          assert.equal(
+            template.textContent.includes('id="node-input-paging"'),
+            Boolean(spec.paging),
+            `${spec.type}: paging row only with spec.paging`,
+          );
+          assert.equal(
+            template.textContent.includes('tbk.editor.writes'),
+            spec.writes,
+            `${spec.type}: the writes badge`,
+          );
           assert.doesNotMatch(template.textContent, /\{\{\w+\}\}|<!--\/?paging-->/);
           const description = tags.find((t) => attr(t, 'data-tbk-spec') === spec.type);
           assert.ok(description && attr(description, 'type') === 'application/json', `description of ${spec.type}`);
           const parsed = JSON.parse(description.body);
           assert.equal(parsed.method, spec.method);
-          assert.deepEqual(parsed.params.map((p: any) => [p.name, p.kind, p.required]), spec.params.map((p) => [p.name, p.kind, p.required]));
+          assert.deepEqual(
+            parsed.params.map((p: any) => [p.name, p.kind, p.required]),
+            spec.params.map((p) => [p.name, p.kind, p.required]),
+          );
           assert.doesNotMatch(description.body, /<\/?script/i);
         }
       }
@@ -261,7 +373,11 @@ function checkBuild(label: string, getSpecs: () => { specsDir: string; specs: Me
       for (const role of ROLES) {
         for (const lang of LANGS) {
           const helpFile = help(role, lang);
-          assert.equal(scripts(helpFile).filter((t) => attr(t, 'data-help-name')).length, byRole(role).length, `${role} ${lang}: one help per type`);
+          assert.equal(
+            scripts(helpFile).filter((t) => attr(t, 'data-help-name')).length,
+            byRole(role).length,
+            `${role} ${lang}: one help per type`,
+          );
           // as the editor shows it: the shared sections put in place by the definition script
           const { elements } = loadDefinitions(html(role) + helpFile);
           for (const spec of byRole(role)) {
@@ -270,21 +386,52 @@ function checkBuild(label: string, getSpecs: () => { specsDir: string; specs: Me
             const body = tag.textContent.trim();
             assert.doesNotMatch(body, /<!--tbk:|\{\{value\}\}/, `${spec.type} ${lang}: every shared section in place`);
             const first = /^<p>([\s\S]*?)<\/p>/.exec(body);
-            assert.ok(first && first[1]!.includes(spec.method), `${spec.type} ${lang}: first paragraph names the method`);
-            if (spec.docId) assert.ok(first![1]!.includes(`<a href="https://open.taobao.com/api.htm?docId=${spec.docId}&amp;docType=2" target="_blank">`), `${spec.type}: the official page, in the first paragraph`);
-            else assert.ok(body.includes(lang === 'zh-CN' ? '没有该方法的官方文档页' : 'No official document page is known'), `${spec.type}: says it has no official page`);
+            assert.ok(
+              first && first[1]!.includes(spec.method),
+              `${spec.type} ${lang}: first paragraph names the method`,
+            );
+            if (spec.docId)
+              assert.ok(
+                first![1]!.includes(
+                  `<a href="https://open.taobao.com/api.htm?docId=${spec.docId}&amp;docType=2" target="_blank">`,
+                ),
+                `${spec.type}: the official page, in the first paragraph`,
+              );
+            else
+              assert.ok(
+                body.includes(lang === 'zh-CN' ? '没有该方法的官方文档页' : 'No official document page is known'),
+                `${spec.type}: says it has no official page`,
+              );
             assert.match(body, /<h3>[^<]+<\/h3><dl class="message-properties"><dt class="optional">payload/);
             assert.match(body, /<ol class="node-ports">/);
-            assert.ok(body.includes(`<code>${spec.method.replace(/^taobao\./, '').replace(/\./g, '_')}_response</code>`), `${spec.type}: the response key`);
-            assert.ok(body.includes('request_id, attempts, duration_ms') && body.includes('sub_code, sub_msg'), 'msg.tbk and msg.error shapes');
+            assert.ok(
+              body.includes(`<code>${spec.method.replace(/^taobao\./, '').replace(/\./g, '_')}_response</code>`),
+              `${spec.type}: the response key`,
+            );
+            assert.ok(
+              body.includes('request_id, attempts, duration_ms') && body.includes('sub_code, sub_msg'),
+              'msg.tbk and msg.error shapes',
+            );
             assert.doesNotMatch(body, /<script|alert\(1\)<\/script>/i, 'spec text is escaped');
-            for (const p of spec.params) assert.ok(body.includes(`<tr><td>${p.name}`), `${spec.type} ${lang}: parameter ${p.name}`);
-            if (spec.params.some((p) => p.required)) assert.ok(body.includes(lang === 'zh-CN' ? '映射到 msg' : 'mapped from msg'), `${spec.type}: how to map a required parameter`);
-            if (spec.status === 'method-inferred') assert.ok(body.includes(lang === 'zh-CN' ? '未确认' : 'Unconfirmed'), `${spec.type}: unconfirmed note`);
-            if (!spec.validate && spec.sibling) assert.ok(body.includes(`<code>${spec.sibling}</code>`), `${spec.type}: sibling`);
-            if (spec.role === 'provider' || spec.auth === 'required') assert.match(body, /<dt class="optional">session/);
+            for (const p of spec.params)
+              assert.ok(body.includes(`<tr><td>${p.name}`), `${spec.type} ${lang}: parameter ${p.name}`);
+            if (spec.params.some((p) => p.required))
+              assert.ok(
+                body.includes(lang === 'zh-CN' ? '映射到 msg' : 'mapped from msg'),
+                `${spec.type}: how to map a required parameter`,
+              );
+            if (spec.status === 'method-inferred')
+              assert.ok(body.includes(lang === 'zh-CN' ? '未确认' : 'Unconfirmed'), `${spec.type}: unconfirmed note`);
+            if (!spec.validate && spec.sibling)
+              assert.ok(body.includes(`<code>${spec.sibling}</code>`), `${spec.type}: sibling`);
+            if (spec.role === 'provider' || spec.auth === 'required')
+              assert.match(body, /<dt class="optional">session/);
             if (spec.paging) assert.ok(body.includes('msg.tbk.partial'), `${spec.type}: paging`);
-            for (const e of spec.errors) assert.ok(body.includes(e.code.replace(/&/g, '&amp;').replace(/</g, '&lt;')), `${spec.type}: error ${e.code}`);
+            for (const e of spec.errors)
+              assert.ok(
+                body.includes(e.code.replace(/&/g, '&amp;').replace(/</g, '&lt;')),
+                `${spec.type}: error ${e.code}`,
+              );
           }
         }
       }
@@ -294,7 +441,12 @@ function checkBuild(label: string, getSpecs: () => { specsDir: string; specs: Me
       for (const role of ROLES) {
         const { defs } = loadDefinitions(html(role));
         const translated = loadDefinitions(html(role), withSharedScript()).defs;
-        assert.deepEqual(Object.keys(defs).sort(), byRole(role).map((s) => s.type).sort());
+        assert.deepEqual(
+          Object.keys(defs).sort(),
+          byRole(role)
+            .map((s) => s.type)
+            .sort(),
+        );
         for (const spec of byRole(role)) {
           const def = defs[spec.type];
           assert.equal(def.category, CATEGORIES[role]);
@@ -302,16 +454,32 @@ function checkBuild(label: string, getSpecs: () => { specsDir: string; specs: Me
           assert.equal(def.outputs, 2);
           assert.equal(def.icon, 'taobao.svg');
           assert.match(def.color, /^#[0-9A-F]{6}$/i);
-          const defaults = plain(Object.fromEntries(Object.entries(def.defaults).map(([k, v]: [string, any]) => [k, v.value])));
-          assert.deepEqual(defaults, { name: '', config: '', version: spec.version, params: {}, allowExtra: false, errorMode: 'auto', paging: 'one', maxPages: 10 });
+          const defaults = plain(
+            Object.fromEntries(Object.entries(def.defaults).map(([k, v]: [string, any]) => [k, v.value])),
+          );
+          assert.deepEqual(defaults, {
+            name: '',
+            config: '',
+            version: spec.version,
+            params: {},
+            allowExtra: false,
+            errorMode: 'auto',
+            paging: 'one',
+            maxPages: 10,
+          });
           assert.equal(def.defaults.config.type, 'tbk-config');
           assert.equal(def.defaults.config.required, true);
-          for (const fn of ['oneditprepare', 'oneditsave', 'paletteLabel', 'label', 'outputLabels']) assert.equal(typeof def[fn], 'function', `${spec.type}.${fn}`);
+          for (const fn of ['oneditprepare', 'oneditsave', 'paletteLabel', 'label', 'outputLabels'])
+            assert.equal(typeof def[fn], 'function', `${spec.type}.${fn}`);
           // without the shared script nothing throws and the English label is the fallback
           assert.equal(def.paletteLabel.call(def), spec.label.en || spec.label.zh);
           assert.doesNotThrow(() => def.oneditprepare.call({ type: spec.type, params: {} }));
           assert.doesNotThrow(() => def.oneditsave.call({ type: spec.type, params: {} }));
-          assert.equal(def.defaults.params.validate.call({ type: spec.type }, { x: { value: '1', type: 'nope' } }, {}), true, 'no shared script: no verdict');
+          assert.equal(
+            def.defaults.params.validate.call({ type: spec.type }, { x: { value: '1', type: 'nope' } }, {}),
+            true,
+            'no shared script: no verdict',
+          );
           assert.equal(def.defaults.params.validate.length, 2, 'a validator that can give Node-RED its reason');
           assert.equal(def.inputLabels.call({ type: spec.type }), spec.method);
           // with the shared script (whose text() does every lookup) and Node-RED's translate function: the localized label
@@ -320,7 +488,10 @@ function checkBuild(label: string, getSpecs: () => { specsDir: string; specs: Me
             const _ = translator(catalog(role, lang));
             const expected = lang === 'zh-CN' ? spec.label.zh : spec.label.en;
             assert.equal(shown.paletteLabel.call({ ...shown, _ }), expected || spec.label.en || spec.label.zh);
-            assert.equal(shown.label.call({ _, type: spec.type, name: '' }), expected || spec.label.en || spec.label.zh);
+            assert.equal(
+              shown.label.call({ _, type: spec.type, name: '' }),
+              expected || spec.label.en || spec.label.zh,
+            );
             assert.equal(shown.outputLabels.call({ _ }, 1), lang === 'zh-CN' ? '错误' : 'error');
           }
           assert.equal(def.label.call({ name: 'mine' }), 'mine');
@@ -343,7 +514,10 @@ function checkBuild(label: string, getSpecs: () => { specsDir: string; specs: Me
           const node = { type: spec.type, params: {} };
           defs[spec.type].oneditprepare.call(node);
           defs[spec.type].oneditsave.call(node);
-          assert.doesNotThrow(() => defs[spec.type].onpaletteadd.call(defs[spec.type]), 'a throwing shared script is contained');
+          assert.doesNotThrow(
+            () => defs[spec.type].onpaletteadd.call(defs[spec.type]),
+            'a throwing shared script is contained',
+          );
           assert.deepEqual(calls.slice(-2), [
             ['prepare', node, spec.type],
             ['save', node, spec.type],
@@ -359,20 +533,38 @@ function checkBuild(label: string, getSpecs: () => { specsDir: string; specs: Me
           for (const spec of byRole(role)) {
             const entry = cat[spec.type];
             assert.ok(entry, `${lang} ${spec.type}`);
-            assert.equal(entry.paletteLabel, (lang === 'zh-CN' ? spec.label.zh : spec.label.en) || spec.label.en || spec.label.zh);
+            assert.equal(
+              entry.paletteLabel,
+              (lang === 'zh-CN' ? spec.label.zh : spec.label.en) || spec.label.en || spec.label.zh,
+            );
             assert.deepEqual(entry.label, spec.label);
           }
-          for (const r of ROLES) assert.equal(typeof lookup(cat, `palette.label.${CATEGORIES[r].replace(/ /g, '_')}`), 'string');
+          for (const r of ROLES)
+            assert.equal(typeof lookup(cat, `palette.label.${CATEGORIES[r].replace(/ /g, '_')}`), 'string');
           assert.deepEqual(Object.keys(cat.tbk.editor).sort(), Object.keys(UI_STRINGS['en-US'].editor).sort());
-          for (const key of i18nKeys(html(role))) assert.equal(typeof lookup(cat, key), 'string', `${role} ${lang}: ${key}`);
+          for (const key of i18nKeys(html(role)))
+            assert.equal(typeof lookup(cat, key), 'string', `${role} ${lang}: ${key}`);
         }
-        assert.equal(lookup(catalog(role, 'zh-CN'), `palette.label.tbk_${role}`), { promoter: '淘宝客·推广者', provider: '淘宝客·服务商', common: '淘宝客·公用', other: '淘宝客·其他' }[role]);
+        assert.equal(
+          lookup(catalog(role, 'zh-CN'), `palette.label.tbk_${role}`),
+          { promoter: '淘宝客·推广者', provider: '淘宝客·服务商', common: '淘宝客·公用', other: '淘宝客·其他' }[role],
+        );
       }
     });
 
     it('copies the hand-written editor files and the icons beside the node sets', function () {
-      for (const file of ['tbk-config.html', 'tbk-api.html', 'icons/taobao.svg', 'icons/tbk-config.svg', 'icons/tbk-api.svg']) assert.ok(existsSync(join(outDir, file)), file);
-      for (const lang of LANGS) for (const name of ['tbk-config', 'tbk-api']) for (const ext of ['json', 'html']) assert.ok(existsSync(join(outDir, 'locales', lang, `${name}.${ext}`)), `${lang}/${name}.${ext}`);
+      for (const file of [
+        'tbk-config.html',
+        'tbk-api.html',
+        'icons/taobao.svg',
+        'icons/tbk-config.svg',
+        'icons/tbk-api.svg',
+      ])
+        assert.ok(existsSync(join(outDir, file)), file);
+      for (const lang of LANGS)
+        for (const name of ['tbk-config', 'tbk-api'])
+          for (const ext of ['json', 'html'])
+            assert.ok(existsSync(join(outDir, 'locales', lang, `${name}.${ext}`)), `${lang}/${name}.${ext}`);
     });
 
     it('gives the hand-written catalogues the palette titles of palette.json, and ships no UI strings file as it is', function () {
@@ -382,10 +574,15 @@ function checkBuild(label: string, getSpecs: () => { specsDir: string; specs: Me
           assert.equal(typeof lookup(cat, `${name}.paletteLabel`), 'string', `${lang} ${name}: its own texts`);
           for (const r of ROLES) {
             const title = UI_STRINGS[lang].palette[CATEGORIES[r]];
-            assert.equal(lookup(cat, `palette.label.${CATEGORIES[r].replace(/ /g, '_')}`), title, `${lang} ${name}: the title of ${CATEGORIES[r]}`);
+            assert.equal(
+              lookup(cat, `palette.label.${CATEGORIES[r].replace(/ /g, '_')}`),
+              title,
+              `${lang} ${name}: the title of ${CATEGORIES[r]}`,
+            );
           }
         }
-        for (const file of ['palette.json', 'method-editor.json', 'method-help.json']) assert.ok(!existsSync(join(outDir, 'locales', lang, file)), `${lang}/${file}`);
+        for (const file of ['palette.json', 'method-editor.json', 'method-help.json'])
+          assert.ok(!existsSync(join(outDir, 'locales', lang, file)), `${lang}/${file}`);
       }
     });
   });
@@ -414,7 +611,10 @@ describe('editor files: build guards', function () {
     const [first, , third] = sampleSpecs();
     assert.deepEqual(labelProblems([first!, third!]), []);
     const twin = { ...third!, type: 'tbk-twin', label: { ...first!.label } };
-    assert.match(labelProblems([first!, twin]).join('\n'), /"物料搜索" is the palette label of tbk-dg-material-optional-upgrade, tbk-twin/);
+    assert.match(
+      labelProblems([first!, twin]).join('\n'),
+      /"物料搜索" is the palette label of tbk-dg-material-optional-upgrade, tbk-twin/,
+    );
     const entity = { ...third!, label: { zh: '解析&转链', en: 'Parse & convert' } };
     assert.match(labelProblems([entity]).join('\n'), /shows as an HTML entity/);
   });
@@ -428,7 +628,10 @@ describe('editor files: build guards', function () {
     try {
       const spec = { ...sampleSpecs()[2]!, type: "tbk-x'); alert(1); ('" };
       writeFileSync(join(dir, 'bad.json'), JSON.stringify(spec));
-      assert.throws(() => buildNodes({ rootDir: REPO_ROOT, specsDir: dir, outDir: join(dir, 'out') }), /invalid node type/);
+      assert.throws(
+        () => buildNodes({ rootDir: REPO_ROOT, specsDir: dir, outDir: join(dir, 'out') }),
+        /invalid node type/,
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -437,7 +640,10 @@ describe('editor files: build guards', function () {
 
 describe('shared editor script (resources/tbk-editor.js)', function () {
   function load(descriptions: Record<string, unknown>): any {
-    const elements = Object.entries(descriptions).map(([type, body]) => ({ getAttribute: () => type, textContent: JSON.stringify(body) }));
+    const elements = Object.entries(descriptions).map(([type, body]) => ({
+      getAttribute: () => type,
+      textContent: JSON.stringify(body),
+    }));
     // the strings element as a generated node set writes it
     const page = htmlForRole('common', [], PACKAGE_NAME, UI_STRINGS['en-US'].editor);
     const strings = /<script type="application\/json" data-tbk-editor-strings>(.*?)<\/script>/.exec(page)![1]!;
@@ -445,14 +651,25 @@ describe('shared editor script (resources/tbk-editor.js)', function () {
     const warnings: string[] = [];
     const context = vm.createContext({
       window,
-      document: { querySelectorAll: (selector: string) => (selector.includes('data-tbk-editor-strings') ? [{ textContent: strings }] : elements), getElementById: () => null },
+      document: {
+        querySelectorAll: (selector: string) =>
+          selector.includes('data-tbk-editor-strings') ? [{ textContent: strings }] : elements,
+        getElementById: () => null,
+      },
       console: { warn: (m: string) => warnings.push(m) },
     });
     vm.runInContext(EDITOR_SCRIPT, context, { timeout: 2000 });
     window.TbkEditor.warnings = warnings;
     return window.TbkEditor;
   }
-  const description = { type: 'tbk-x', method: 'taobao.tbk.x', params: [{ name: 'adzone_id', kind: 'number' }, { name: 'start_time', kind: 'date' }] };
+  const description = {
+    type: 'tbk-x',
+    method: 'taobao.tbk.x',
+    params: [
+      { name: 'adzone_id', kind: 'number' },
+      { name: 'start_time', kind: 'date' },
+    ],
+  };
 
   it('loads without RED or jQuery and never throws from its entry points', function () {
     const editor = load({ 'tbk-x': description });
@@ -469,7 +686,11 @@ describe('shared editor script (resources/tbk-editor.js)', function () {
     assert.equal(editor.validateParams({ adzone_id: { value: '123', type: 'num' } }, 'tbk-x'), true);
     assert.equal(editor.validateParams({ adzone_id: { value: '${ADZONE}', type: 'num' } }, 'tbk-x'), true);
     assert.equal(editor.validateParams({ adzone_id: { value: 'abc', type: 'num' } }, 'tbk-x'), false);
-    assert.equal(editor.validateParams({ adzone_id: { value: 'abc', type: 'str' } }, 'tbk-x'), false, 'a number kind given as text must be digits');
+    assert.equal(
+      editor.validateParams({ adzone_id: { value: 'abc', type: 'str' } }, 'tbk-x'),
+      false,
+      'a number kind given as text must be digits',
+    );
     assert.equal(editor.validateParams({ adzone_id: { value: '12345678901234567890', type: 'str' } }, 'tbk-x'), true);
     assert.equal(editor.validateParams({ start_time: { value: '2024-01-02 03:04:05', type: 'date' } }, 'tbk-x'), true);
     assert.equal(editor.validateParams({ start_time: { value: 'tomorrow', type: 'date' } }, 'tbk-x'), false);
@@ -491,27 +712,68 @@ describe('shared editor script (resources/tbk-editor.js)', function () {
       ],
     };
     const editor = load({ 'tbk-r': required, 'tbk-free': { ...required, type: 'tbk-free', validate: false } });
-    assert.equal(editor.validateParams({}, 'tbk-r'), 'Required, but neither set nor mapped from msg: adzone_id, item_id');
-    assert.equal(editor.validateParams(undefined, 'tbk-r'), 'Required, but neither set nor mapped from msg: adzone_id, item_id');
-    assert.equal(editor.validateParams({ adzone_id: { value: '123', type: 'num' }, item_id: { value: '', type: 'str' } }, 'tbk-r'), 'Required, but neither set nor mapped from msg: item_id');
+    assert.equal(
+      editor.validateParams({}, 'tbk-r'),
+      'Required, but neither set nor mapped from msg: adzone_id, item_id',
+    );
+    assert.equal(
+      editor.validateParams(undefined, 'tbk-r'),
+      'Required, but neither set nor mapped from msg: adzone_id, item_id',
+    );
+    assert.equal(
+      editor.validateParams({ adzone_id: { value: '123', type: 'num' }, item_id: { value: '', type: 'str' } }, 'tbk-r'),
+      'Required, but neither set nor mapped from msg: item_id',
+    );
     // mapped from msg (or any other source): valid; a file can only come in msg.payload
-    assert.equal(editor.validateParams({ adzone_id: { value: '123', type: 'num' }, item_id: { value: 'payload.item_id', type: 'msg' } }, 'tbk-r'), true);
-    assert.equal(editor.validateParams({ adzone_id: { value: 'ADZONE', type: 'env' }, item_id: { value: 'ids', type: 'flow' } }, 'tbk-r'), true);
-    assert.equal(editor.validateParams({}, 'tbk-free'), true, 'parameters that are not validated are not required either');
+    assert.equal(
+      editor.validateParams(
+        { adzone_id: { value: '123', type: 'num' }, item_id: { value: 'payload.item_id', type: 'msg' } },
+        'tbk-r',
+      ),
+      true,
+    );
+    assert.equal(
+      editor.validateParams(
+        { adzone_id: { value: 'ADZONE', type: 'env' }, item_id: { value: 'ids', type: 'flow' } },
+        'tbk-r',
+      ),
+      true,
+    );
+    assert.equal(
+      editor.validateParams({}, 'tbk-free'),
+      true,
+      'parameters that are not validated are not required either',
+    );
   });
 
   it('looks a text up in the catalog of the owner (node or definition), else gives the fallback', function () {
     const editor = load({});
     const _ = (key: string): string => ({ 'tbk-api.paletteLabel': 'TOP 接口' })[key] ?? key;
     assert.equal(editor.text({ _ }, 'tbk-api.paletteLabel', 'TOP API'), 'TOP 接口');
-    assert.equal(editor.text({ _ }, 'tbk-api.outputs.error', 'error'), 'error', 'Node-RED answers a key it lacks with the key');
-    assert.equal(editor.text({ _: () => { throw new Error('no catalog'); } }, 'tbk-api.paletteLabel', 'TOP API'), 'TOP API');
+    assert.equal(
+      editor.text({ _ }, 'tbk-api.outputs.error', 'error'),
+      'error',
+      'Node-RED answers a key it lacks with the key',
+    );
+    assert.equal(
+      editor.text(
+        {
+          _: () => {
+            throw new Error('no catalog');
+          },
+        },
+        'tbk-api.paletteLabel',
+        'TOP API',
+      ),
+      'TOP API',
+    );
     assert.equal(editor.text(null, 'tbk-api.paletteLabel', 'TOP API'), 'TOP API');
   });
 
   it('falls back to the en-US editor strings the generated node sets carry', function () {
     const editor = load({});
-    for (const [key, value] of Object.entries(UI_STRINGS['en-US'].editor)) assert.equal(editor.editorText(null, key), value, key);
+    for (const [key, value] of Object.entries(UI_STRINGS['en-US'].editor))
+      assert.equal(editor.editorText(null, key), value, key);
   });
 });
 
@@ -522,7 +784,9 @@ describe('hand-written editors (tbk-config, tbk-api)', function () {
     const { defs } = loadDefinitions(readFileSync(join(nodesDir, 'tbk-config.html'), 'utf8'));
     const def = defs['tbk-config'];
     assert.equal(def.category, 'config');
-    const defaults = plain(Object.fromEntries(Object.entries(def.defaults).map(([k, v]: [string, any]) => [k, v.value])));
+    const defaults = plain(
+      Object.fromEntries(Object.entries(def.defaults).map(([k, v]: [string, any]) => [k, v.value])),
+    );
     assert.deepEqual(defaults, {
       version: 1,
       name: '',
@@ -541,7 +805,12 @@ describe('hand-written editors (tbk-config, tbk-api)', function () {
       maxResponseBytes: 16777216,
       redisUrl: '',
     });
-    assert.deepEqual(plain(def.credentials), { appKey: { type: 'text' }, appSecret: { type: 'password' }, session: { type: 'password' }, redisUrl: { type: 'password' } });
+    assert.deepEqual(plain(def.credentials), {
+      appKey: { type: 'text' },
+      appSecret: { type: 'password' },
+      session: { type: 'password' },
+      redisUrl: { type: 'password' },
+    });
     assert.equal(def.defaults.maxResponseBytes.validate('1048576'), true);
     assert.equal(def.defaults.maxResponseBytes.validate('${TBK_MAX_ANSWER}'), true);
     assert.equal(def.defaults.maxResponseBytes.validate('16 MiB'), false);
@@ -555,7 +824,12 @@ describe('hand-written editors (tbk-config, tbk-api)', function () {
     assert.equal(def.defaults.clockOffset.validate('-30'), true);
     assert.equal(def.defaults.endpoint.validate('http://127.0.0.1:8787/router/rest'), true);
     assert.equal(def.defaults.endpoint.validate('eco.taobao.com'), false);
-    const node = { name: '', signMethod: 'hmac', endpoint: 'http://gw.api.taobao.com/router/rest', credentials: { appKey: 'k123', appSecret: 's3cret', session: 'sess' } };
+    const node = {
+      name: '',
+      signMethod: 'hmac',
+      endpoint: 'http://gw.api.taobao.com/router/rest',
+      credentials: { appKey: 'k123', appSecret: 's3cret', session: 'sess' },
+    };
     assert.equal(def.label.call(node), 'TOP (hmac) gw.api.taobao.com');
     assert.equal(def.label.call({ ...node, name: 'prod' }), 'prod');
     const html = readFileSync(join(nodesDir, 'tbk-config.html'), 'utf8');
@@ -586,7 +860,10 @@ describe('hand-written editors (tbk-config, tbk-api)', function () {
     const redis = (): { value: string; error: boolean } => fields.get('#tbk-config-input-redis')!;
 
     // a flow of an earlier version: the URL is a property; the dialog shows it, saving moves it
-    const legacy: Record<string, any> = { redisUrl: 'redis://u:pw-1@10.0.0.5:6379/0', credentials: { has_appSecret: true } };
+    const legacy: Record<string, any> = {
+      redisUrl: 'redis://u:pw-1@10.0.0.5:6379/0',
+      credentials: { has_appSecret: true },
+    };
     def.oneditprepare.call(legacy);
     assert.equal(redis().value, 'redis://u:pw-1@10.0.0.5:6379/0');
     def.oneditsave.call(legacy);
@@ -614,7 +891,11 @@ describe('hand-written editors (tbk-config, tbk-api)', function () {
     const fresh: Record<string, any> = { credentials: {} };
     def.oneditprepare.call(fresh);
     assert.equal(redis().value, '');
-    for (const [value, valid] of [['${TBK_REDIS_URL}', true], ['rediss://:${PW}@host:6380/1', true], ['http://host', false]] as const) {
+    for (const [value, valid] of [
+      ['${TBK_REDIS_URL}', true],
+      ['rediss://:${PW}@host:6380/1', true],
+      ['http://host', false],
+    ] as const) {
       assert.equal(def.defaults.redisUrl.validate(value), valid, value);
     }
   });
@@ -622,8 +903,19 @@ describe('hand-written editors (tbk-config, tbk-api)', function () {
   it('tbk-api: defaults, two outputs, method check', function () {
     const { defs } = loadDefinitions(readFileSync(join(nodesDir, 'tbk-api.html'), 'utf8'));
     const def = defs['tbk-api'];
-    const defaults = plain(Object.fromEntries(Object.entries(def.defaults).map(([k, v]: [string, any]) => [k, v.value])));
-    assert.deepEqual(defaults, { version: 1, name: '', config: '', method: '', writes: false, errorMode: 'auto', batch: false, batchSize: 20 });
+    const defaults = plain(
+      Object.fromEntries(Object.entries(def.defaults).map(([k, v]: [string, any]) => [k, v.value])),
+    );
+    assert.deepEqual(defaults, {
+      version: 1,
+      name: '',
+      config: '',
+      method: '',
+      writes: false,
+      errorMode: 'auto',
+      batch: false,
+      batchSize: 20,
+    });
     assert.equal(def.defaults.config.type, 'tbk-config');
     assert.equal(def.inputs, 1);
     assert.equal(def.outputs, 2);
@@ -637,26 +929,56 @@ describe('hand-written editors (tbk-config, tbk-api)', function () {
     const { defs } = loadDefinitions(readFileSync(join(nodesDir, 'tbk-link-convert.html'), 'utf8'));
     const def = defs['tbk-link-convert'];
     assert.equal(def.category, CATEGORIES.promoter);
-    const defaults = plain(Object.fromEntries(Object.entries(def.defaults).map(([k, v]: [string, any]) => [k, v.value])));
-    assert.deepEqual(defaults, { name: '', config: '', adzoneId: '', provider: false, siteId: '', replaceWith: 'tpwd', preferCoupon: true, relationId: '', specialId: '', errorMode: 'auto', version: 1 });
+    const defaults = plain(
+      Object.fromEntries(Object.entries(def.defaults).map(([k, v]: [string, any]) => [k, v.value])),
+    );
+    assert.deepEqual(defaults, {
+      name: '',
+      config: '',
+      adzoneId: '',
+      provider: false,
+      siteId: '',
+      replaceWith: 'tpwd',
+      preferCoupon: true,
+      relationId: '',
+      specialId: '',
+      errorMode: 'auto',
+      version: 1,
+    });
     assert.equal(def.defaults.config.type, 'tbk-config');
     assert.equal(def.inputs, 1);
     assert.equal(def.outputs, 2);
     assert.equal(def.icon, 'tbk-link-convert.svg');
-    for (const ok of ['12345678', 'mm_1_2_3', '${TBK_ADZONE_ID}']) assert.equal(def.defaults.adzoneId.validate(ok), true, ok);
+    for (const ok of ['12345678', 'mm_1_2_3', '${TBK_ADZONE_ID}'])
+      assert.equal(def.defaults.adzoneId.validate(ok), true, ok);
     for (const bad of ['', 'abc', 'mm_1_2', '12 34']) assert.equal(def.defaults.adzoneId.validate(bad), false, bad);
     assert.equal(def.defaults.relationId.validate(''), true);
     assert.equal(def.defaults.relationId.validate('x'), false);
-    assert.equal(def.defaults.siteId.validate.call({ provider: true, adzoneId: '1' }, ''), false, 'a provider node needs a site id');
-    assert.equal(def.defaults.siteId.validate.call({ provider: true, adzoneId: 'mm_1_2_3' }, ''), true, '... unless adzoneId is a whole PID');
+    assert.equal(
+      def.defaults.siteId.validate.call({ provider: true, adzoneId: '1' }, ''),
+      false,
+      'a provider node needs a site id',
+    );
+    assert.equal(
+      def.defaults.siteId.validate.call({ provider: true, adzoneId: 'mm_1_2_3' }, ''),
+      true,
+      '... unless adzoneId is a whole PID',
+    );
     assert.equal(def.defaults.siteId.validate.call({ provider: false, adzoneId: '1' }, ''), true);
     assert.ok(existsSync(join(REPO_ROOT, 'icons', 'tbk-link-convert.svg')));
     const pkg = readJson(join(REPO_ROOT, 'package.json'));
     assert.equal(pkg['node-red'].nodes['tbk-link-convert'], 'dist/nodes/tbk-link-convert.js');
-    for (const lang of LANGS) assert.equal(typeof UI_STRINGS[lang].palette[def.category], 'string', `${lang}: the palette category title`);
+    for (const lang of LANGS)
+      assert.equal(typeof UI_STRINGS[lang].palette[def.category], 'string', `${lang}: the palette category title`);
     const keys = (value: unknown, prefix = ''): string[] =>
-      value !== null && typeof value === 'object' ? Object.entries(value).flatMap(([k, v]) => keys(v, prefix ? `${prefix}.${k}` : k)) : [prefix];
-    assert.deepEqual(keys(readJson(join(nodesDir, 'locales', 'zh-CN', 'tbk-link-convert.json'))), keys(readJson(join(nodesDir, 'locales', 'en-US', 'tbk-link-convert.json'))), 'the same keys in both languages');
+      value !== null && typeof value === 'object'
+        ? Object.entries(value).flatMap(([k, v]) => keys(v, prefix ? `${prefix}.${k}` : k))
+        : [prefix];
+    assert.deepEqual(
+      keys(readJson(join(nodesDir, 'locales', 'zh-CN', 'tbk-link-convert.json'))),
+      keys(readJson(join(nodesDir, 'locales', 'en-US', 'tbk-link-convert.json'))),
+      'the same keys in both languages',
+    );
   });
 
   it('hand-written templates only use keys their en-US and zh-CN catalogs have', function () {
@@ -676,17 +998,32 @@ describe('hand-written editors (tbk-config, tbk-api)', function () {
   it('take their texts from the shared editor script, which they load first', function () {
     for (const name of ['tbk-config', 'tbk-api', 'tbk-link-convert', 'tbk-order-sync']) {
       const page = readFileSync(join(nodesDir, `${name}.html`), 'utf8');
-      assert.ok(page.includes(`<script type="text/javascript" src="resources/${PACKAGE_NAME}/tbk-editor.js"></script>`), `${name}: the shared editor script tag`);
+      assert.ok(
+        page.includes(`<script type="text/javascript" src="resources/${PACKAGE_NAME}/tbk-editor.js"></script>`),
+        `${name}: the shared editor script tag`,
+      );
       assert.doesNotMatch(page, /function text\(/, `${name}: no text lookup of its own`);
       const english = lookup(readJson(join(nodesDir, 'locales', 'en-US', `${name}.json`)), `${name}.paletteLabel`);
       const shown = loadDefinitions(page, withSharedScript()).defs[name];
       for (const lang of LANGS) {
         const cat = readJson(join(nodesDir, 'locales', lang, `${name}.json`));
-        assert.equal(shown.paletteLabel.call({ ...shown, _: translator(cat) }), lookup(cat, `${name}.paletteLabel`), `${name} ${lang}`);
+        assert.equal(
+          shown.paletteLabel.call({ ...shown, _: translator(cat) }),
+          lookup(cat, `${name}.paletteLabel`),
+          `${name} ${lang}`,
+        );
       }
-      assert.equal(shown.paletteLabel.call({ ...shown, _: translator({}) }), english, `${name}: no catalog, the English fallback`);
+      assert.equal(
+        shown.paletteLabel.call({ ...shown, _: translator({}) }),
+        english,
+        `${name}: no catalog, the English fallback`,
+      );
       const alone = loadDefinitions(page).defs[name];
-      assert.equal(alone.paletteLabel.call({ ...alone, _: translator({}) }), english, `${name}: no shared script, the English fallback`);
+      assert.equal(
+        alone.paletteLabel.call({ ...alone, _: translator({}) }),
+        english,
+        `${name}: no shared script, the English fallback`,
+      );
     }
   });
 });

@@ -43,11 +43,32 @@ describe('every method node', function () {
     sandbox = await startSandbox({ apps: [APP] });
     const flow: FlowNode[] = [
       { id: 'f1', type: 'tab' },
-      { id: 'cfg', type: 'tbk-config', endpoint: sandbox.url, signMethod: 'hmac-sha256', timeout: 5000, retries: 0, rateLimit: 0, concurrency: 0 },
+      {
+        id: 'cfg',
+        type: 'tbk-config',
+        endpoint: sandbox.url,
+        signMethod: 'hmac-sha256',
+        timeout: 5000,
+        retries: 0,
+        rateLimit: 0,
+        concurrency: 0,
+      },
       { id: 'ok', type: 'helper', z: 'f1', x: 0, y: 0 },
       { id: 'err', type: 'helper', z: 'f1', x: 0, y: 0 },
     ];
-    for (const spec of specs) flow.push({ id: `n-${spec.type}`, type: spec.type, z: 'f1', x: 0, y: 0, config: 'cfg', version: spec.version, params: {}, errorMode: 'output', wires: [['ok'], ['err']] });
+    for (const spec of specs)
+      flow.push({
+        id: `n-${spec.type}`,
+        type: spec.type,
+        z: 'f1',
+        x: 0,
+        y: 0,
+        config: 'cfg',
+        version: spec.version,
+        params: {},
+        errorMode: 'output',
+        wires: [['ok'], ['err']],
+      });
     await helper.load([configNode, promoterSet, providerSet, commonSet, otherSet], flow, { cfg: APP });
     ok = new Collector(helper.getNode('ok'));
     err = new Collector(helper.getNode('err'));
@@ -58,7 +79,10 @@ describe('every method node', function () {
   });
 
   /** Sends one message and waits for the one output it must end in. */
-  async function roundTrip(type: string, msg: Record<string, unknown>): Promise<{ output: 1 | 2; msg: Record<string, any> }> {
+  async function roundTrip(
+    type: string,
+    msg: Record<string, unknown>,
+  ): Promise<{ output: 1 | 2; msg: Record<string, any> }> {
     const okBefore = ok.messages.length;
     const errBefore = err.messages.length;
     helper.getNode(`n-${type}`).receive(msg);
@@ -69,7 +93,9 @@ describe('every method node', function () {
     }
     await new Promise((r) => setTimeout(r, 5));
     assert.equal(ok.messages.length - okBefore + err.messages.length - errBefore, 1, `${type}: exactly one output`);
-    return ok.messages.length > okBefore ? { output: 1, msg: ok.messages.at(-1)! } : { output: 2, msg: err.messages.at(-1)! };
+    return ok.messages.length > okBefore
+      ? { output: 1, msg: ok.messages.at(-1)! }
+      : { output: 2, msg: err.messages.at(-1)! };
   }
 
   it('covers all 149 specs', function () {
@@ -101,9 +127,15 @@ describe('every method node', function () {
         if (LINK_CONVERT_METHODS.has(spec.method)) {
           // 万能转链 with material_list: the sandbox answers material by material
           const materials = String(sent[0]!.params.material_list).split(',');
-          const expected = materials.map((m) => materialAnswer(m, { params: sent[0]!.params, files: [], now: sent[0]!.time }, spec.method));
+          const expected = materials.map((m) =>
+            materialAnswer(m, { params: sent[0]!.params, files: [], now: sent[0]!.time }, spec.method),
+          );
           assert.deepEqual(JSON.parse(JSON.stringify(answerEntries(response))), JSON.parse(JSON.stringify(expected)));
-        } else if (spec.responseExample) assert.deepEqual({ ...response, request_id: undefined }, { ...unwrapped(spec.responseExample), request_id: undefined });
+        } else if (spec.responseExample)
+          assert.deepEqual(
+            { ...response, request_id: undefined },
+            { ...unwrapped(spec.responseExample), request_id: undefined },
+          );
         else assert.ok(response.echo, 'no documented example: the sandbox echoes');
         assert.equal(result.msg.tbk.method, spec.method);
       }
@@ -112,7 +144,11 @@ describe('every method node', function () {
       if (!required) return;
       const { [required.name]: _left, ...without } = payload;
       const callsBefore = sandbox.requests().length;
-      const refused = await roundTrip(spec.type, { topic: `${spec.type}-missing`, payload: without, ...(msg.session ? { session: msg.session } : {}) });
+      const refused = await roundTrip(spec.type, {
+        topic: `${spec.type}-missing`,
+        payload: without,
+        ...(msg.session ? { session: msg.session } : {}),
+      });
       assert.equal(refused.output, 2);
       assert.equal(refused.msg.error.kind, 'validation');
       assert.equal(refused.msg.error.param, required.name);

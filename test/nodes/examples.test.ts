@@ -16,7 +16,15 @@ import { SAMPLE_CHAT } from '../../scripts/example-flows';
 import { OrderBook, installOrderBook } from '../../lib/sandbox/order-book';
 import { findMaterials } from '../../lib/links/materials';
 import type { NodeInitializer } from 'node-red';
-import { Collector, assertNoSecrets, delay, helper, requireFromNodeRed, type TestNode, stopRuntime } from '../support/node-red';
+import {
+  Collector,
+  assertNoSecrets,
+  delay,
+  helper,
+  requireFromNodeRed,
+  type TestNode,
+  stopRuntime,
+} from '../support/node-red';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 import configNode = require('../../nodes/tbk-config');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -55,7 +63,16 @@ const CORE_NODES: Record<string, NodeModule> = {
   'http request': core('network/21-httprequest.js'),
 };
 const httpInModule = core('network/21-httpin.js');
-const TBK_NODES: NodeModule[] = [configNode, apiNode, promoterSet, providerSet, commonSet, otherSet, linkConvertNode, orderSyncNode];
+const TBK_NODES: NodeModule[] = [
+  configNode,
+  apiNode,
+  promoterSet,
+  providerSet,
+  commonSet,
+  otherSet,
+  linkConvertNode,
+  orderSyncNode,
+];
 
 const TASK_FILES = [
   '01-generic-api-call.json',
@@ -93,7 +110,9 @@ const DOCUMENTED_FAILURES = [
 /** The node types the editor HTML of every node set in package.json registers (dist/, after the build). */
 function registeredTypes(): string[] {
   const root = join(EXAMPLES_DIR, '..');
-  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { 'node-red': { nodes: Record<string, string> } };
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+    'node-red': { nodes: Record<string, string> };
+  };
   const types: string[] = [];
   for (const file of Object.values(pkg['node-red'].nodes)) {
     const html = readFileSync(join(root, file.replace(/\.js$/, '.html')), 'utf8');
@@ -156,7 +175,10 @@ describe('example flows', function () {
         const name = relative(EXAMPLES_DIR, path);
         const flow = JSON.parse(readFileSync(path, 'utf8')) as FlowNode[];
         assert.ok(Array.isArray(flow) && flow.length > 0, `${name} is a list of nodes`);
-        assert.ok(flow.some((n) => n.type === 'comment' && String(n.name).trim() && String(n.info ?? '').trim()), `${name} has a comment node`);
+        assert.ok(
+          flow.some((n) => n.type === 'comment' && String(n.name).trim() && String(n.info ?? '').trim()),
+          `${name} has a comment node`,
+        );
         const ids = new Set<string>();
         for (const node of flow) {
           assert.equal(typeof node.id, 'string', `${name}: a node without id`);
@@ -164,13 +186,30 @@ describe('example flows', function () {
           ids.add(node.id);
         }
         // one config node, the same in every file (the editor's import then keeps one), reading the environment
-        assert.deepEqual(flow.filter((n) => n.type === 'tbk-config'), [exampleConfigNode()], `${name}: the shared config node`);
-        for (const node of flow) if (node.type !== 'tbk-config') assert.equal(node.credentials, undefined, `${name}: ${node.id} carries credentials`);
-        assert.ok(flow.some((n) => n.type === 'comment' && n.name === OUTSIDE_NPM_START.title && String(n.info).includes('TBK_ENDPOINT')), `${name}: the note for use outside npm start`);
-        assert.ok(!JSON.stringify(flow).includes('127.0.0.1:8787/__sandbox'), `${name}: no sandbox port written into a node`);
+        assert.deepEqual(
+          flow.filter((n) => n.type === 'tbk-config'),
+          [exampleConfigNode()],
+          `${name}: the shared config node`,
+        );
+        for (const node of flow)
+          if (node.type !== 'tbk-config')
+            assert.equal(node.credentials, undefined, `${name}: ${node.id} carries credentials`);
+        assert.ok(
+          flow.some(
+            (n) =>
+              n.type === 'comment' && n.name === OUTSIDE_NPM_START.title && String(n.info).includes('TBK_ENDPOINT'),
+          ),
+          `${name}: the note for use outside npm start`,
+        );
+        assert.ok(
+          !JSON.stringify(flow).includes('127.0.0.1:8787/__sandbox'),
+          `${name}: no sandbox port written into a node`,
+        );
         for (const node of flow) {
-          for (const list of node.wires ?? []) for (const target of list) assert.ok(ids.has(target), `${name}: ${node.id} wired to missing ${target}`);
-          if (typeof node.config === 'string' && node.type.startsWith('tbk-')) assert.ok(ids.has(node.config), `${name}: ${node.id} names a missing config node`);
+          for (const list of node.wires ?? [])
+            for (const target of list) assert.ok(ids.has(target), `${name}: ${node.id} wired to missing ${target}`);
+          if (typeof node.config === 'string' && node.type.startsWith('tbk-'))
+            assert.ok(ids.has(node.config), `${name}: ${node.id} names a missing config node`);
         }
       }
     });
@@ -180,9 +219,14 @@ describe('example flows', function () {
       const problems: string[] = [];
       for (const path of files) {
         const flow = JSON.parse(readFileSync(path, 'utf8')) as FlowNode[];
-        const found = layoutProblems(flow, (node) => (node.type === 'tbk-api' && node.method ? [String(node.method)] : labels.get(node.type)));
+        const found = layoutProblems(flow, (node) =>
+          node.type === 'tbk-api' && node.method ? [String(node.method)] : labels.get(node.type),
+        );
         problems.push(...found.map((problem) => `${relative(EXAMPLES_DIR, path)}: ${problem}`));
-        assert.ok(flow.filter((n) => typeof n.x === 'number').every((n) => n.y! >= 0 && n.x! >= 0), `${relative(EXAMPLES_DIR, path)}: coordinates`);
+        assert.ok(
+          flow.filter((n) => typeof n.x === 'number').every((n) => n.y! >= 0 && n.x! >= 0),
+          `${relative(EXAMPLES_DIR, path)}: coordinates`,
+        );
       }
       assert.deepEqual(problems, []);
     });
@@ -193,7 +237,9 @@ describe('example flows', function () {
         for (const node of JSON.parse(readFileSync(path, 'utf8')) as FlowNode[]) {
           const spec = specs.find((s) => s.type === node.type);
           if (!spec?.validate) continue;
-          for (const param of spec.params) if (param.required && param.kind !== 'file' && !String(node.params?.[param.name]?.value ?? '').trim()) missing.push(`${relative(EXAMPLES_DIR, path)}: ${node.type} ${param.name}`);
+          for (const param of spec.params)
+            if (param.required && param.kind !== 'file' && !String(node.params?.[param.name]?.value ?? '').trim())
+              missing.push(`${relative(EXAMPLES_DIR, path)}: ${node.type} ${param.name}`);
         }
       }
       assert.deepEqual(missing, []);
@@ -201,10 +247,12 @@ describe('example flows', function () {
 
     it('use every node type of the package (149 method nodes, tbk-api, tbk-config and any other node set)', function () {
       const used = new Set<string>();
-      for (const path of files) for (const node of JSON.parse(readFileSync(path, 'utf8')) as FlowNode[]) used.add(node.type);
+      for (const path of files)
+        for (const node of JSON.parse(readFileSync(path, 'utf8')) as FlowNode[]) used.add(node.type);
       const registered = registeredTypes();
       assert.equal(specs.length, 149);
-      for (const type of ['tbk-config', 'tbk-api', ...specs.map((s) => s.type)]) assert.ok(registered.includes(type), `${type} is registered by a node set's HTML`);
+      for (const type of ['tbk-config', 'tbk-api', ...specs.map((s) => s.type)])
+        assert.ok(registered.includes(type), `${type} is registered by a node set's HTML`);
       const missing = registered.filter((type) => !used.has(type));
       assert.deepEqual(missing, [], `node types without an example: ${missing.join(', ')}`);
     });
@@ -214,7 +262,10 @@ describe('example flows', function () {
       assert.equal(generated.size, TASK_FILES.length + ROLES.length);
       for (const [name, text] of generated) {
         const current = readFileSync(join(EXAMPLES_DIR, name), 'utf8');
-        assert.ok(current === text, `examples/${name} is stale: run npm run build (or node dist/scripts/generate-examples.js)`);
+        assert.ok(
+          current === text,
+          `examples/${name} is stale: run npm run build (or node dist/scripts/generate-examples.js)`,
+        );
       }
     });
 
@@ -232,12 +283,19 @@ describe('example flows', function () {
           assert.ok(feeding, `${spec.type} has an inject`);
           const payload = JSON.parse(feeding.payload) as Record<string, unknown>;
           for (const param of spec.params) {
-            if (param.required && param.kind !== 'file') assert.ok(param.name in payload, `${spec.type}: required ${param.name} missing`);
-            if (param.example !== undefined && param.kind === 'number' && /^\d{1,15}$/.test(param.example)) assert.equal(payload[param.name], Number(param.example), `${spec.type}.${param.name} is a number`);
-            if (param.example !== undefined && param.kind === 'boolean' && /^(true|false)$/.test(param.example)) assert.equal(payload[param.name], param.example === 'true');
+            if (param.required && param.kind !== 'file')
+              assert.ok(param.name in payload, `${spec.type}: required ${param.name} missing`);
+            if (param.example !== undefined && param.kind === 'number' && /^\d{1,15}$/.test(param.example))
+              assert.equal(payload[param.name], Number(param.example), `${spec.type}.${param.name} is a number`);
+            if (param.example !== undefined && param.kind === 'boolean' && /^(true|false)$/.test(param.example))
+              assert.equal(payload[param.name], param.example === 'true');
           }
           assert.equal(feeding.topic, spec.method);
-          assert.equal(feeding.props.some((p: { p: string }) => p.p === 'session'), spec.auth === 'required', `${spec.type}: msg.session only for methods that need it`);
+          assert.equal(
+            feeding.props.some((p: { p: string }) => p.p === 'session'),
+            spec.auth === 'required',
+            `${spec.type}: msg.session only for methods that need it`,
+          );
         }
       }
     });
@@ -255,7 +313,8 @@ describe('example flows', function () {
     };
 
     before(async function () {
-      for (const name of ['TBK_ENDPOINT', 'TBK_APP_KEY', 'TBK_APP_SECRET', 'TBK_SESSION']) savedEnv[name] = process.env[name];
+      for (const name of ['TBK_ENDPOINT', 'TBK_APP_KEY', 'TBK_APP_SECRET', 'TBK_SESSION'])
+        savedEnv[name] = process.env[name];
       process.env.TBK_APP_KEY = 'sandbox-app';
       process.env.TBK_APP_SECRET = 'sandbox-secret';
       delete process.env.TBK_SESSION;
@@ -285,14 +344,20 @@ describe('example flows', function () {
 
     async function load(flow: FlowNode[], credentials: Record<string, Record<string, string>> = {}): Promise<void> {
       const types = new Set(flow.map((n) => n.type));
-      const coreModules = Object.entries(CORE_NODES).filter(([type]) => types.has(type)).map(([, module]) => module);
+      const coreModules = Object.entries(CORE_NODES)
+        .filter(([type]) => types.has(type))
+        .map(([, module]) => module);
       if (types.has('http in') || types.has('http response')) coreModules.push(httpIn);
       await helper.load([...TBK_NODES, ...coreModules], flow, credentials);
     }
 
     const node = (id: string): TestNode => helper.getNode(id);
     const fire = (id: string): void => node(id).receive({});
-    const requestsOf = (method: string): Array<Record<string, string>> => sandbox.requests().filter((r) => r.method === method).map((r) => r.params);
+    const requestsOf = (method: string): Array<Record<string, string>> =>
+      sandbox
+        .requests()
+        .filter((r) => r.method === method)
+        .map((r) => r.params);
 
     it('01: the generic node calls the method set in it, and the one msg.method names', async function () {
       const flow = forSandbox(readFlow('01-generic-api-call.json'), workDir);
@@ -318,7 +383,10 @@ describe('example flows', function () {
       const errors = new Collector(node(failed));
       fire(byName(flow, 'inject', '搜索 女装 / search').id);
       const [msg] = await post.waitFor(1);
-      assert.equal(msg!.payload, '【九分裤显瘦高腰韩版】到手价 ¥69.9\n复制 ￥SIH6XbwRfyt￥ 打开手机淘宝 / copy it and open the Taobao app\nhttps://s.click.taobao.com/DvHjOPu');
+      assert.equal(
+        msg!.payload,
+        '【九分裤显瘦高腰韩版】到手价 ¥69.9\n复制 ￥SIH6XbwRfyt￥ 打开手机淘宝 / copy it and open the Taobao app\nhttps://s.click.taobao.com/DvHjOPu',
+      );
       assert.equal(requestsOf('taobao.tbk.dg.material.optional.upgrade')[0]!.q, '女装');
       assert.equal(requestsOf('taobao.tbk.dg.general.link.convert')[0]!.item_id_list, 'qeqscd1231-uqwenqe');
       assert.equal(requestsOf('taobao.tbk.tpwd.create')[0]!.url, 'https://s.click.taobao.com/DvHjOPu');
@@ -332,9 +400,19 @@ describe('example flows', function () {
       const reply = new Collector(node(shown));
       fire(byName(flow, 'inject', '用户消息 a user message').id);
       const [msg] = await reply.waitFor(1);
-      assert.equal(msg!.payload, '巴布豆菠萝超薄干爽拉拉裤xl60+6 到手价 ¥69.9\nhttps://s.click.taobao.com/DvHjOPu', 'the short_title and final price of the documented item details');
-      assert.deepEqual(JSON.parse(requestsOf('taobao.tbk.dg.general.link.parse')[0]!.material_dto!), { material_url: '￥zRmVdesjTCu￥' });
-      assert.equal(requestsOf('taobao.tbk.item.info.upgrade.get')[0]!.item_id, '688401422805', 'the parsed item id goes to item details');
+      assert.equal(
+        msg!.payload,
+        '巴布豆菠萝超薄干爽拉拉裤xl60+6 到手价 ¥69.9\nhttps://s.click.taobao.com/DvHjOPu',
+        'the short_title and final price of the documented item details',
+      );
+      assert.deepEqual(JSON.parse(requestsOf('taobao.tbk.dg.general.link.parse')[0]!.material_dto!), {
+        material_url: '￥zRmVdesjTCu￥',
+      });
+      assert.equal(
+        requestsOf('taobao.tbk.item.info.upgrade.get')[0]!.item_id,
+        '688401422805',
+        'the parsed item id goes to item details',
+      );
       assert.equal(requestsOf('taobao.tbk.dg.general.link.convert')[0]!.item_id_list, '688401422805');
     });
 
@@ -360,9 +438,14 @@ describe('example flows', function () {
       const sent = requestsOf('taobao.tbk.order.details.get')[0]!;
       assert.equal(sent.query_type, '4');
       assert.equal(sent.page_size, '100');
-      const span = Date.parse(sent.end_time!.replace(' ', 'T') + '+08:00') - Date.parse(sent.start_time!.replace(' ', 'T') + '+08:00');
+      const span =
+        Date.parse(sent.end_time!.replace(' ', 'T') + '+08:00') -
+        Date.parse(sent.start_time!.replace(' ', 'T') + '+08:00');
       assert.equal(span, 10 * 60 * 1000, 'both ends come from the one inject timestamp');
-      assert.ok(Math.abs(Date.parse(sent.end_time!.replace(' ', 'T') + '+08:00') - Date.now()) < 60_000, 'the window ends now, in GMT+8');
+      assert.ok(
+        Math.abs(Date.parse(sent.end_time!.replace(' ', 'T') + '+08:00') - Date.now()) < 60_000,
+        'the window ends now, in GMT+8',
+      );
     });
 
     it('05: a 淘礼金 business failure takes the business branch of the switch', async function () {
@@ -384,7 +467,10 @@ describe('example flows', function () {
       const sent = requestsOf('taobao.tbk.dg.vegas.tlj.create')[0]!;
       assert.equal(sent.security_switch, 'true');
       assert.match(sent.send_start_time!, /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/);
-      assert.ok(Math.abs(Date.parse(sent.send_start_time!.replace(' ', 'T') + '+08:00') - Date.now()) < 60_000, 'send_start_time is now in GMT+8');
+      assert.ok(
+        Math.abs(Date.parse(sent.send_start_time!.replace(' ', 'T') + '+08:00') - Date.now()) < 60_000,
+        'send_start_time is now in GMT+8',
+      );
     });
 
     it('06: a plan message over HTTP is converted and reported with all seven callback parameters', async function () {
@@ -396,16 +482,33 @@ describe('example flows', function () {
       server = createServer(httpNode);
       await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
       const { port } = server.address() as { port: number };
-      const plan = { group_id: 'R:777', scd_id: 42, msg_id: 'MSG-1', offset_code: 'OFF-1', material_url: 'https://s.click.taobao.com/abc' };
+      const plan = {
+        group_id: 'R:777',
+        scd_id: 42,
+        msg_id: 'MSG-1',
+        offset_code: 'OFF-1',
+        material_url: 'https://s.click.taobao.com/abc',
+      };
       const before = Date.now();
-      const res = await fetch(`http://127.0.0.1:${port}/tbk/plan`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(plan) });
+      const res = await fetch(`http://127.0.0.1:${port}/tbk/plan`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(plan),
+      });
       assert.equal(res.status, 200);
       const answer = (await res.json()) as Record<string, any>;
       assert.equal(answer.ok, true);
       assert.equal(answer.msg_id, 'MSG-1');
-      assert.equal(answer.link, 'https://s.click.taobao.com/BxeWDkk', 'the sandbox\'s conversion of the plan\'s material (its coupon link)');
+      assert.equal(
+        answer.link,
+        'https://s.click.taobao.com/BxeWDkk',
+        "the sandbox's conversion of the plan's material (its coupon link)",
+      );
       assert.equal(answer.callback.is_success, true);
-      assert.equal(requestsOf('taobao.tbk.dg.general.link.convert')[0]!.material_list, 'https://s.click.taobao.com/abc');
+      assert.equal(
+        requestsOf('taobao.tbk.dg.general.link.convert')[0]!.material_list,
+        'https://s.click.taobao.com/abc',
+      );
       const callback = requestsOf('taobao.tbk.sf.group.activity.callback')[0]!;
       assert.equal(callback.group_id, 'R:777');
       assert.equal(callback.scd_id, '42');
@@ -424,7 +527,7 @@ describe('example flows', function () {
       assert.equal(requestsOf('taobao.tbk.sf.group.activity.callback')[1]!.group_id, 'R:15323432');
     });
 
-    it('07: a provider call takes the user\'s session from flow context into msg.session', async function () {
+    it("07: a provider call takes the user's session from flow context into msg.session", async function () {
       const flow = forSandbox(readFlow('07-provider-session.json'), workDir);
       const stored = probeDebug(flow, byName(flow, 'debug', '已保存 stored'));
       const shown = probeDebug(flow, byName(flow, 'debug', '转链结果 converted'));
@@ -437,7 +540,11 @@ describe('example flows', function () {
       await storedMsgs.waitFor(1);
       fire(byName(flow, 'inject', '为 user-1 转链 convert for user-1').id);
       const [msg] = await converted.waitFor(1);
-      assert.deepEqual(JSON.parse(JSON.stringify(msg!.payload)), { user: 'user-1', link: 'https://s.click.taobao.com/DkFfUu3' }, 'the sandbox\'s conversion of the material for ad zone 123456');
+      assert.deepEqual(
+        JSON.parse(JSON.stringify(msg!.payload)),
+        { user: 'user-1', link: 'https://s.click.taobao.com/DkFfUu3' },
+        "the sandbox's conversion of the material for ad zone 123456",
+      );
       const sent = requestsOf('taobao.tbk.sc.general.link.convert')[0]!;
       assert.equal(sent.session, 'sandbox-session-of-user-1');
       assert.equal(sent.site_id, '123456');
@@ -497,7 +604,7 @@ describe('example flows', function () {
       assert.equal(sandbox.stats().batchRequests, 2);
     });
 
-    it('10: 100 messages through the config node\'s rate limit, none dropped', async function () {
+    it("10: 100 messages through the config node's rate limit, none dropped", async function () {
       this.timeout(30_000);
       delete process.env.TBK_REDIS_URL;
       // the gateway in a process of its own stamps arrivals as a remote one would (see SandboxProcess)
@@ -514,7 +621,10 @@ describe('example flows', function () {
       const stats = await gateway.stats();
       await gateway.close();
       assert.equal(stats.totalCalls, 100);
-      assert.ok(maxInAnyWindow(stats.callStarts) <= 40, `at most 40 calls in any second (${maxInAnyWindow(stats.callStarts)})`);
+      assert.ok(
+        maxInAnyWindow(stats.callStarts) <= 40,
+        `at most 40 calls in any second (${maxInAnyWindow(stats.callStarts)})`,
+      );
     });
 
     it('10, with ${TBK_REDIS_URL} entered as its info says: the limit is set up from the variable (here a Redis nobody answers: the local fallback); without the variable every call fails', async function () {
@@ -532,7 +642,10 @@ describe('example flows', function () {
         assert.deepEqual({ ...msg!.payload }, { messages: 100, failed: 0 });
         assert.ok(maxInAnyWindow(sandbox.stats().callStarts) <= 40, 'at most 40 calls in any second');
         const logged = ((helper as any).log().args as unknown[][]).map((a) => String((a[0] as { msg?: unknown }).msg));
-        assert.ok(logged.some((line) => new RegExp(`rate limit is local .*Redis 127\\.0\\.0\\.1:${redisPort}`).test(line)), 'the config node tried that Redis');
+        assert.ok(
+          logged.some((line) => new RegExp(`rate limit is local .*Redis 127\\.0\\.0\\.1:${redisPort}`).test(line)),
+          'the config node tried that Redis',
+        );
       } finally {
         delete process.env.TBK_REDIS_URL;
       }
@@ -562,12 +675,23 @@ describe('example flows', function () {
       const results = new Collector(node(shown));
       const origin = await serveHttpIn();
 
-      const res = await fetch(`${origin}/tbk/chat`, { method: 'POST', headers: { 'content-type': 'text/plain; charset=utf-8' }, body: SAMPLE_CHAT });
+      const res = await fetch(`${origin}/tbk/chat`, {
+        method: 'POST',
+        headers: { 'content-type': 'text/plain; charset=utf-8' },
+        body: SAMPLE_CHAT,
+      });
       assert.equal(res.status, 200);
       const answer = (await res.json()) as { text: string; links: Array<Record<string, any>> };
       const materials = findMaterials(SAMPLE_CHAT);
-      assert.deepEqual(answer.links.map((l) => l.input), materials.map((m) => m.text));
-      assert.deepEqual(answer.links.map((l) => l.ok), [true, false, true], 'the sandbox refuses ￥zRmVdesjTCu￥ (1001)');
+      assert.deepEqual(
+        answer.links.map((l) => l.input),
+        materials.map((m) => m.text),
+      );
+      assert.deepEqual(
+        answer.links.map((l) => l.ok),
+        [true, false, true],
+        'the sandbox refuses ￥zRmVdesjTCu￥ (1001)',
+      );
       assert.deepEqual(answer.links[1]!.error, { code: 1001, msg: '无权限' });
       let expected = SAMPLE_CHAT;
       for (const link of answer.links) expected = expected.replace(link.input, link.output);
@@ -579,13 +703,21 @@ describe('example flows', function () {
       assert.equal(sent[0]!.adzone_id, '12345678');
 
       // JSON {"text": ...} works too; a text without materials comes back as it was, with no call
-      const json = await fetch(`${origin}/tbk/chat`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text: '早上好，今天没有链接' }) });
+      const json = await fetch(`${origin}/tbk/chat`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ text: '早上好，今天没有链接' }),
+      });
       assert.deepEqual(await json.json(), { text: '早上好，今天没有链接', links: [] });
       assert.equal(requestsOf('taobao.tbk.dg.general.link.convert').length, 1);
 
       // a call that fails as a whole: 502 with the error
       sandbox.addFault({ kind: 'top-error', code: 25, method: 'taobao.tbk.dg.general.link.convert', count: 1 });
-      const failed = await fetch(`${origin}/tbk/chat`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: SAMPLE_CHAT });
+      const failed = await fetch(`${origin}/tbk/chat`, {
+        method: 'POST',
+        headers: { 'content-type': 'text/plain' },
+        body: SAMPLE_CHAT,
+      });
       assert.equal(failed.status, 502);
       assert.equal(((await failed.json()) as { code: number }).code, 25);
 
@@ -601,9 +733,12 @@ describe('example flows', function () {
       book.advance(Date.now() - 120_000 - book.now);
       installOrderBook(sandbox, book);
       try {
-        const flow = forSandbox(readFlow('12-commission-dashboard.json'), workDir).filter((n) => !['ui-base', 'ui-page', 'ui-group', 'ui-theme'].includes(n.type));
+        const flow = forSandbox(readFlow('12-commission-dashboard.json'), workDir).filter(
+          (n) => !['ui-base', 'ui-page', 'ui-group', 'ui-theme'].includes(n.type),
+        );
         // the dashboard widgets are exercised in the browser suite (test/e2e); here helpers stand in for them
-        for (const n of flow) if (n.type === 'ui-chart' || n.type === 'ui-table') Object.assign(n, { type: 'helper', group: undefined });
+        for (const n of flow)
+          if (n.type === 'ui-chart' || n.type === 'ui-table') Object.assign(n, { type: 'helper', group: undefined });
         const chartId = flow.find((n) => n.name === '每日预估佣金 commission per day')!.id;
         const tableId = flow.find((n) => n.name === '订单状态 orders by status')!.id;
         await load(flow);
@@ -623,14 +758,32 @@ describe('example flows', function () {
         }
         // made in a Function node: another realm's arrays and objects
         const days = JSON.parse(JSON.stringify(chartMsg!.payload)) as Array<{ day: string; fee: number }>;
-        assert.deepEqual(days.map((d) => d.day), [...perDay.keys()].sort());
-        for (const d of days) assert.ok(Math.abs(d.fee - perDay.get(d.day)!) < 0.005, `${d.day}: ${d.fee} vs ${perDay.get(d.day)}`);
+        assert.deepEqual(
+          days.map((d) => d.day),
+          [...perDay.keys()].sort(),
+        );
+        for (const d of days)
+          assert.ok(Math.abs(d.fee - perDay.get(d.day)!) < 0.005, `${d.day}: ${d.fee} vs ${perDay.get(d.day)}`);
         assert.equal(chartMsg!.topic, '预估佣金 estimated commission');
         const rows = JSON.parse(JSON.stringify(tableMsg!.payload)) as Array<Record<string, unknown>>;
-        assert.equal(rows.reduce((sum, r) => sum + Number(r['订单数 orders']), 0), orders.length);
-        const names: Record<number, string> = { 12: '已付款 paid', 14: '确认收货 received', 3: '已结算 settled', 13: '已失效 closed' };
-        const expectedRows = [12, 14, 3, 13].filter((status) => perStatus.has(status)).map((status) => [names[status], perStatus.get(status)]);
-        assert.deepEqual(rows.map((r) => [r['状态 status'], r['订单数 orders']]), expectedRows, 'in the order an order goes through');
+        assert.equal(
+          rows.reduce((sum, r) => sum + Number(r['订单数 orders']), 0),
+          orders.length,
+        );
+        const names: Record<number, string> = {
+          12: '已付款 paid',
+          14: '确认收货 received',
+          3: '已结算 settled',
+          13: '已失效 closed',
+        };
+        const expectedRows = [12, 14, 3, 13]
+          .filter((status) => perStatus.has(status))
+          .map((status) => [names[status], perStatus.get(status)]);
+        assert.deepEqual(
+          rows.map((r) => [r['状态 status'], r['订单数 orders']]),
+          expectedRows,
+          'in the order an order goes through',
+        );
       } finally {
         sandbox.clearResponses();
       }
@@ -641,8 +794,28 @@ describe('example flows', function () {
       const flow: FlowNode[] = [
         { id: z, type: 'tab' },
         { id: EXAMPLE_CONFIG_ID, type: 'tbk-config', endpoint: sandbox.url },
-        { id: 'fn', type: 'function', z, x: 0, y: 0, func: "msg.payload = { item_id: '3232' };\nreturn msg;", outputs: 1, wires: [['call']] },
-        { id: 'call', type: 'tbk-item-info-upgrade-get', z, x: 0, y: 0, config: EXAMPLE_CONFIG_ID, version: 1, params: {}, errorMode: 'output', wires: [['ok'], ['err']] },
+        {
+          id: 'fn',
+          type: 'function',
+          z,
+          x: 0,
+          y: 0,
+          func: "msg.payload = { item_id: '3232' };\nreturn msg;",
+          outputs: 1,
+          wires: [['call']],
+        },
+        {
+          id: 'call',
+          type: 'tbk-item-info-upgrade-get',
+          z,
+          x: 0,
+          y: 0,
+          config: EXAMPLE_CONFIG_ID,
+          version: 1,
+          params: {},
+          errorMode: 'output',
+          wires: [['ok'], ['err']],
+        },
         { id: 'ok', type: 'helper', z, x: 0, y: 0 },
         { id: 'err', type: 'helper', z, x: 0, y: 0 },
       ];
@@ -651,7 +824,10 @@ describe('example flows', function () {
       const errs = new Collector(node('err'));
       node('fn').receive({});
       await Promise.race([oks.waitFor(1), errs.waitFor(1)]);
-      assert.deepEqual(errs.messages.map((m) => m.error.message), []);
+      assert.deepEqual(
+        errs.messages.map((m) => m.error.message),
+        [],
+      );
       assert.equal(requestsOf('taobao.tbk.item.info.upgrade.get')[0]!.item_id, '3232');
     });
 
@@ -674,7 +850,8 @@ describe('example flows', function () {
           const started = Date.now();
           const check = (): void => {
             if (oks.messages.length + errors.messages.length >= total) return resolve();
-            if (Date.now() - started > 45_000) return reject(new Error(`${oks.messages.length} + ${errors.messages.length} of ${total} outputs`));
+            if (Date.now() - started > 45_000)
+              return reject(new Error(`${oks.messages.length} + ${errors.messages.length} of ${total} outputs`));
             setTimeout(check, 50);
           };
           check();
@@ -684,9 +861,16 @@ describe('example flows', function () {
         for (const msg of [...oks.messages, ...errors.messages]) count.set(msg.topic, (count.get(msg.topic) ?? 0) + 1);
         for (const n of injects) assert.equal(count.get(n.topic), 1, `${n.topic}: ${count.get(n.topic) ?? 0} outputs`);
         const failed = Object.fromEntries(errors.messages.map((m) => [m.topic, `${m.error.kind}: ${m.error.message}`]));
-        const expected = [...documentedFailures(specs).keys()].filter((method) => injects.some((n) => n.topic === method));
-        assert.deepEqual(Object.keys(failed).sort(), expected.sort(), `unexpected error outputs: ${JSON.stringify(failed, null, 1)}`);
-        for (const msg of errors.messages) assert.equal(msg.error.kind, 'business', `${msg.topic}: ${msg.error.message}`);
+        const expected = [...documentedFailures(specs).keys()].filter((method) =>
+          injects.some((n) => n.topic === method),
+        );
+        assert.deepEqual(
+          Object.keys(failed).sort(),
+          expected.sort(),
+          `unexpected error outputs: ${JSON.stringify(failed, null, 1)}`,
+        );
+        for (const msg of errors.messages)
+          assert.equal(msg.error.kind, 'business', `${msg.topic}: ${msg.error.message}`);
       });
     }
   });

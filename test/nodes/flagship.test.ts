@@ -32,18 +32,50 @@ describe('flagship method nodes', function () {
   async function load(type: string, node: Record<string, unknown> = {}, config: Record<string, unknown> = {}) {
     const flow = [
       { id: 'f1', type: 'tab' },
-      { id: 'cfg', type: 'tbk-config', endpoint: sandbox.url, signMethod: 'md5', timeout: 2000, retries: 2, rateLimit: 0, concurrency: 0, ...config },
-      { id: 'n', type, z: 'f1', x: 0, y: 0, config: 'cfg', version: 1, params: {}, errorMode: 'output', wires: [['ok'], ['err']], ...node },
+      {
+        id: 'cfg',
+        type: 'tbk-config',
+        endpoint: sandbox.url,
+        signMethod: 'md5',
+        timeout: 2000,
+        retries: 2,
+        rateLimit: 0,
+        concurrency: 0,
+        ...config,
+      },
+      {
+        id: 'n',
+        type,
+        z: 'f1',
+        x: 0,
+        y: 0,
+        config: 'cfg',
+        version: 1,
+        params: {},
+        errorMode: 'output',
+        wires: [['ok'], ['err']],
+        ...node,
+      },
       { id: 'ok', type: 'helper', z: 'f1', x: 0, y: 0 },
       { id: 'err', type: 'helper', z: 'f1', x: 0, y: 0 },
     ];
     await helper.load([configNode, promoterSet, otherSet], flow, { cfg: APP });
-    return { node: helper.getNode('n'), ok: new Collector(helper.getNode('ok')), err: new Collector(helper.getNode('err')) };
+    return {
+      node: helper.getNode('n'),
+      ok: new Collector(helper.getNode('ok')),
+      err: new Collector(helper.getNode('err')),
+    };
   }
   const sentFor = (method: string) => sandbox.requests().filter((r) => r.method === method);
 
   it('material recommend: editor rows, payload overrides, documented answer', async function () {
-    const { node, ok } = await load('tbk-dg-material-recommend', { params: { adzone_id: { value: '111', type: 'num' }, material_id: { value: '80309', type: 'num' }, page_size: { value: '10', type: 'num' } } });
+    const { node, ok } = await load('tbk-dg-material-recommend', {
+      params: {
+        adzone_id: { value: '111', type: 'num' },
+        material_id: { value: '80309', type: 'num' },
+        page_size: { value: '10', type: 'num' },
+      },
+    });
     node.receive({ payload: { page_size: 20, item_id: '652' } });
     const [msg] = await ok.waitFor(1);
     const params = sentFor('taobao.tbk.dg.material.recommend').at(-1)!.params;
@@ -59,18 +91,39 @@ describe('flagship method nodes', function () {
     sandbox.setResponse('taobao.tbk.dg.material.optional.upgrade', (p: Record<string, string>) => {
       calls++;
       const page = Number(p.page_no ?? 1);
-      return { tbk_dg_material_optional_upgrade_response: { total_results: 5, result_list: { map_data: Array.from({ length: page < 3 ? 2 : 1 }, (_v, i) => ({ item_id: `${page}-${i}` })) } } };
+      return {
+        tbk_dg_material_optional_upgrade_response: {
+          total_results: 5,
+          result_list: { map_data: Array.from({ length: page < 3 ? 2 : 1 }, (_v, i) => ({ item_id: `${page}-${i}` })) },
+        },
+      };
     });
-    const { node, ok } = await load('tbk-dg-material-optional-upgrade', { paging: 'merge', maxPages: 10, params: { adzone_id: { value: '111', type: 'num' }, page_size: { value: '2', type: 'num' } } });
+    const { node, ok } = await load('tbk-dg-material-optional-upgrade', {
+      paging: 'merge',
+      maxPages: 10,
+      params: { adzone_id: { value: '111', type: 'num' }, page_size: { value: '2', type: 'num' } },
+    });
     node.receive({ payload: { q: '女装' } });
     const [msg] = await ok.waitFor(1);
-    assert.deepEqual((msg!.payload as Array<{ item_id: string }>).map((i) => i.item_id), ['1-0', '1-1', '2-0', '2-1', '3-0']);
+    assert.deepEqual(
+      (msg!.payload as Array<{ item_id: string }>).map((i) => i.item_id),
+      ['1-0', '1-1', '2-0', '2-1', '3-0'],
+    );
     assert.equal(calls, 3);
   });
 
   it('order details: 18-19 digit ids stay exact', async function () {
     sandbox.setResponse('taobao.tbk.order.details.get', () => ({
-      tbk_order_details_get_response: { data: { has_next: false, results: { publisher_order_dto: [{ trade_id: 2941598874450643071n, trade_parent_id: 294159887445064307n, tk_status: 12 }] } } },
+      tbk_order_details_get_response: {
+        data: {
+          has_next: false,
+          results: {
+            publisher_order_dto: [
+              { trade_id: 2941598874450643071n, trade_parent_id: 294159887445064307n, tk_status: 12 },
+            ],
+          },
+        },
+      },
     }));
     const { node, ok } = await load('tbk-order-details-get');
     node.receive({ payload: { start_time: '2024-05-20 08:00:00', end_time: '2024-05-20 08:20:00', query_type: 1 } });
@@ -99,9 +152,19 @@ describe('flagship method nodes', function () {
   });
 
   it('生态发单 callback: all seven parameters as documented; is_success false is a business error', async function () {
-    sandbox.setResponse('taobao.tbk.sf.group.activity.callback', () => ({ tbk_sf_group_activity_callback_response: { is_success: false, biz_error_code: 21, biz_error_desc: '无权限' } }));
+    sandbox.setResponse('taobao.tbk.sf.group.activity.callback', () => ({
+      tbk_sf_group_activity_callback_response: { is_success: false, biz_error_code: 21, biz_error_desc: '无权限' },
+    }));
     const { node, err } = await load('tbk-sf-group-activity-callback');
-    const payload = { group_id: 'R:15323432', scd_id: 125452, res_desc: '配置缺失', res_code: 1, msg_id: 'CG8PX7V5', offset_code: '6KNj7vzS6CG8PX7V5', time_stamp: 1749091000704 };
+    const payload = {
+      group_id: 'R:15323432',
+      scd_id: 125452,
+      res_desc: '配置缺失',
+      res_code: 1,
+      msg_id: 'CG8PX7V5',
+      offset_code: '6KNj7vzS6CG8PX7V5',
+      time_stamp: 1749091000704,
+    };
     const sentBefore = sentFor('taobao.tbk.sf.group.activity.callback').length;
     node.receive({ payload });
     const [msg] = await err.waitFor(1);
@@ -110,7 +173,11 @@ describe('flagship method nodes', function () {
     assert.equal(msg!.error.msg, '无权限');
     const params = sentFor('taobao.tbk.sf.group.activity.callback').at(-1)!.params;
     for (const [name, value] of Object.entries(payload)) assert.equal(params[name], String(value), name);
-    assert.equal(sentFor('taobao.tbk.sf.group.activity.callback').length, sentBefore + 1, 'a business failure is not retried');
+    assert.equal(
+      sentFor('taobao.tbk.sf.group.activity.callback').length,
+      sentBefore + 1,
+      'a business failure is not retried',
+    );
   });
 
   it('生态发单 callback: a missing offset_code is refused naming it, nothing sent', async function () {

@@ -3,7 +3,16 @@ import { strict as assert } from 'node:assert';
 import { findMaterials } from '../../lib/links/materials';
 import { DG_LINK_CONVERT, SC_LINK_CONVERT } from '../../lib/links/convert';
 import type { Sandbox } from '../../lib/sandbox';
-import { assertNoSecrets, catchNode, Collector, countDone, delay, helper, type TestNode, useSandboxAndRuntime } from '../support/node-red';
+import {
+  assertNoSecrets,
+  catchNode,
+  Collector,
+  countDone,
+  delay,
+  helper,
+  type TestNode,
+  useSandboxAndRuntime,
+} from '../support/node-red';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 import configNode = require('../../nodes/tbk-config');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -34,21 +43,63 @@ describe('tbk-link-convert node', function () {
   let sandbox: Sandbox;
   useSandboxAndRuntime({}, (started) => (sandbox = started));
 
-  async function load(props: Record<string, unknown> = {}, options: { wireErrors?: boolean; config?: Record<string, unknown> } = {}): Promise<Loaded> {
+  async function load(
+    props: Record<string, unknown> = {},
+    options: { wireErrors?: boolean; config?: Record<string, unknown> } = {},
+  ): Promise<Loaded> {
     const flow = [
       { id: 'f1', type: 'tab' },
-      { id: 'cfg', type: 'tbk-config', z: 'f1', name: 'sandbox', endpoint: sandbox.url, signMethod: 'md5', timeout: 5000, retries: 0, rateLimit: 40, concurrency: 16, ...options.config },
-      { id: 'conv', type: 'tbk-link-convert', z: 'f1', x: 0, y: 0, name: '', config: 'cfg', adzoneId: '12345678', provider: false, siteId: '', replaceWith: 'tpwd', preferCoupon: true, relationId: '', specialId: '', errorMode: 'auto', version: 1, ...props, wires: [['ok'], options.wireErrors === false ? [] : ['err']] },
+      {
+        id: 'cfg',
+        type: 'tbk-config',
+        z: 'f1',
+        name: 'sandbox',
+        endpoint: sandbox.url,
+        signMethod: 'md5',
+        timeout: 5000,
+        retries: 0,
+        rateLimit: 40,
+        concurrency: 16,
+        ...options.config,
+      },
+      {
+        id: 'conv',
+        type: 'tbk-link-convert',
+        z: 'f1',
+        x: 0,
+        y: 0,
+        name: '',
+        config: 'cfg',
+        adzoneId: '12345678',
+        provider: false,
+        siteId: '',
+        replaceWith: 'tpwd',
+        preferCoupon: true,
+        relationId: '',
+        specialId: '',
+        errorMode: 'auto',
+        version: 1,
+        ...props,
+        wires: [['ok'], options.wireErrors === false ? [] : ['err']],
+      },
       { id: 'ok', type: 'helper', z: 'f1', x: 0, y: 0 },
       { id: 'err', type: 'helper', z: 'f1', x: 0, y: 0 },
       { id: 'catch', type: 'catch', z: 'f1', x: 0, y: 0, scope: null, uncaught: false, wires: [['caught']] },
       { id: 'caught', type: 'helper', z: 'f1', x: 0, y: 0 },
     ];
-    await helper.load([configNode, linkConvertNode, catchNode], flow, { cfg: { appKey: 'sandbox-app', appSecret: SECRET, session: CONFIG_SESSION } });
+    await helper.load([configNode, linkConvertNode, catchNode], flow, {
+      cfg: { appKey: 'sandbox-app', appSecret: SECRET, session: CONFIG_SESSION },
+    });
     const node = helper.getNode('conv');
     const statuses: Array<Record<string, unknown>> = [];
     node.on('call:status', (call: { args: Array<Record<string, unknown>> }) => statuses.push(call.args[0]!));
-    return { node, ok: new Collector(helper.getNode('ok')), err: new Collector(helper.getNode('err')), caught: new Collector(helper.getNode('caught')), statuses };
+    return {
+      node,
+      ok: new Collector(helper.getNode('ok')),
+      err: new Collector(helper.getNode('err')),
+      caught: new Collector(helper.getNode('caught')),
+      statuses,
+    };
   }
 
   const convertCalls = (method: string = DG_LINK_CONVERT) => sandbox.requests().filter((r) => r.method === method);
@@ -59,8 +110,14 @@ describe('tbk-link-convert node', function () {
     node.receive({ payload: CHAT, topic: 'group-1', chat: { from: 'alice' } });
     const [msg] = await ok.waitFor(1);
     const links = msg!.tbk.links as Array<Record<string, any>>;
-    assert.deepEqual(links.map((l) => l.input), [LONG_FORM, REFUSED, WITH_COUPON]);
-    assert.deepEqual(links.map((l) => l.ok), [true, false, true]);
+    assert.deepEqual(
+      links.map((l) => l.input),
+      [LONG_FORM, REFUSED, WITH_COUPON],
+    );
+    assert.deepEqual(
+      links.map((l) => l.ok),
+      [true, false, true],
+    );
 
     // the long form stays a long form, without the title (which stays in the text once)
     assert.match(links[0]!.output, /^\d{2}￥ CZ\d{4} [0-9A-Za-z]{11}￥ https:\/\/m\.tb\.cn\/h\.[0-9A-Za-z]{7}$/);
@@ -77,7 +134,10 @@ describe('tbk-link-convert node', function () {
     assert.match(links[2]!.commission_rate, /^\d+\.\d{2}$/);
     assert.match(links[2]!.item_id, /^6\d{11}$/);
 
-    assert.equal(msg!.payload, `今日好物👇\n1️⃣ ${links[0]!.output}  我的天呐麻酱爆肚粉\n2️⃣ 煮茶器 ${REFUSED}\n3️⃣ 九分裤 ${links[2]!.output}，手慢无！\n京东的不转：https://item.jd.com/1.html`);
+    assert.equal(
+      msg!.payload,
+      `今日好物👇\n1️⃣ ${links[0]!.output}  我的天呐麻酱爆肚粉\n2️⃣ 煮茶器 ${REFUSED}\n3️⃣ 九分裤 ${links[2]!.output}，手慢无！\n京东的不转：https://item.jd.com/1.html`,
+    );
     assert.equal(msg!.topic, 'group-1');
     assert.deepEqual(msg!.chat, { from: 'alice' });
     assert.equal(msg!.tbk.method, DG_LINK_CONVERT);
@@ -144,7 +204,12 @@ describe('tbk-link-convert node', function () {
     assert.equal(msg!.tbk.links.length, 25);
     assert.equal(msg!.tbk.calls, 2);
     assert.equal(msg!.tbk.request_ids.length, 2);
-    assert.deepEqual(convertCalls().map((r) => r.params.material_list!.split(',').length).sort(), [20, 5]);
+    assert.deepEqual(
+      convertCalls()
+        .map((r) => r.params.material_list!.split(',').length)
+        .sort(),
+      [20, 5],
+    );
     assert.ok(elapsed < 380, `side by side: ${elapsed} ms for two calls of 200 ms each`);
     assert.equal(findMaterials(msg!.payload).length, 25, 'every material is still a material, converted or not');
   });
@@ -167,7 +232,11 @@ describe('tbk-link-convert node', function () {
     process.env.TBK_TEST_ADZONE = '99887766';
     process.env.TBK_TEST_RELATION = '5550001';
     try {
-      const { node, ok } = await load({ adzoneId: '${TBK_TEST_ADZONE}', relationId: '${TBK_TEST_RELATION}', specialId: '42' });
+      const { node, ok } = await load({
+        adzoneId: '${TBK_TEST_ADZONE}',
+        relationId: '${TBK_TEST_RELATION}',
+        specialId: '42',
+      });
       node.receive({ payload: WITH_COUPON });
       await ok.waitFor(1);
       const [sent] = convertCalls();
@@ -191,7 +260,11 @@ describe('tbk-link-convert node', function () {
   it('refuses a missing or malformed adzoneId, and a 服务商 node without siteId, on the error output before any call', async function () {
     const cases: Array<[Record<string, unknown>, string, RegExp]> = [
       [{ adzoneId: '' }, 'adzoneId', /adzoneId is required/],
-      [{ adzoneId: '${TBK_UNSET_ADZONE_VARIABLE}' }, 'adzoneId', /^TBK_UNSET_ADZONE_VARIABLE is not set \(adzoneId refers to \$\{TBK_UNSET_ADZONE_VARIABLE\}\)$/],
+      [
+        { adzoneId: '${TBK_UNSET_ADZONE_VARIABLE}' },
+        'adzoneId',
+        /^TBK_UNSET_ADZONE_VARIABLE is not set \(adzoneId refers to \$\{TBK_UNSET_ADZONE_VARIABLE\}\)$/,
+      ],
       [{ adzoneId: 'abc' }, 'adzoneId', /adzoneId must be an ad zone id .*"abc"/],
       [{ provider: true, siteId: '' }, 'siteId', /siteId is required/],
       [{ provider: true, siteId: 'x1' }, 'siteId', /siteId must be a site id/],
@@ -199,8 +272,17 @@ describe('tbk-link-convert node', function () {
     for (const [props, param, message] of cases) {
       const { node, err } = await load(props);
       // set in the constructor, before load() could listen: read the helper's spy on Node.prototype.status
-      const statusSpy = (helper as unknown as { _NodePrototype: { status: { getCalls(): Array<{ thisValue: { id: string }; args: Array<Record<string, unknown>> }> } } })._NodePrototype.status;
-      const atDeploy = statusSpy.getCalls().filter((c) => c.thisValue.id === 'conv').at(-1);
+      const statusSpy = (
+        helper as unknown as {
+          _NodePrototype: {
+            status: { getCalls(): Array<{ thisValue: { id: string }; args: Array<Record<string, unknown>> }> };
+          };
+        }
+      )._NodePrototype.status;
+      const atDeploy = statusSpy
+        .getCalls()
+        .filter((c) => c.thisValue.id === 'conv')
+        .at(-1);
       assert.equal(atDeploy?.args[0]!.fill, 'red', 'shown at deploy');
       const done = countDone(node);
       node.receive({ payload: WITH_COUPON });
@@ -217,12 +299,16 @@ describe('tbk-link-convert node', function () {
 
   it('refuses a payload that is not text', async function () {
     const { node, err } = await load();
-    for (const payload of [{ text: WITH_COUPON }, 42, null, Buffer.from(WITH_COUPON), [WITH_COUPON]]) node.receive({ payload });
+    for (const payload of [{ text: WITH_COUPON }, 42, null, Buffer.from(WITH_COUPON), [WITH_COUPON]])
+      node.receive({ payload });
     const messages = await err.waitFor(5);
     for (const msg of messages) {
       assert.equal(msg.error.kind, 'validation');
       assert.equal(msg.error.param, 'payload');
-      assert.match(msg.error.message, /^msg\.payload must be the chat text \(a string\), not (an object|a number|null|a Buffer|an array)$/);
+      assert.match(
+        msg.error.message,
+        /^msg\.payload must be the chat text \(a string\), not (an object|a number|null|a Buffer|an array)$/,
+      );
     }
     assert.equal(sandbox.stats().totalCalls, 0);
   });

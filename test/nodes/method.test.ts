@@ -4,7 +4,17 @@ import { loadSpecs } from '../../lib/method-specs/index';
 import type { MethodSpec } from '../../lib/method-specs/types';
 import { MIGRATIONS, createMethodNode, migrate, readMethodConfig } from '../../nodes/method-node';
 import type { NodeAPI } from 'node-red';
-import { Collector, assertNoSecrets, catchNode, countDone, delay, type FlowNode, helper, type TestNode, useSandboxAndRuntime } from '../support/node-red';
+import {
+  Collector,
+  assertNoSecrets,
+  catchNode,
+  countDone,
+  delay,
+  type FlowNode,
+  helper,
+  type TestNode,
+  useSandboxAndRuntime,
+} from '../support/node-red';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 import configNode = require('../../nodes/tbk-config');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -22,7 +32,12 @@ const SESSION = 'cfg-session-0b8e11aa';
 const METHOD = 'taobao.tbk.nodetest.material.search';
 const TYPE = 'tbk-nodetest-material-search';
 
-function param(name: string, kind: MethodSpec['params'][number]['kind'], required: boolean, extra: Record<string, unknown> = {}): MethodSpec['params'][number] {
+function param(
+  name: string,
+  kind: MethodSpec['params'][number]['kind'],
+  required: boolean,
+  extra: Record<string, unknown> = {},
+): MethodSpec['params'][number] {
   return { name, kind, docType: kind, required, description: name, ...extra };
 }
 
@@ -49,7 +64,13 @@ const SPEC: MethodSpec = {
   ],
   response: [],
   errors: [],
-  paging: { style: 'page', pageParam: 'page_no', sizeParam: 'page_size', listPath: 'result_list.map_data', totalPath: 'total_results' },
+  paging: {
+    style: 'page',
+    pageParam: 'page_no',
+    sizeParam: 'page_size',
+    listPath: 'result_list.map_data',
+    totalPath: 'total_results',
+  },
   sources: [],
 };
 
@@ -60,7 +81,10 @@ const testNodes = function (RED: NodeAPI): void {
 /** 5 items in all; pages of page_size; page 2 fails when failPage is set. */
 let failPage: string | undefined;
 function pagedAnswer(params: Record<string, string>): unknown {
-  if (params.page_no === failPage) return { error_response: { code: 15, msg: 'Remote service error', sub_code: 'isp.remote-failure', sub_msg: 'page failed' } };
+  if (params.page_no === failPage)
+    return {
+      error_response: { code: 15, msg: 'Remote service error', sub_code: 'isp.remote-failure', sub_msg: 'page failed' },
+    };
   const size = Number(params.page_size ?? 20);
   const page = Number(params.page_no ?? 1);
   const items = [];
@@ -70,23 +94,56 @@ function pagedAnswer(params: Record<string, string>): unknown {
 
 describe('method nodes', function () {
   let sandbox: Sandbox;
-  useSandboxAndRuntime({ apps: [{ appKey: APP_KEY, appSecret: APP_SECRET }], specs: [SPEC] }, (started) => (sandbox = started));
+  useSandboxAndRuntime(
+    { apps: [{ appKey: APP_KEY, appSecret: APP_SECRET }], specs: [SPEC] },
+    (started) => (sandbox = started),
+  );
   beforeEach(function () {
     failPage = undefined;
   });
 
-  async function load(props: Record<string, unknown>): Promise<{ node: TestNode; ok: Collector; err: Collector; caught: Collector }> {
+  async function load(
+    props: Record<string, unknown>,
+  ): Promise<{ node: TestNode; ok: Collector; err: Collector; caught: Collector }> {
     const flow = [
       { id: 'f1', type: 'tab' },
-      { id: 'cfg', type: 'tbk-config', z: 'f1', endpoint: sandbox.url, timeout: 5000, retries: 0, rateLimit: 0, concurrency: 0 },
-      { id: 'm', type: TYPE, z: 'f1', x: 0, y: 0, name: 'search', config: 'cfg', version: 1, errorMode: 'auto', ...props, wires: [['ok'], ['err']] },
+      {
+        id: 'cfg',
+        type: 'tbk-config',
+        z: 'f1',
+        endpoint: sandbox.url,
+        timeout: 5000,
+        retries: 0,
+        rateLimit: 0,
+        concurrency: 0,
+      },
+      {
+        id: 'm',
+        type: TYPE,
+        z: 'f1',
+        x: 0,
+        y: 0,
+        name: 'search',
+        config: 'cfg',
+        version: 1,
+        errorMode: 'auto',
+        ...props,
+        wires: [['ok'], ['err']],
+      },
       { id: 'ok', type: 'helper', z: 'f1', x: 0, y: 0 },
       { id: 'err', type: 'helper', z: 'f1', x: 0, y: 0 },
       { id: 'catch', type: 'catch', z: 'f1', x: 0, y: 0, scope: null, wires: [['caught']] },
       { id: 'caught', type: 'helper', z: 'f1', x: 0, y: 0 },
     ];
-    await helper.load([configNode, testNodes, catchNode], flow, { cfg: { appKey: APP_KEY, appSecret: APP_SECRET, session: SESSION } });
-    return { node: helper.getNode('m'), ok: new Collector(helper.getNode('ok')), err: new Collector(helper.getNode('err')), caught: new Collector(helper.getNode('caught')) };
+    await helper.load([configNode, testNodes, catchNode], flow, {
+      cfg: { appKey: APP_KEY, appSecret: APP_SECRET, session: SESSION },
+    });
+    return {
+      node: helper.getNode('m'),
+      ok: new Collector(helper.getNode('ok')),
+      err: new Collector(helper.getNode('err')),
+      caught: new Collector(helper.getNode('caught')),
+    };
   }
 
   const lastParams = (): Record<string, string> => sandbox.requests().at(-1)!.params;
@@ -119,7 +176,9 @@ describe('method nodes', function () {
   });
 
   it('skips empty rows and never falls back to msg.payload for them', async function () {
-    const { node, err } = await load({ params: { q: { value: '', type: 'str' }, adzone_id: { value: '1', type: 'num' } } });
+    const { node, err } = await load({
+      params: { q: { value: '', type: 'str' }, adzone_id: { value: '1', type: 'num' } },
+    });
     const before = sandbox.stats().totalCalls;
     node.receive({ payload: 'just a string trigger' });
     const [msg] = await err.waitFor(1);
@@ -161,7 +220,9 @@ describe('method nodes', function () {
   });
 
   it('reports a bad JSON row as a validation error naming the parameter', async function () {
-    const { node, err } = await load({ params: { q: { value: '{nope', type: 'json' }, adzone_id: { value: '1', type: 'num' } } });
+    const { node, err } = await load({
+      params: { q: { value: '{nope', type: 'json' }, adzone_id: { value: '1', type: 'num' } },
+    });
     node.receive({ payload: {} });
     const [msg] = await err.waitFor(1);
     assert.equal(msg!.error.kind, 'validation');
@@ -169,7 +230,9 @@ describe('method nodes', function () {
   });
 
   it('sends msg.session, and never shows the configured session or secret', async function () {
-    const { node, ok } = await load({ params: { q: { value: 'x', type: 'str' }, adzone_id: { value: '1', type: 'num' } } });
+    const { node, ok } = await load({
+      params: { q: { value: 'x', type: 'str' }, adzone_id: { value: '1', type: 'num' } },
+    });
     node.receive({ payload: {}, session: 'user-auth-55' });
     await ok.waitFor(1);
     assert.equal(lastParams().session, 'user-auth-55');
@@ -188,7 +251,11 @@ describe('method nodes', function () {
   });
 
   describe('paging', function () {
-    const rows = { q: { value: 'x', type: 'str' }, adzone_id: { value: '1', type: 'num' }, page_size: { value: '2', type: 'num' } };
+    const rows = {
+      q: { value: 'x', type: 'str' },
+      adzone_id: { value: '1', type: 'num' },
+      page_size: { value: '2', type: 'num' },
+    };
 
     it('merge: one message with every page concatenated', async function () {
       sandbox.setResponse(METHOD, pagedAnswer);
@@ -196,7 +263,10 @@ describe('method nodes', function () {
       const done = countDone(node);
       node.receive({ payload: {} });
       const [msg] = await ok.waitFor(1);
-      assert.deepEqual(msg!.payload.map((i: { item_id: string }) => i.item_id), ['i0', 'i1', 'i2', 'i3', 'i4']);
+      assert.deepEqual(
+        msg!.payload.map((i: { item_id: string }) => i.item_id),
+        ['i0', 'i1', 'i2', 'i3', 'i4'],
+      );
       assert.equal(msg!.tbk.pages, 3);
       assert.equal(msg!.tbk.total, 5);
       assert.equal(msg!.tbk.partial, undefined);
@@ -210,9 +280,18 @@ describe('method nodes', function () {
       const { node, ok } = await load({ params: rows, paging: 'each' });
       node.receive({ payload: {} });
       const msgs = await ok.waitFor(3);
-      assert.deepEqual(msgs.map((m) => m.tbk.page.index), [0, 1, 2]);
-      assert.deepEqual(msgs.map((m) => m.tbk.page.last), [false, false, true]);
-      assert.deepEqual(msgs.map((m) => m.tbk.page.page_no), [1, 2, 3]);
+      assert.deepEqual(
+        msgs.map((m) => m.tbk.page.index),
+        [0, 1, 2],
+      );
+      assert.deepEqual(
+        msgs.map((m) => m.tbk.page.last),
+        [false, false, true],
+      );
+      assert.deepEqual(
+        msgs.map((m) => m.tbk.page.page_no),
+        [1, 2, 3],
+      );
       assert.equal(msgs[2]!.payload.result_list.map_data.length, 1);
     });
 
@@ -261,7 +340,10 @@ describe('method nodes', function () {
   describe('migrate', function () {
     it('has ordered migrations', function () {
       const versions = MIGRATIONS.map((m) => m.version);
-      assert.deepEqual(versions, [...versions].sort((a, b) => a - b));
+      assert.deepEqual(
+        versions,
+        [...versions].sort((a, b) => a - b),
+      );
     });
 
     it('version 0/absent -> 1: missing params become {}', function () {
@@ -272,8 +354,23 @@ describe('method nodes', function () {
     });
 
     it('version 0 -> 1: bare string rows become str rows, broken rows are dropped', function () {
-      const out = migrate({ version: 0, params: { q: 'phone', adzone_id: { value: 12, type: 'num' }, bad: { type: 'str' }, odd: { value: 'x', type: 'weird' } } }, SPEC);
-      assert.deepEqual(out.params, { q: { value: 'phone', type: 'str' }, adzone_id: { value: '12', type: 'num' }, odd: { value: 'x', type: 'str' } });
+      const out = migrate(
+        {
+          version: 0,
+          params: {
+            q: 'phone',
+            adzone_id: { value: 12, type: 'num' },
+            bad: { type: 'str' },
+            odd: { value: 'x', type: 'weird' },
+          },
+        },
+        SPEC,
+      );
+      assert.deepEqual(out.params, {
+        q: { value: 'phone', type: 'str' },
+        adzone_id: { value: '12', type: 'num' },
+        odd: { value: 'x', type: 'str' },
+      });
     });
 
     it('leaves a current configuration alone and does not mutate its input', function () {
@@ -290,7 +387,11 @@ describe('method nodes', function () {
       assert.equal(config.errorMode, 'auto');
       assert.equal(config.allowExtra, false);
       assert.equal(config.maxPages, 10);
-      assert.equal(readMethodConfig({ paging: 'merge' }, { ...SPEC, paging: undefined }).paging, 'one', 'no paging for a method without it');
+      assert.equal(
+        readMethodConfig({ paging: 'merge' }, { ...SPEC, paging: undefined }).paging,
+        'one',
+        'no paging for a method without it',
+      );
     });
   });
 });
@@ -308,8 +409,21 @@ describe('generated node sets', function () {
       { id: 'ok', type: 'helper', z: 'f1', x: 0, y: 0 },
       { id: 'err', type: 'helper', z: 'f1', x: 0, y: 0 },
     ];
-    for (const spec of specs) flow.push({ id: `n-${spec.type}`, type: spec.type, z: 'f1', x: 0, y: 0, config: 'cfg', version: spec.version, params: {}, wires: [['ok'], ['err']] });
-    await helper.load([configNode, promoterSet, providerSet, commonSet, otherSet], flow, { cfg: { appKey: APP_KEY, appSecret: APP_SECRET } });
+    for (const spec of specs)
+      flow.push({
+        id: `n-${spec.type}`,
+        type: spec.type,
+        z: 'f1',
+        x: 0,
+        y: 0,
+        config: 'cfg',
+        version: spec.version,
+        params: {},
+        wires: [['ok'], ['err']],
+      });
+    await helper.load([configNode, promoterSet, providerSet, commonSet, otherSet], flow, {
+      cfg: { appKey: APP_KEY, appSecret: APP_SECRET },
+    });
     for (const spec of specs) assert.ok(helper.getNode(`n-${spec.type}`), `${spec.type} started`);
 
     const ok = new Collector(helper.getNode('ok'));

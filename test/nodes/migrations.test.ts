@@ -19,7 +19,13 @@ describe('node migrations', function () {
   it('tbk-config, tbk-api and tbk-order-sync have a version: an unversioned node (saved by 0.1) reads as version 1', function () {
     for (const type of ['tbk-config', 'tbk-api', 'tbk-order-sync'] as const) {
       assert.equal(HAND_WRITTEN[type].version, 1);
-      assert.deepEqual(migrateNode(type, { id: 'n', type, name: 'x', z: 'f' }), { id: 'n', type, name: 'x', z: 'f', version: 1 });
+      assert.deepEqual(migrateNode(type, { id: 'n', type, name: 'x', z: 'f' }), {
+        id: 'n',
+        type,
+        name: 'x',
+        z: 'f',
+        version: 1,
+      });
     }
   });
 });

@@ -6,7 +6,20 @@ import { orderFingerprint, type SyncState } from '../../lib/sync';
 import { startSandbox, type Sandbox } from '../../lib/sandbox';
 import { OrderBook, installOrderBook, type OrderBookOptions } from '../../lib/sandbox/order-book';
 import { formatGmt8, parseGmt8 } from '../../lib/top/time';
-import { SANDBOX_SECRET, TEST_USER_DIR, catchNode, configFlow, countDone, credentials, delay, type FlowNode, helper, until, type TestNode, stopRuntime } from '../support/node-red';
+import {
+  SANDBOX_SECRET,
+  TEST_USER_DIR,
+  catchNode,
+  configFlow,
+  countDone,
+  credentials,
+  delay,
+  type FlowNode,
+  helper,
+  until,
+  type TestNode,
+  stopRuntime,
+} from '../support/node-red';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 import configNode = require('../../nodes/tbk-config');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -18,7 +31,6 @@ const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 
 const keyOf = (order: Record<string, unknown>): string => `${String(order.trade_id)}|${orderFingerprint(order)}`;
-
 
 /** One installation of the node: everything it emitted, across restarts and reloads. */
 class Rig {
@@ -65,7 +77,9 @@ class Rig {
     } catch {
       // no Catch node in this flow
     }
-    this.sync.on('call:status', (call: { args: Array<{ text?: string }> }) => this.statuses.push(call.args[0]?.text ?? ''));
+    this.sync.on('call:status', (call: { args: Array<{ text?: string }> }) =>
+      this.statuses.push(call.args[0]?.text ?? ''),
+    );
   }
 
   /** done() calls of every instance so far */
@@ -90,7 +104,9 @@ class Rig {
   state(store = 'file', key = 'tbkOrderSync', scope: 'node' | 'global' = 'node'): Promise<SyncState> {
     const context = this.sync.context();
     const target = scope === 'global' ? context.global : context;
-    return new Promise((resolve, reject) => target.get(key, store, (err: unknown, value: unknown) => (err ? reject(err) : resolve(value as SyncState))));
+    return new Promise((resolve, reject) =>
+      target.get(key, store, (err: unknown, value: unknown) => (err ? reject(err) : resolve(value as SyncState))),
+    );
   }
 
   /** What the node emitted, one key per order version (output 'page' flattened). */
@@ -106,7 +122,11 @@ class Rig {
     const wanted = new Set(expected);
     const missing = expected.filter((k) => !emittedSet.has(k));
     const extra = emitted.filter((k) => !wanted.has(k));
-    assert.deepEqual({ missing, extra }, { missing: [], extra: [] }, `${expected.length} expected, ${emitted.length} emitted`);
+    assert.deepEqual(
+      { missing, extra },
+      { missing: [], extra: [] },
+      `${expected.length} expected, ${emitted.length} emitted`,
+    );
     assert.ok(expected.length > 20, 'the book made enough orders');
     const ids = new Set(book.history().map((v) => v.tradeId));
     for (const order of this.emittedOrders()) {
@@ -131,7 +151,10 @@ describe('tbk-order-sync node (Node-RED runtime, sandbox order book)', function 
       userDir: TEST_USER_DIR,
       tbkOrderSyncNow: () => book.now,
       // a persistent store beside the default memory one: the node's `store` property picks it
-      contextStorage: { default: { module: 'memory' }, file: { module: 'localfilesystem', config: { dir, cache: false } } },
+      contextStorage: {
+        default: { module: 'memory' },
+        file: { module: 'localfilesystem', config: { dir, cache: false } },
+      },
     });
   });
   after(async function () {
@@ -192,7 +215,14 @@ describe('tbk-order-sync node (Node-RED runtime, sandbox order book)', function 
   }
 
   it('emits exactly the order book changes across runs and restarts, one message per order, with exact ids', async function () {
-    const b = newBook({ seed: 21, ordersPerHour: 40, lateChance: 0.4, maxDelayMs: 6 * MINUTE, minDwellMs: HOUR, maxDwellMs: 3 * HOUR });
+    const b = newBook({
+      seed: 21,
+      ordersPerHour: 40,
+      lateChance: 0.4,
+      maxDelayMs: 6 * MINUTE,
+      minDwellMs: HOUR,
+      maxDwellMs: 3 * HOUR,
+    });
     b.advance(2 * HOUR);
     const rig = new Rig(flow());
     await rig.load();
@@ -200,7 +230,10 @@ describe('tbk-order-sync node (Node-RED runtime, sandbox order book)', function 
     assert.equal(first.topic, 'report');
     assert.equal(first.tbk.trigger, 'input');
     assert.equal(first.payload.from, b.now - 60_000 - HOUR, 'the first run reads the lookback');
-    assert.ok(first.payload.windows >= 3 && first.payload.pages > first.payload.windows, 'several windows, more pages than windows');
+    assert.ok(
+      first.payload.windows >= 3 && first.payload.pages > first.payload.windows,
+      'several windows, more pages than windows',
+    );
     assert.equal(first.payload.emitted.new, rig.orders.length);
 
     const steps = [17, 25, 8, 30, 12, 29, 21, 30, 5, 26];
@@ -211,7 +244,11 @@ describe('tbk-order-sync node (Node-RED runtime, sandbox order book)', function 
         await rig.restart();
         const report = await rig.run();
         assert.equal(report.payload.reset, undefined);
-        assert.equal(report.payload.from, before.cursor - 10 * MINUTE, 'after a restart the run starts from the saved checkpoint');
+        assert.equal(
+          report.payload.from,
+          before.cursor - 10 * MINUTE,
+          'after a restart the run starts from the saved checkpoint',
+        );
       } else {
         const report = await rig.run();
         assert.deepEqual(report.payload.gaps, []);
@@ -220,8 +257,14 @@ describe('tbk-order-sync node (Node-RED runtime, sandbox order book)', function 
     b.advance(20 * MINUTE, { quiet: true });
     await rig.run();
     rig.assertExact(b, await rig.state());
-    assert.ok(rig.orders.some((m) => m.payload.tk_status !== 12), 'status changes were emitted');
-    assert.ok(b.history().some((v) => v.visibleAt > v.modifiedAt), 'the book made late updates');
+    assert.ok(
+      rig.orders.some((m) => m.payload.tk_status !== 12),
+      'status changes were emitted',
+    );
+    assert.ok(
+      b.history().some((v) => v.visibleAt > v.modifiedAt),
+      'the book made late updates',
+    );
 
     const message = rig.orders[0]!;
     assert.equal(message.tbk.method, 'taobao.tbk.order.details.get');
@@ -235,7 +278,7 @@ describe('tbk-order-sync node (Node-RED runtime, sandbox order book)', function 
     assert.equal(rig.doneCount, steps.length + 2);
   });
 
-  it("per-page output; a checkpoint in the global context of a persistent store survives helper.unload()", async function () {
+  it('per-page output; a checkpoint in the global context of a persistent store survives helper.unload()', async function () {
     const b = newBook({ seed: 5, ordersPerHour: 60, lateChance: 0.2, minDwellMs: 2 * HOUR, maxDwellMs: 6 * HOUR });
     b.advance(90 * MINUTE);
     const rig = new Rig(flow({ output: 'page', scope: 'global', pageSize: 6 }));
@@ -257,7 +300,10 @@ describe('tbk-order-sync node (Node-RED runtime, sandbox order book)', function 
       assert.equal(msg.tbk.kinds.length, msg.payload.length);
       assert.equal(msg.tbk.count, msg.payload.length);
     }
-    assert.ok(rig.orders.some((m) => m.tbk.page > 1), 'windows of more than one page');
+    assert.ok(
+      rig.orders.some((m) => m.tbk.page > 1),
+      'windows of more than one page',
+    );
     rig.assertExact(b, await rig.state('file', 'tbkOrderSync_sync', 'global'));
   });
 
@@ -265,13 +311,22 @@ describe('tbk-order-sync node (Node-RED runtime, sandbox order book)', function 
     // no order changes within 5 hours: one version per order, so a backfill's oracle is exact
     const b = newBook({ seed: 9, ordersPerHour: 50, lateChance: 0, minDwellMs: 6 * HOUR, maxDwellMs: 12 * HOUR });
     b.advance(5 * HOUR);
-    const rig = new Rig(flow({ lookbackMinutes: 30, backfillFrom: formatGmt8(BOOK_START + 3 * HOUR), backfillTo: formatGmt8(BOOK_START + 4 * HOUR) }));
+    const rig = new Rig(
+      flow({
+        lookbackMinutes: 30,
+        backfillFrom: formatGmt8(BOOK_START + 3 * HOUR),
+        backfillTo: formatGmt8(BOOK_START + 4 * HOUR),
+      }),
+    );
     await rig.load();
     const normal = await rig.run();
     assert.equal(normal.payload.from, b.now - 60_000 - 30 * MINUTE);
     const before = rig.orders.length;
 
-    const backfill = await rig.run({ topic: 'backfill', payload: { from: formatGmt8(BOOK_START), to: formatGmt8(BOOK_START + 3 * HOUR) } });
+    const backfill = await rig.run({
+      topic: 'backfill',
+      payload: { from: formatGmt8(BOOK_START), to: formatGmt8(BOOK_START + 3 * HOUR) },
+    });
     assert.equal(backfill.tbk.trigger, 'backfill');
     assert.equal(backfill.payload.from, BOOK_START);
     assert.equal(backfill.payload.to, BOOK_START + 3 * HOUR);
@@ -308,17 +363,30 @@ describe('tbk-order-sync node (Node-RED runtime, sandbox order book)', function 
     await delay(20);
     const synced = `synced ${formatGmt8(first.payload.cursor).slice(11, 16)}, ${first.payload.emitted.new} new`;
     assert.equal(rig.statuses.at(-1), synced);
-    assert.ok(rig.statuses.some((s) => /^syncing \d\d:\d\d, \d+ new$/.test(s)), rig.statuses.join(' | '));
+    assert.ok(
+      rig.statuses.some((s) => /^syncing \d\d:\d\d, \d+ new$/.test(s)),
+      rig.statuses.join(' | '),
+    );
 
     b.advance(10 * MINUTE);
     sandbox.addFault({ kind: 'throttle', method: 'taobao.tbk.order.details.get', banSeconds: 1, count: 1 });
     const throttled = await rig.run();
     assert.ok(throttled.payload.throttled >= 1);
     assert.deepEqual(throttled.payload.gaps, []);
-    assert.ok(rig.statuses.some((s) => /^throttled, retry in [12]s$/.test(s)), rig.statuses.join(' | '));
+    assert.ok(
+      rig.statuses.some((s) => /^throttled, retry in [12]s$/.test(s)),
+      rig.statuses.join(' | '),
+    );
 
     b.advance(30 * MINUTE);
-    sandbox.addFault({ kind: 'top-error', method: 'taobao.tbk.order.details.get', code: 15, subCode: '3001', subMsg: '系统繁忙', count: 1 });
+    sandbox.addFault({
+      kind: 'top-error',
+      method: 'taobao.tbk.order.details.get',
+      code: 15,
+      subCode: '3001',
+      subMsg: '系统繁忙',
+      count: 1,
+    });
     const cursor = (await rig.state()).cursor;
     const gapped = await rig.run();
     assert.equal(gapped.payload.gaps.length, 1);
@@ -328,7 +396,10 @@ describe('tbk-order-sync node (Node-RED runtime, sandbox order book)', function 
     await delay(20);
     const gap = gapped.payload.gaps[0];
     assert.equal(gap.start, cursor - 10 * MINUTE);
-    assert.equal(rig.statuses.at(-1), `gap ${formatGmt8(gap.start).slice(11, 16)}-${formatGmt8(gap.end).slice(11, 16)}: 3001`);
+    assert.equal(
+      rig.statuses.at(-1),
+      `gap ${formatGmt8(gap.start).slice(11, 16)}-${formatGmt8(gap.end).slice(11, 16)}: 3001`,
+    );
     assert.equal((await rig.state()).cursor, cursor, 'the cursor did not pass the gap');
 
     const filled = await rig.run();
@@ -346,7 +417,13 @@ describe('tbk-order-sync node (Node-RED runtime, sandbox order book)', function 
     b.advance(HOUR);
     const rig = new Rig(flow({ errorMode: 'catch' }));
     await rig.load();
-    sandbox.addFault({ kind: 'top-error', method: 'taobao.tbk.order.details.get', code: 15, subCode: '3001', count: 1 });
+    sandbox.addFault({
+      kind: 'top-error',
+      method: 'taobao.tbk.order.details.get',
+      code: 15,
+      subCode: '3001',
+      count: 1,
+    });
     const report = await rig.run({ payload: '', topic: 'now' });
     assert.equal(report.payload.gaps.length, 1);
     assert.equal(report.error, undefined);
@@ -388,7 +465,10 @@ describe('tbk-order-sync node (Node-RED runtime, sandbox order book)', function 
     await until(() => rig.doneCount === 4, 'done() of every message');
     await delay(50);
     assert.equal(rig.reports.length, 2, 'three triggers, one during the run: two runs');
-    assert.deepEqual(rig.reports.map((r) => r.tbk.run), [1, 2]);
+    assert.deepEqual(
+      rig.reports.map((r) => r.tbk.run),
+      [1, 2],
+    );
     assert.ok(rig.orders.length > emittedBeforeClose);
     assert.deepEqual(rig.done.errors, []);
     rig.assertExact(b, await rig.state());

@@ -20,7 +20,9 @@ import { REPO_ROOT } from '../support/paths';
 type Catalogue = Record<string, unknown>;
 
 function catalogue(lang: string): Catalogue {
-  return (JSON.parse(readFileSync(join(REPO_ROOT, 'nodes', 'locales', lang, 'tbk-api.json'), 'utf8')) as { errors: Catalogue }).errors;
+  return (
+    JSON.parse(readFileSync(join(REPO_ROOT, 'nodes', 'locales', lang, 'tbk-api.json'), 'utf8')) as { errors: Catalogue }
+  ).errors;
 }
 
 function lookup(errors: Catalogue, key: string): string | undefined {
@@ -80,10 +82,21 @@ async function sampleErrors(): Promise<TopError[]> {
   capture(() => validateParams(spec, { adzone_id: 1, nope: 1, other: 2 }));
   capture(() => new TopClient({ appKey: 'k', appSecret: 's', endpoint: 'ftp://x' }));
   errors.push(new TopError({ kind: 'top', code: 25, ...topErrorText(25, 'Invalid signature', undefined, undefined) }));
-  errors.push(new TopError({ kind: 'top', code: 15, ...topErrorText(15, 'Remote service error', 'isv.invalid-parameter', 'bad') }));
+  errors.push(
+    new TopError({
+      kind: 'top',
+      code: 15,
+      ...topErrorText(15, 'Remote service error', 'isv.invalid-parameter', 'bad'),
+    }),
+  );
   errors.push(new TopError({ kind: 'top', ...topErrorText(undefined, undefined, 'x', undefined) }));
   const port = await freePort();
-  const client = new TopClient({ appKey: 'k', appSecret: 's', endpoint: `http://127.0.0.1:${port}/router/rest`, retry: false });
+  const client = new TopClient({
+    appKey: 'k',
+    appSecret: 's',
+    endpoint: `http://127.0.0.1:${port}/router/rest`,
+    retry: false,
+  });
   try {
     await client.call('taobao.tbk.tpwd.create', { url: 'https://s.click.taobao.com/x' });
   } catch (err) {
@@ -102,7 +115,8 @@ describe('runtime texts', function () {
         if (lookup(EN, key) !== english) problems.push(`en-US ${key}: ${lookup(EN, key)}`);
         const zh = lookup(ZH, key);
         if (zh === undefined) problems.push(`zh-CN ${key}: missing`);
-        else if (JSON.stringify(markers(zh)) !== JSON.stringify(markers(english))) problems.push(`zh-CN ${key}: values ${markers(zh).join(',')} instead of ${markers(english).join(',')}`);
+        else if (JSON.stringify(markers(zh)) !== JSON.stringify(markers(english)))
+          problems.push(`zh-CN ${key}: values ${markers(zh).join(',')} instead of ${markers(english).join(',')}`);
       }
       assert.deepEqual(problems, []);
     });
@@ -111,10 +125,16 @@ describe('runtime texts', function () {
       const keys = new Set<string>();
       for (const file of [...sourceFiles(join(REPO_ROOT, 'lib')), ...sourceFiles(join(REPO_ROOT, 'nodes'))]) {
         const source = readFileSync(file, 'utf8');
-        for (const match of source.matchAll(/(?:messageFields|nodeMessageFields)\('([^']+)'|messageKey: '([^']+)'|\{ key: '([a-z]+\.[A-Za-z.]+)'/g)) keys.add((match[1] ?? match[2] ?? match[3])!);
+        for (const match of source.matchAll(
+          /(?:messageFields|nodeMessageFields)\('([^']+)'|messageKey: '([^']+)'|\{ key: '([a-z]+\.[A-Za-z.]+)'/g,
+        ))
+          keys.add((match[1] ?? match[2] ?? match[3])!);
       }
       assert.ok(keys.size > 40, `${keys.size} keys found`);
-      assert.deepEqual([...keys].filter((key) => lookup(EN, key) === undefined || lookup(ZH, key) === undefined), []);
+      assert.deepEqual(
+        [...keys].filter((key) => lookup(EN, key) === undefined || lookup(ZH, key) === undefined),
+        [],
+      );
     });
 
     it('give the English message of real errors in en-US and a Chinese one in zh-CN, every value filled', async function () {
@@ -155,28 +175,136 @@ describe('runtime texts', function () {
      */
     async function flowFor(refusedPort: number): Promise<Array<Record<string, unknown>>> {
       const z = 'rt-tab';
-      const http = (id: string, url: string, target: string): Record<string, unknown> => ({ id, type: 'http in', z, url, method: 'get', upload: false, swaggerDoc: '', x: 100, y: 100, wires: [[target]] });
-      const method = (id: string, type: string, config: string, params: Record<string, unknown>, errorMode: string, wires: string[][]): Record<string, unknown> => ({ id, type, z, name: id, config, version: 1, params, allowExtra: false, errorMode, paging: 'one', maxPages: 10, x: 300, y: 100, wires });
-      const toPayload = (id: string, expression: string): Record<string, unknown> => ({ id, type: 'function', z, name: id, func: `msg.payload = ${expression};\nreturn msg;`, outputs: 1, x: 500, y: 100, wires: [['reply']] });
+      const http = (id: string, url: string, target: string): Record<string, unknown> => ({
+        id,
+        type: 'http in',
+        z,
+        url,
+        method: 'get',
+        upload: false,
+        swaggerDoc: '',
+        x: 100,
+        y: 100,
+        wires: [[target]],
+      });
+      const method = (
+        id: string,
+        type: string,
+        config: string,
+        params: Record<string, unknown>,
+        errorMode: string,
+        wires: string[][],
+      ): Record<string, unknown> => ({
+        id,
+        type,
+        z,
+        name: id,
+        config,
+        version: 1,
+        params,
+        allowExtra: false,
+        errorMode,
+        paging: 'one',
+        maxPages: 10,
+        x: 300,
+        y: 100,
+        wires,
+      });
+      const toPayload = (id: string, expression: string): Record<string, unknown> => ({
+        id,
+        type: 'function',
+        z,
+        name: id,
+        func: `msg.payload = ${expression};\nreturn msg;`,
+        outputs: 1,
+        x: 500,
+        y: 100,
+        wires: [['reply']],
+      });
       return [
         { id: z, type: 'tab', label: 'runtime texts' },
-        { id: 'sandbox-cfg', type: 'tbk-config', endpoint: sandbox.url, retries: 0, credentials: { appKey: DEFAULT_APP.appKey, appSecret: DEFAULT_APP.appSecret } },
-        { id: 'bad-secret-cfg', type: 'tbk-config', endpoint: sandbox.url, retries: 0, credentials: { appKey: DEFAULT_APP.appKey, appSecret: 'not-the-secret' } },
-        { id: 'refused-cfg', type: 'tbk-config', endpoint: `http://127.0.0.1:${refusedPort}/router/rest`, retries: 0, credentials: { appKey: 'k', appSecret: 's' } },
+        {
+          id: 'sandbox-cfg',
+          type: 'tbk-config',
+          endpoint: sandbox.url,
+          retries: 0,
+          credentials: { appKey: DEFAULT_APP.appKey, appSecret: DEFAULT_APP.appSecret },
+        },
+        {
+          id: 'bad-secret-cfg',
+          type: 'tbk-config',
+          endpoint: sandbox.url,
+          retries: 0,
+          credentials: { appKey: DEFAULT_APP.appKey, appSecret: 'not-the-secret' },
+        },
+        {
+          id: 'refused-cfg',
+          type: 'tbk-config',
+          endpoint: `http://127.0.0.1:${refusedPort}/router/rest`,
+          retries: 0,
+          credentials: { appKey: 'k', appSecret: 's' },
+        },
         http('in-validation', '/t/validation', 'validation'),
         method('validation', 'tbk-item-info-upgrade-get', 'sandbox-cfg', {}, 'output', [['answer'], ['error-out']]),
         http('in-refused', '/t/refused', 'refused'),
-        method('refused', 'tbk-tpwd-create', 'refused-cfg', { url: { value: 'https://s.click.taobao.com/x', type: 'str' } }, 'output', [['answer'], ['error-out']]),
+        method(
+          'refused',
+          'tbk-tpwd-create',
+          'refused-cfg',
+          { url: { value: 'https://s.click.taobao.com/x', type: 'str' } },
+          'output',
+          [['answer'], ['error-out']],
+        ),
         http('in-catch', '/t/catch', 'catch-mode'),
-        method('catch-mode', 'tbk-tpwd-create', 'bad-secret-cfg', { url: { value: 'https://s.click.taobao.com/x', type: 'str' } }, 'catch', [['answer']]),
-        { id: 'catcher', type: 'catch', z, scope: ['catch-mode'], uncaught: false, x: 100, y: 300, wires: [['caught']] },
+        method(
+          'catch-mode',
+          'tbk-tpwd-create',
+          'bad-secret-cfg',
+          { url: { value: 'https://s.click.taobao.com/x', type: 'str' } },
+          'catch',
+          [['answer']],
+        ),
+        {
+          id: 'catcher',
+          type: 'catch',
+          z,
+          scope: ['catch-mode'],
+          uncaught: false,
+          x: 100,
+          y: 300,
+          wires: [['caught']],
+        },
         http('in-ok', '/t/ok', 'ok'),
-        method('ok', 'tbk-tpwd-create', 'sandbox-cfg', { url: { value: 'https://s.click.taobao.com/x', type: 'str' } }, 'output', [['answer'], ['error-out']]),
-        toPayload('answer', "{ ok: true }"),
+        method(
+          'ok',
+          'tbk-tpwd-create',
+          'sandbox-cfg',
+          { url: { value: 'https://s.click.taobao.com/x', type: 'str' } },
+          'output',
+          [['answer'], ['error-out']],
+        ),
+        toPayload('answer', '{ ok: true }'),
         toPayload('error-out', 'msg.error'),
         toPayload('caught', 'msg.error'),
-        { id: 'statuses', type: 'status', z, scope: ['validation', 'refused', 'catch-mode', 'ok'], x: 100, y: 400, wires: [['keep-status']] },
-        { id: 'keep-status', type: 'function', z, func: "const list = global.get('statuses') || [];\nlist.push(msg.status.text || '');\nglobal.set('statuses', list);\nreturn null;", outputs: 1, x: 300, y: 400, wires: [[]] },
+        {
+          id: 'statuses',
+          type: 'status',
+          z,
+          scope: ['validation', 'refused', 'catch-mode', 'ok'],
+          x: 100,
+          y: 400,
+          wires: [['keep-status']],
+        },
+        {
+          id: 'keep-status',
+          type: 'function',
+          z,
+          func: "const list = global.get('statuses') || [];\nlist.push(msg.status.text || '');\nglobal.set('statuses', list);\nreturn null;",
+          outputs: 1,
+          x: 300,
+          y: 400,
+          wires: [[]],
+        },
         http('in-status', '/t/status', 'list-status'),
         toPayload('list-status', "global.get('statuses') || []"),
         { id: 'reply', type: 'http response', z, statusCode: '', headers: {}, x: 700, y: 100, wires: [] },
@@ -188,7 +316,11 @@ describe('runtime texts', function () {
       const flows = await flowFor(await freePort());
       const response = await fetch(new URL('flows', nodeRed.url), {
         method: 'POST',
-        headers: { 'Content-Type': 'application/json', 'Node-RED-API-Version': 'v2', 'Node-RED-Deployment-Type': 'full' },
+        headers: {
+          'Content-Type': 'application/json',
+          'Node-RED-API-Version': 'v2',
+          'Node-RED-Deployment-Type': 'full',
+        },
         body: JSON.stringify({ flows }),
       });
       assert.equal(response.status, 200, await response.text());
@@ -220,26 +352,50 @@ describe('runtime texts', function () {
 
           const refused = await get(nodeRed, '/t/refused');
           assert.equal(refused.kind, 'transport');
-          assert.match(refused.message, zh ? /无法连接网关 127\.0\.0\.1:\d+（ECONNREFUSED）：沙箱是否在运行/ : /Cannot connect to the gateway 127\.0\.0\.1:\d+ \(ECONNREFUSED\): is the sandbox running\?/);
+          assert.match(
+            refused.message,
+            zh
+              ? /无法连接网关 127\.0\.0\.1:\d+（ECONNREFUSED）：沙箱是否在运行/
+              : /Cannot connect to the gateway 127\.0\.0\.1:\d+ \(ECONNREFUSED\): is the sandbox running\?/,
+          );
 
           // a Catch node: Node-RED's msg.error, the message in the language, the fields as plain values in cause
           const caught = await get(nodeRed, '/t/catch');
-          assert.match(caught.message, zh ? /签名无效（25）：请检查 App Secret 和签名方式/ : /Invalid signature \(25\): check the App Secret and sign method/);
+          assert.match(
+            caught.message,
+            zh
+              ? /签名无效（25）：请检查 App Secret 和签名方式/
+              : /Invalid signature \(25\): check the App Secret and sign method/,
+          );
           assert.equal(caught.source.id, 'catch-mode');
           assert.equal(caught.cause.kind, 'top');
           assert.equal(caught.cause.code, 25);
-          for (const field of ['kind', 'code', 'msg', 'request_id']) assert.ok(['string', 'number'].includes(typeof caught.cause[field]), `cause.${field}: ${JSON.stringify(caught.cause)}`);
+          for (const field of ['kind', 'code', 'msg', 'request_id'])
+            assert.ok(
+              ['string', 'number'].includes(typeof caught.cause[field]),
+              `cause.${field}: ${JSON.stringify(caught.cause)}`,
+            );
           assert.ok(!JSON.stringify(caught).includes('[object Object]'));
 
           assert.deepEqual(await get(nodeRed, '/t/ok'), { ok: true });
-          const wanted = zh ? [/^\d+ 个请求中$/, /^成功 \d+ 毫秒$/, /^validation: 参数 "item_id"/, /^transport: 无法连接网关/] : [/^\d+ in flight$/, /^ok \d+ ms$/, /^validation: Parameter "item_id"/, /^transport: Cannot connect/];
+          const wanted = zh
+            ? [/^\d+ 个请求中$/, /^成功 \d+ 毫秒$/, /^validation: 参数 "item_id"/, /^transport: 无法连接网关/]
+            : [/^\d+ in flight$/, /^ok \d+ ms$/, /^validation: Parameter "item_id"/, /^transport: Cannot connect/];
           // routine status updates are coalesced (at most one per 200 ms): the last one shows a moment later
           let statuses: string[] = [];
-          for (const deadline = Date.now() + 5_000; Date.now() < deadline; await new Promise((resolve) => setTimeout(resolve, 100))) {
+          for (
+            const deadline = Date.now() + 5_000;
+            Date.now() < deadline;
+            await new Promise((resolve) => setTimeout(resolve, 100))
+          ) {
             statuses = await get(nodeRed, '/t/status');
             if (wanted.every((pattern) => statuses.some((text) => pattern.test(text)))) break;
           }
-          for (const pattern of wanted) assert.ok(statuses.some((text) => pattern.test(text)), `no status like ${pattern}: ${JSON.stringify(statuses)}`);
+          for (const pattern of wanted)
+            assert.ok(
+              statuses.some((text) => pattern.test(text)),
+              `no status like ${pattern}: ${JSON.stringify(statuses)}`,
+            );
           assert.ok(!nodeRed.log().includes('[object Object]'), 'the log shows the cause as text');
         } finally {
           await nodeRed.stop();

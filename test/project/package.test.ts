@@ -16,13 +16,19 @@ interface PackInfo {
 
 function packList(): PackInfo {
   // the build of this test run is what gets packed: no prepack rebuild
-  const out = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: REPO_ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  const out = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], {
+    cwd: REPO_ROOT,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
   return (JSON.parse(out) as PackInfo[])[0]!;
 }
 
 /** Bytes of the node HTML and help the editor downloads for this package in one language (what GET /nodes serves of it). */
 function editorPayload(lang: string): number {
-  const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { 'node-red': { nodes: Record<string, string> } };
+  const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as {
+    'node-red': { nodes: Record<string, string> };
+  };
   let bytes = 0;
   for (const file of Object.values(pkg['node-red'].nodes)) {
     const html = join(REPO_ROOT, file.replace(/\.js$/, '.html'));
@@ -60,12 +66,32 @@ describe('npm pack', function () {
   });
 
   it('ships the entry points of package.json and the editor files', function () {
-    const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { main: string; types: string; bin: Record<string, string>; 'node-red': { nodes: Record<string, string> } };
+    const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as {
+      main: string;
+      types: string;
+      bin: Record<string, string>;
+      'node-red': { nodes: Record<string, string> };
+    };
     const wanted = [pkg.main, pkg.types, ...Object.values(pkg.bin), 'resources/tbk-editor.js'];
-    for (const file of Object.values(pkg['node-red'].nodes)) wanted.push(file, file.replace(/\.js$/, '.html'), file.replace(/^(.*)\/([^/]+)\.js$/, '$1/locales/en-US/$2.json'), file.replace(/^(.*)\/([^/]+)\.js$/, '$1/locales/zh-CN/$2.json'));
-    assert.deepEqual(wanted.filter((file) => !paths.has(file)), []);
-    assert.ok([...paths].some((p) => p.startsWith('specs/methods/')), 'the method specs');
-    assert.ok([...paths].some((p) => p.startsWith('examples/')), 'the examples');
+    for (const file of Object.values(pkg['node-red'].nodes))
+      wanted.push(
+        file,
+        file.replace(/\.js$/, '.html'),
+        file.replace(/^(.*)\/([^/]+)\.js$/, '$1/locales/en-US/$2.json'),
+        file.replace(/^(.*)\/([^/]+)\.js$/, '$1/locales/zh-CN/$2.json'),
+      );
+    assert.deepEqual(
+      wanted.filter((file) => !paths.has(file)),
+      [],
+    );
+    assert.ok(
+      [...paths].some((p) => p.startsWith('specs/methods/')),
+      'the method specs',
+    );
+    assert.ok(
+      [...paths].some((p) => p.startsWith('examples/')),
+      'the examples',
+    );
   });
 
   it('ships every module the published code requires', function () {
@@ -74,7 +100,9 @@ describe('npm pack', function () {
       if (!file.endsWith('.js') || !file.startsWith('dist/')) continue;
       const code = readFileSync(join(REPO_ROOT, file), 'utf8');
       for (const match of code.matchAll(/require\("(\.{1,2}\/[^"]+)"\)/g)) {
-        const target = normalize(join(dirname(file), match[1]!)).split('\\').join('/');
+        const target = normalize(join(dirname(file), match[1]!))
+          .split('\\')
+          .join('/');
         const candidates = [target, `${target}.js`, `${target}.json`, `${target}/index.js`];
         if (!candidates.some((c) => paths.has(c))) missing.push(`${file} -> ${match[1]}`);
       }

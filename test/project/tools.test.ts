@@ -12,8 +12,19 @@ describe('system programs of the test suites', function () {
 
   it('says in one line how many tests were skipped and what to install', function () {
     assert.equal(skippedLine(new Map()), undefined);
-    assert.equal(skippedLine(new Map<Tool, number>([['chromium', 9], ['redis-server', 15]])), '24 tests skipped: install redis-server / chromium to run them');
-    assert.equal(skippedLine(new Map<Tool, number>([['redis-server', 1]])), '1 test skipped: install redis-server to run them');
+    assert.equal(
+      skippedLine(
+        new Map<Tool, number>([
+          ['chromium', 9],
+          ['redis-server', 15],
+        ]),
+      ),
+      '24 tests skipped: install redis-server / chromium to run them',
+    );
+    assert.equal(
+      skippedLine(new Map<Tool, number>([['redis-server', 1]])),
+      '1 test skipped: install redis-server to run them',
+    );
   });
 
   it('finds a program on the PATH only, and not when TBK_HIDE_TOOLS hides it', function () {

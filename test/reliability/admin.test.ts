@@ -38,16 +38,28 @@ function filesIn(dir: string, ext: RegExp): string[] {
 
 describe('reliability: admin endpoints', function () {
   it('the runtime sources register no HTTP route (RED.httpAdmin / RED.httpNode)', function () {
-    const sources = [...filesIn(join(REPO_ROOT, 'nodes'), /\.ts$/), ...filesIn(join(REPO_ROOT, 'lib'), /\.ts$/).filter((f) => !f.includes(`${join('lib', 'sandbox')}`))];
+    const sources = [
+      ...filesIn(join(REPO_ROOT, 'nodes'), /\.ts$/),
+      ...filesIn(join(REPO_ROOT, 'lib'), /\.ts$/).filter((f) => !f.includes(`${join('lib', 'sandbox')}`)),
+    ];
     assert.ok(sources.length > 5);
     const hits = sources.filter((f) => /\bRED\.(httpAdmin|httpNode)\b|\bhttpAdmin\b/.test(readFileSync(f, 'utf8')));
     assert.deepEqual(hits, []);
   });
 
   it('the editor files (hand-written and generated) request no admin endpoint', function () {
-    const files = [...filesIn(join(REPO_ROOT, 'nodes'), /\.html$/), ...filesIn(join(REPO_ROOT, 'resources'), /\.js$/), ...filesIn(join(REPO_ROOT, 'dist', 'nodes'), /\.html$/)];
-    assert.ok(files.some((f) => f.endsWith('tbk-config.html')), 'the editor files are there');
-    const hits = files.filter((f) => EDITOR_REQUEST.test(readFileSync(f, 'utf8')) || SERVER_ROUTE.test(readFileSync(f, 'utf8')));
+    const files = [
+      ...filesIn(join(REPO_ROOT, 'nodes'), /\.html$/),
+      ...filesIn(join(REPO_ROOT, 'resources'), /\.js$/),
+      ...filesIn(join(REPO_ROOT, 'dist', 'nodes'), /\.html$/),
+    ];
+    assert.ok(
+      files.some((f) => f.endsWith('tbk-config.html')),
+      'the editor files are there',
+    );
+    const hits = files.filter(
+      (f) => EDITOR_REQUEST.test(readFileSync(f, 'utf8')) || SERVER_ROUTE.test(readFileSync(f, 'utf8')),
+    );
     assert.deepEqual(hits, []);
   });
 
@@ -63,14 +75,27 @@ describe('reliability: admin endpoints', function () {
     });
 
     it('adds no route to the admin app', async function () {
-      const admin = (helper as unknown as { _httpAdmin?: { _router?: { stack: Array<{ route?: { path: string } }> } } });
+      const admin = helper as unknown as { _httpAdmin?: { _router?: { stack: Array<{ route?: { path: string } }> } } };
       const flow = [
         { id: 'f1', type: 'tab' },
         { id: 'cfg', type: 'tbk-config', z: 'f1', endpoint: sandbox.url },
-        { id: 'api', type: 'tbk-api', z: 'f1', x: 0, y: 0, config: 'cfg', method: 'taobao.tbk.item.info.get', wires: [] },
+        {
+          id: 'api',
+          type: 'tbk-api',
+          z: 'f1',
+          x: 0,
+          y: 0,
+          config: 'cfg',
+          method: 'taobao.tbk.item.info.get',
+          wires: [],
+        },
       ];
-      await helper.load([configNode, apiNode, promoterSet, providerSet, commonSet, otherSet], flow, { cfg: { appKey: 'sandbox-app', appSecret: 'sandbox-secret' } });
-      const routes = (admin._httpAdmin?._router?.stack ?? []).filter((layer) => layer.route).map((layer) => layer.route!.path);
+      await helper.load([configNode, apiNode, promoterSet, providerSet, commonSet, otherSet], flow, {
+        cfg: { appKey: 'sandbox-app', appSecret: 'sandbox-secret' },
+      });
+      const routes = (admin._httpAdmin?._router?.stack ?? [])
+        .filter((layer) => layer.route)
+        .map((layer) => layer.route!.path);
       assert.ok(admin._httpAdmin?._router, 'the helper exposes its admin app');
       assert.deepEqual(routes, []);
     });

@@ -13,7 +13,12 @@ import { runInNewContext } from 'node:vm';
 import fc from 'fast-check';
 import { TopClient } from '../../lib/top/client';
 import { isTopError, type TopError } from '../../lib/top/errors';
-import { SMALLEST_ANSWER, type HostileEncoding, type HostileMessage, type HostileScenario } from '../support/hostile-gateway';
+import {
+  SMALLEST_ANSWER,
+  type HostileEncoding,
+  type HostileMessage,
+  type HostileScenario,
+} from '../support/hostile-gateway';
 
 setFlagsFromString('--expose-gc');
 const collectGarbage = runInNewContext('gc') as () => void;
@@ -47,9 +52,21 @@ const scenarios: fc.Arbitrary<Case> = fc.record({
       { arbitrary: fc.integer({ min: 0, max: CAP }), weight: 2 },
       { arbitrary: fc.integer({ min: CAP + 1, max: 2 * CAP }), weight: 1 },
     ),
-    encoding: fc.constantFrom<HostileEncoding>('identity', 'gzip', 'deflate', 'br', 'identity', 'gzip', 'gzip-corrupt', 'gzip-label-only'),
+    encoding: fc.constantFrom<HostileEncoding>(
+      'identity',
+      'gzip',
+      'deflate',
+      'br',
+      'identity',
+      'gzip',
+      'gzip-corrupt',
+      'gzip-label-only',
+    ),
     framing: fc.constantFrom<HostileScenario['framing']>('length', 'chunked', 'close', 'length', 'chunked', 'endless'),
-    truncateAt: mostly<number | undefined>(undefined, fc.integer({ min: 0, max: 99 }).map((percent) => percent / 100)),
+    truncateAt: mostly<number | undefined>(
+      undefined,
+      fc.integer({ min: 0, max: 99 }).map((percent) => percent / 100),
+    ),
     afterTruncate: fc.constantFrom<'close' | 'hang'>('close', 'hang'),
     headerDelayMs: mostly(0, fc.integer({ min: 1, max: 1500 })),
     chunkBytes: mostly(64 * 1024, fc.integer({ min: 1, max: 64 * 1024 })),
@@ -61,7 +78,12 @@ const scenarios: fc.Arbitrary<Case> = fc.record({
 
 /** The gateway sends it whole, at once, fast: the outcome is decided by the body alone. */
 function deliveredAtOnce({ scenario }: Case): boolean {
-  return scenario.truncateAt === undefined && scenario.headerDelayMs === 0 && scenario.delayMs === 0 && scenario.chunkBytes >= 4096;
+  return (
+    scenario.truncateAt === undefined &&
+    scenario.headerDelayMs === 0 &&
+    scenario.delayMs === 0 &&
+    scenario.chunkBytes >= 4096
+  );
 }
 
 describe('reliability: hostile gateway answers (fast-check)', function () {
@@ -70,10 +92,14 @@ describe('reliability: hostile gateway answers (fast-check)', function () {
   let url: string;
 
   before(async function () {
-    gateway = fork(join(__dirname, '..', 'support', 'hostile-gateway.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    gateway = fork(join(__dirname, '..', 'support', 'hostile-gateway.js'), [], {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
     url = await new Promise<string>((resolve, reject) => {
       gateway.once('error', reject);
-      gateway.once('message', (message: HostileMessage) => (message.type === 'listening' ? resolve(message.url) : reject(new Error('unexpected message'))));
+      gateway.once('message', (message: HostileMessage) =>
+        message.type === 'listening' ? resolve(message.url) : reject(new Error('unexpected message')),
+      );
     });
   });
   after(function () {
@@ -93,14 +119,26 @@ describe('reliability: hostile gateway answers (fast-check)', function () {
       fc.asyncProperty(scenarios, async (testCase) => {
         const { scenario, timeoutMs, batch } = testCase;
         await configure(scenario);
-        const client = new TopClient({ appKey: 'hostile-app', appSecret: 'hostile-secret', endpoint: url, timeoutMs, retry: false, rateLimit: false, maxResponseBytes: CAP });
+        const client = new TopClient({
+          appKey: 'hostile-app',
+          appSecret: 'hostile-secret',
+          endpoint: url,
+          timeoutMs,
+          retry: false,
+          rateLimit: false,
+          maxResponseBytes: CAP,
+        });
         try {
           collectGarbage();
           const base = process.memoryUsage().arrayBuffers;
           let peak = base;
           const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().arrayBuffers)), 2);
           const started = performance.now();
-          const outcome: unknown = await (batch ? client.batch(METHOD, [{ num_iids: '1' }, { num_iids: '2' }]) : client.call(METHOD, { num_iids: '1' })).then(
+          const outcome: unknown = await (
+            batch
+              ? client.batch(METHOD, [{ num_iids: '1' }, { num_iids: '2' }])
+              : client.call(METHOD, { num_iids: '1' })
+          ).then(
             () => 'ok',
             (err: unknown) => err,
           );
@@ -112,8 +150,14 @@ describe('reliability: hostile gateway answers (fast-check)', function () {
           tally.maxGrowth = Math.max(tally.maxGrowth, growth);
           const what = `${JSON.stringify(testCase)} -> ${outcome === 'ok' ? 'ok' : String((outcome as Error).message)}`;
 
-          assert.ok(elapsed <= timeoutMs + OVERRUN_MS, `took ${Math.round(elapsed)} ms with a ${timeoutMs} ms timeout: ${what}`);
-          assert.ok(growth <= MEMORY_BOUND, `held ${(growth / 1048576).toFixed(2)} MiB of buffers, bound ${(MEMORY_BOUND / 1048576).toFixed(2)} MiB: ${what}`);
+          assert.ok(
+            elapsed <= timeoutMs + OVERRUN_MS,
+            `took ${Math.round(elapsed)} ms with a ${timeoutMs} ms timeout: ${what}`,
+          );
+          assert.ok(
+            growth <= MEMORY_BOUND,
+            `held ${(growth / 1048576).toFixed(2)} MiB of buffers, bound ${(MEMORY_BOUND / 1048576).toFixed(2)} MiB: ${what}`,
+          );
 
           if (outcome === 'ok') {
             tally.ok++;
@@ -133,8 +177,17 @@ describe('reliability: hostile gateway answers (fast-check)', function () {
           const oversize = scenario.framing === 'endless' || scenario.size > CAP;
           if (tooLarge) assert.ok(oversize, `an answer within the cap was called too large: ${what}`);
           const wellFramed = scenario.framing === 'endless' || WELL_ENCODED.includes(scenario.encoding);
-          if (oversize && wellFramed && deliveredAtOnce(testCase)) assert.ok(tooLarge, `an oversize answer must fail as too large: ${what}`);
-          if (!batch && !oversize && scenario.status === 200 && scenario.framing !== 'endless' && scenario.size >= SMALLEST_ANSWER && WELL_ENCODED.includes(scenario.encoding) && deliveredAtOnce(testCase)) {
+          if (oversize && wellFramed && deliveredAtOnce(testCase))
+            assert.ok(tooLarge, `an oversize answer must fail as too large: ${what}`);
+          if (
+            !batch &&
+            !oversize &&
+            scenario.status === 200 &&
+            scenario.framing !== 'endless' &&
+            scenario.size >= SMALLEST_ANSWER &&
+            WELL_ENCODED.includes(scenario.encoding) &&
+            deliveredAtOnce(testCase)
+          ) {
             assert.fail(`a valid answer within the cap failed: ${what}`);
           }
         } finally {

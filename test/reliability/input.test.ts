@@ -68,26 +68,80 @@ const notAnObject: fc.Arbitrary<Hostile> = fc
 
 const pollution: fc.Arbitrary<Hostile> = fc
   .tuple(fc.constantFrom(...FORBIDDEN), fc.jsonValue({ maxDepth: 2 }))
-  .map(([key, value]) => ({ payload: withOwnKey(key, key === '__proto__' ? { polluted: true, ...(typeof value === 'object' && value !== null && !Array.isArray(value) ? value : {}) } : value), param: key, orMissingRequired: false, what: `own key ${key}` }));
+  .map(([key, value]) => ({
+    payload: withOwnKey(
+      key,
+      key === '__proto__'
+        ? { polluted: true, ...(typeof value === 'object' && value !== null && !Array.isArray(value) ? value : {}) }
+        : value,
+    ),
+    param: key,
+    orMissingRequired: false,
+    what: `own key ${key}`,
+  }));
 
 /** Values that the parameter's kind refuses. */
 function invalidFor(p: ParamSpec): fc.Arbitrary<unknown> {
-  const nested = fc.dictionary(fc.constantFrom('a', 'b', 'value'), fc.oneof(fc.integer(), fc.dictionary(fc.constantFrom('x', 'y'), fc.integer(), { minKeys: 1 })), { minKeys: 1 });
+  const nested = fc.dictionary(
+    fc.constantFrom('a', 'b', 'value'),
+    fc.oneof(fc.integer(), fc.dictionary(fc.constantFrom('x', 'y'), fc.integer(), { minKeys: 1 })),
+    { minKeys: 1 },
+  );
   const common = [nested, fc.constant(circular()), fc.constant(Symbol('v')), fc.constant(() => 1)];
   switch (p.kind) {
     case 'number':
-      return fc.oneof(...common, fc.constant(Number.NaN), fc.constant(Number.POSITIVE_INFINITY), fc.constant(true), fc.constant('x'.repeat(100_000)), fc.stringMatching(/^[a-z]{1,12}$/), fc.constant(2 ** 60), fc.array(nested, { minLength: 1, maxLength: 2 }));
+      return fc.oneof(
+        ...common,
+        fc.constant(Number.NaN),
+        fc.constant(Number.POSITIVE_INFINITY),
+        fc.constant(true),
+        fc.constant('x'.repeat(100_000)),
+        fc.stringMatching(/^[a-z]{1,12}$/),
+        fc.constant(2 ** 60),
+        fc.array(nested, { minLength: 1, maxLength: 2 }),
+      );
     case 'string':
-      return fc.oneof(...common, fc.constant(Number.NaN), fc.constant(false), fc.array(nested, { minLength: 1, maxLength: 2 }), ...(p.maxLength !== undefined ? [fc.constant('字'.repeat(p.maxLength + 1))] : []));
+      return fc.oneof(
+        ...common,
+        fc.constant(Number.NaN),
+        fc.constant(false),
+        fc.array(nested, { minLength: 1, maxLength: 2 }),
+        ...(p.maxLength !== undefined ? [fc.constant('字'.repeat(p.maxLength + 1))] : []),
+      );
     case 'boolean':
-      return fc.oneof(...common, fc.integer(), fc.bigInt(), fc.constantFrom('yes', 'no', '1', 'TRUE '), fc.array(fc.boolean(), { minLength: 1 }));
+      return fc.oneof(
+        ...common,
+        fc.integer(),
+        fc.bigInt(),
+        fc.constantFrom('yes', 'no', '1', 'TRUE '),
+        fc.array(fc.boolean(), { minLength: 1 }),
+      );
     case 'date':
-      return fc.oneof(...common, fc.constant(true), fc.bigInt(), fc.constantFrom('yesterday', '2024-02-31 10:00:00', '2024-13-01', '10:00'), fc.constant(new Date(Number.NaN)));
+      return fc.oneof(
+        ...common,
+        fc.constant(true),
+        fc.bigInt(),
+        fc.constantFrom('yesterday', '2024-02-31 10:00:00', '2024-13-01', '10:00'),
+        fc.constant(new Date(Number.NaN)),
+      );
     case 'json':
-      return fc.oneof(fc.constant(circular()), fc.constant([circular()]), fc.constant(Symbol('v')), fc.integer(), fc.boolean(), fc.bigInt(), fc.constantFrom('{nope', "{'a':1}", 'undefined'));
+      return fc.oneof(
+        fc.constant(circular()),
+        fc.constant([circular()]),
+        fc.constant(Symbol('v')),
+        fc.integer(),
+        fc.boolean(),
+        fc.bigInt(),
+        fc.constantFrom('{nope', "{'a':1}", 'undefined'),
+      );
     case 'string[]':
     case 'number[]':
-      return fc.oneof(...common, fc.constant(true), fc.array(nested, { minLength: 1, maxLength: 3 }), ...(p.kind === 'number[]' ? [fc.constantFrom('1,x,3', 'abc', '1;2')] : []));
+      return fc.oneof(
+        ...common,
+        fc.constant(true),
+        fc.array(nested, { minLength: 1, maxLength: 3 }),
+        ...(p.kind === 'number[]' ? [fc.constantFrom('1,x,3', 'abc', '1;2')] : []),
+      );
     case 'file':
       return fc.oneof(...common, nonEmptyString, fc.integer(), fc.constant({ data: 'not bytes' }));
     default:
@@ -99,20 +153,44 @@ function arbitraryFor(spec: MethodSpec): fc.Arbitrary<Hostile> {
   const known = new Set(spec.params.map((p) => p.name));
   const options: Array<fc.Arbitrary<Hostile>> = [notAnObject, pollution];
   if (spec.validate !== false) {
-    const unknownKey = fc.stringMatching(/^[a-z][a-z_]{0,19}$/).filter((k) => !known.has(k) && !(FORBIDDEN as readonly string[]).includes(k));
-    options.push(fc.tuple(unknownKey, fc.anything()).map(([key, value]) => ({ payload: { [key]: value }, param: key, orMissingRequired: false, what: `unknown parameter ${key}` })));
+    const unknownKey = fc
+      .stringMatching(/^[a-z][a-z_]{0,19}$/)
+      .filter((k) => !known.has(k) && !(FORBIDDEN as readonly string[]).includes(k));
+    options.push(
+      fc.tuple(unknownKey, fc.anything()).map(([key, value]) => ({
+        payload: { [key]: value },
+        param: key,
+        orMissingRequired: false,
+        what: `unknown parameter ${key}`,
+      })),
+    );
     if (spec.params.length > 0) {
       options.push(
-        fc
-          .constantFrom(...spec.params)
-          .chain((p) => invalidFor(p).map((value) => ({ payload: { [p.name]: value }, param: p.name, orMissingRequired: true, what: `bad ${p.kind} in ${p.name}` }))),
+        fc.constantFrom(...spec.params).chain((p) =>
+          invalidFor(p).map((value) => ({
+            payload: { [p.name]: value },
+            param: p.name,
+            orMissingRequired: true,
+            what: `bad ${p.kind} in ${p.name}`,
+          })),
+        ),
       );
     }
   } else {
     // unvalidated methods pass parameters through: what cannot be put on the wire is still refused before the network
     const key = fc.stringMatching(/^[a-z][a-z_]{0,19}$/).filter((k) => !(FORBIDDEN as readonly string[]).includes(k));
     options.push(
-      fc.tuple(key, fc.constantFrom<unknown>(circular(), Symbol('v'), () => 1, Number.NaN, Number.NEGATIVE_INFINITY)).map(([k, value]) => ({ payload: { [k]: value }, param: k, orMissingRequired: false, what: `unencodable value in ${k}` })),
+      fc
+        .tuple(
+          key,
+          fc.constantFrom<unknown>(circular(), Symbol('v'), () => 1, Number.NaN, Number.NEGATIVE_INFINITY),
+        )
+        .map(([k, value]) => ({
+          payload: { [k]: value },
+          param: k,
+          orMissingRequired: false,
+          what: `unencodable value in ${k}`,
+        })),
     );
   }
   return fc.oneof(...options);
@@ -133,12 +211,35 @@ describe('reliability: hostile msg.payload through every method node (fast-check
     await startRuntime();
     const flow: FlowNode[] = [
       { id: 'f1', type: 'tab' },
-      { id: 'cfg', type: 'tbk-config', z: 'f1', endpoint: sandbox.url, timeout: 2000, retries: 0, rateLimit: 0, concurrency: 0 },
+      {
+        id: 'cfg',
+        type: 'tbk-config',
+        z: 'f1',
+        endpoint: sandbox.url,
+        timeout: 2000,
+        retries: 0,
+        rateLimit: 0,
+        concurrency: 0,
+      },
       { id: 'ok', type: 'helper', z: 'f1', x: 0, y: 0 },
       { id: 'err', type: 'helper', z: 'f1', x: 0, y: 0 },
     ];
-    for (const spec of specs) flow.push({ id: `n-${spec.type}`, type: spec.type, z: 'f1', x: 0, y: 0, config: 'cfg', version: spec.version, params: {}, errorMode: 'output', wires: [['ok'], ['err']] });
-    await helper.load([configNode, promoterSet, providerSet, commonSet, otherSet], flow, { cfg: { appKey: 'sandbox-app', appSecret: 'sandbox-secret', session: 'input-test-session' } });
+    for (const spec of specs)
+      flow.push({
+        id: `n-${spec.type}`,
+        type: spec.type,
+        z: 'f1',
+        x: 0,
+        y: 0,
+        config: 'cfg',
+        version: spec.version,
+        params: {},
+        errorMode: 'output',
+        wires: [['ok'], ['err']],
+      });
+    await helper.load([configNode, promoterSet, providerSet, commonSet, otherSet], flow, {
+      cfg: { appKey: 'sandbox-app', appSecret: 'sandbox-secret', session: 'input-test-session' },
+    });
     for (const port of ['ok', 'err'] as const) {
       helper.getNode(port).on('input', (msg: Record<string, any>) => {
         const resolve = waiting.get(msg.probe as number);
@@ -193,11 +294,25 @@ describe('reliability: hostile msg.payload through every method node (fast-check
           const { port, msg } = await send(node, hostile.payload);
           assert.equal(port, 'err', `${spec.type}: ${hostile.what} was accepted`);
           const error = msg.error as Record<string, unknown>;
-          assert.equal(error.kind, 'validation', `${spec.type}: ${hostile.what} gave ${String(error.kind)}: ${String(error.message)}`);
+          assert.equal(
+            error.kind,
+            'validation',
+            `${spec.type}: ${hostile.what} gave ${String(error.kind)}: ${String(error.message)}`,
+          );
           const param = error.param as string;
-          const named = param === hostile.param || (hostile.orMissingRequired && required.has(param) && !Object.prototype.hasOwnProperty.call(hostile.payload, param));
-          assert.ok(named, `${spec.type}: ${hostile.what} was reported for parameter ${String(param)}: ${String(error.message)}`);
-          assert.ok(String(error.message).includes(param), `${spec.type}: the message does not name ${param}: ${String(error.message)}`);
+          const named =
+            param === hostile.param ||
+            (hostile.orMissingRequired &&
+              required.has(param) &&
+              !Object.prototype.hasOwnProperty.call(hostile.payload, param));
+          assert.ok(
+            named,
+            `${spec.type}: ${hostile.what} was reported for parameter ${String(param)}: ${String(error.message)}`,
+          );
+          assert.ok(
+            String(error.message).includes(param),
+            `${spec.type}: the message does not name ${param}: ${String(error.message)}`,
+          );
           assert.equal(sandbox.stats().totalCalls, before, `${spec.type}: ${hostile.what} reached the gateway`);
           checked++;
         }),
@@ -220,7 +335,15 @@ describe('reliability: validateParams over arbitrary values (fast-check)', funct
   /** An object mixing documented names (with any value) and arbitrary keys. */
   function paramsFor(spec: MethodSpec): fc.Arbitrary<Record<string, unknown>> {
     const names = spec.params.map((p) => p.name);
-    const value = fc.oneof(fc.anything(), fc.bigInt(), fc.date(), fc.constant(circular()), fc.constant(Number.NaN), fc.string(), fc.integer().map(String));
+    const value = fc.oneof(
+      fc.anything(),
+      fc.bigInt(),
+      fc.date(),
+      fc.constant(circular()),
+      fc.constant(Number.NaN),
+      fc.string(),
+      fc.integer().map(String),
+    );
     return fc.dictionary(fc.oneof(fc.constantFrom(...names), fc.string({ maxLength: 12 })), value, { maxKeys: 6 });
   }
 
@@ -237,12 +360,17 @@ describe('reliability: validateParams over arbitrary values (fast-check)', funct
           assert.equal(err.method, spec.method);
           if (err.param !== undefined) {
             const documented = spec.params.some((p) => p.name === err.param);
-            assert.ok(Object.prototype.hasOwnProperty.call(params, err.param) || documented, `names ${err.param}, neither given nor documented`);
+            assert.ok(
+              Object.prototype.hasOwnProperty.call(params, err.param) || documented,
+              `names ${err.param}, neither given nor documented`,
+            );
           }
           return;
         }
-        for (const key of Object.keys(out)) assert.ok(Object.prototype.hasOwnProperty.call(params, key), `returned a key ${key} that was not given`);
-        for (const p of spec.params.filter((q) => q.required)) assert.ok(out[p.name] !== undefined, `required ${p.name} missing from a successful result`);
+        for (const key of Object.keys(out))
+          assert.ok(Object.prototype.hasOwnProperty.call(params, key), `returned a key ${key} that was not given`);
+        for (const p of spec.params.filter((q) => q.required))
+          assert.ok(out[p.name] !== undefined, `required ${p.name} missing from a successful result`);
         // what it accepts it accepts again unchanged (normalization is idempotent)
         assert.deepEqual(validateParams(spec, out, { allowExtra }), out);
       }),
@@ -252,18 +380,38 @@ describe('reliability: validateParams over arbitrary values (fast-check)', funct
 
   it('refuses non-objects and prototype keys whatever the spec', function () {
     fc.assert(
-      fc.property(fc.constantFrom(...specs), fc.oneof(fc.string(), fc.integer(), fc.bigInt(), fc.array(fc.anything()), fc.constant(null), fc.constant(undefined), fc.date()), (spec, value) => {
-        assert.throws(() => validateParams(spec, value), (err: unknown) => isTopError(err) && err.kind === 'validation');
-      }),
+      fc.property(
+        fc.constantFrom(...specs),
+        fc.oneof(
+          fc.string(),
+          fc.integer(),
+          fc.bigInt(),
+          fc.array(fc.anything()),
+          fc.constant(null),
+          fc.constant(undefined),
+          fc.date(),
+        ),
+        (spec, value) => {
+          assert.throws(
+            () => validateParams(spec, value),
+            (err: unknown) => isTopError(err) && err.kind === 'validation',
+          );
+        },
+      ),
       { numRuns: 500, seed: SEED },
     );
     fc.assert(
-      fc.property(fc.constantFrom(...specs), fc.constantFrom(...FORBIDDEN), fc.jsonValue({ maxDepth: 1 }), (spec, key, value) => {
-        assert.throws(
-          () => validateParams(spec, withOwnKey(key, value), { allowExtra: true }),
-          (err: unknown) => isTopError(err) && err.kind === 'validation' && err.param === key,
-        );
-      }),
+      fc.property(
+        fc.constantFrom(...specs),
+        fc.constantFrom(...FORBIDDEN),
+        fc.jsonValue({ maxDepth: 1 }),
+        (spec, key, value) => {
+          assert.throws(
+            () => validateParams(spec, withOwnKey(key, value), { allowExtra: true }),
+            (err: unknown) => isTopError(err) && err.kind === 'validation' && err.param === key,
+          );
+        },
+      ),
       { numRuns: 300, seed: SEED },
     );
   });

@@ -28,8 +28,15 @@ interface SyncRuntime extends MessagingChild<SyncRuntimeMessage> {
 
 function startSyncRuntime(name: string, job: Omit<SyncRuntimeJob, 'ordersFile'>, dir: string): SyncRuntime {
   const ordersFile = join(dir, `${name}.orders`);
-  const child = forkMessaging<SyncRuntimeMessage>(RUNTIME_SCRIPT, { TBK_SYNC_JOB: JSON.stringify({ ...job, ordersFile }) });
-  return { ...child, name, ordersFile, orders: () => (existsSync(ordersFile) ? readFileSync(ordersFile, 'utf8').split('\n').filter(Boolean) : []) };
+  const child = forkMessaging<SyncRuntimeMessage>(RUNTIME_SCRIPT, {
+    TBK_SYNC_JOB: JSON.stringify({ ...job, ordersFile }),
+  });
+  return {
+    ...child,
+    name,
+    ordersFile,
+    orders: () => (existsSync(ordersFile) ? readFileSync(ordersFile, 'utf8').split('\n').filter(Boolean) : []),
+  };
 }
 
 describe('tbk-order-sync on two Node-RED runtimes sharing one Redis (lease)', function () {
@@ -57,11 +64,25 @@ describe('tbk-order-sync on two Node-RED runtimes sharing one Redis (lease)', fu
   it('emits each order once between them, also when the holder is killed mid-run', async function () {
     // every order answer takes 60 ms: a run of the 2-hour lookback takes a few seconds
     sandbox.addFault({ kind: 'latency', method: 'taobao.tbk.order.details.get', latencyMs: 60 });
-    const job = { endpoint: sandbox.url, redisUrl: redis!.url, appKey: DEFAULT_APP.appKey, appSecret: DEFAULT_APP.appSecret, userDir: dir, leaseSeconds: LEASE_SECONDS, intervalMinutes: 0.02, lookbackMinutes: 120, pageSize: 5 };
+    const job = {
+      endpoint: sandbox.url,
+      redisUrl: redis!.url,
+      appKey: DEFAULT_APP.appKey,
+      appSecret: DEFAULT_APP.appSecret,
+      userDir: dir,
+      leaseSeconds: LEASE_SECONDS,
+      intervalMinutes: 0.02,
+      lookbackMinutes: 120,
+      pageSize: 5,
+    };
     const first = startSyncRuntime('a', job, dir);
     const second = startSyncRuntime('b', job, dir);
     runtimes.push(first, second);
-    await until(() => first.messages.some((m) => m.type === 'ready') && second.messages.some((m) => m.type === 'ready'), 'both runtimes', 30_000);
+    await until(
+      () => first.messages.some((m) => m.type === 'ready') && second.messages.some((m) => m.type === 'ready'),
+      'both runtimes',
+      30_000,
+    );
 
     await until(() => first.orders().length + second.orders().length >= 40, 'the holder emitting', 30_000);
     const [holder, standby] = first.orders().length > 0 ? [first, second] : [second, first];
@@ -75,8 +96,15 @@ describe('tbk-order-sync on two Node-RED runtimes sharing one Redis (lease)', fu
 
     await until(() => standby.orders().length > 0, 'the takeover', 15_000);
     const tookOverAfter = Date.now() - killedAt;
-    assert.ok(tookOverAfter < LEASE_SECONDS * 1000 + 3000, `took over after ${tookOverAfter} ms (lease ${LEASE_SECONDS} s)`);
-    await until(() => standby.messages.filter((m) => m.type === 'report' && !m.standby && m.gaps === 0).length >= 3, 'three runs of the new holder', 30_000);
+    assert.ok(
+      tookOverAfter < LEASE_SECONDS * 1000 + 3000,
+      `took over after ${tookOverAfter} ms (lease ${LEASE_SECONDS} s)`,
+    );
+    await until(
+      () => standby.messages.filter((m) => m.type === 'report' && !m.standby && m.gaps === 0).length >= 3,
+      'three runs of the new holder',
+      30_000,
+    );
     standby.send('stop');
     assert.equal((await standby.exited).code, 0);
 
@@ -87,13 +115,19 @@ describe('tbk-order-sync on two Node-RED runtimes sharing one Redis (lease)', fu
     await client.quit();
 
     const emitted = [...holder.orders(), ...standby.orders()];
-    const expected = book.changes({ from: state.origin, to: state.cursor, queryType: 4 }).map((c) => `${c.tradeId}|${orderFingerprint(c.order)}`);
+    const expected = book
+      .changes({ from: state.origin, to: state.cursor, queryType: 4 })
+      .map((c) => `${c.tradeId}|${orderFingerprint(c.order)}`);
     const emittedSet = new Set(emitted);
     const wanted = new Set(expected);
     const duplicates = emitted.length - emittedSet.size;
     const missing = expected.filter((k) => !emittedSet.has(k)).length;
     const extra = emitted.filter((k) => !wanted.has(k)).length;
-    assert.deepEqual({ duplicates, missing, extra }, { duplicates: 0, missing: 0, extra: 0 }, `${expected.length} expected; ${emittedByHolder} by the killed holder, ${standby.orders().length} by the other`);
+    assert.deepEqual(
+      { duplicates, missing, extra },
+      { duplicates: 0, missing: 0, extra: 0 },
+      `${expected.length} expected; ${emittedByHolder} by the killed holder, ${standby.orders().length} by the other`,
+    );
     assert.ok(emittedByHolder >= 40 && standby.orders().length >= 40, 'both did part of the work');
   });
 });

@@ -13,7 +13,17 @@ import { checkpointKey } from '../../lib/sync/checkpoint-key';
 import { FileCheckpointStore } from '../../lib/sync/file-checkpoint';
 import { parseGmt8 } from '../../lib/top/time';
 import { checkpointDirectory } from '../../nodes/order-sync-checkpoint';
-import { SANDBOX_SECRET, TEST_USER_DIR, catchNode, type FlowNode, helper, startRuntime, stopRuntime, until, type TestNode } from '../support/node-red';
+import {
+  SANDBOX_SECRET,
+  TEST_USER_DIR,
+  catchNode,
+  type FlowNode,
+  helper,
+  startRuntime,
+  stopRuntime,
+  until,
+  type TestNode,
+} from '../support/node-red';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 import configNode = require('../../nodes/tbk-config');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -26,11 +36,12 @@ const APP_KEY = 'sandbox-app';
 
 const keyOf = (order: Record<string, unknown>): string => `${String(order.trade_id)}|${orderFingerprint(order)}`;
 
-
-
 /** The file a node with these settings keeps its checkpoint in (no Redis, memory context). */
 function checkpointFile(queryType: 1 | 2 | 3 | 4 = 4): FileCheckpointStore {
-  return new FileCheckpointStore(checkpointDirectory(TEST_USER_DIR), checkpointKey({ appKey: APP_KEY, method: 'taobao.tbk.order.details.get', queryType }));
+  return new FileCheckpointStore(
+    checkpointDirectory(TEST_USER_DIR),
+    checkpointKey({ appKey: APP_KEY, method: 'taobao.tbk.order.details.get', queryType }),
+  );
 }
 
 /** Everything the order sync node of one flow emitted, across deploys. */
@@ -49,8 +60,13 @@ class Recorder {
 
   /** Every call of a Node method on the sync nodes since the flow was loaded (the helper spies on them). */
   private calls(method: 'status' | 'warn'): unknown[][] {
-    const spy = this.sync[method] as unknown as { getCalls(): Array<{ thisValue: { type?: string }; args: unknown[] }> };
-    return spy.getCalls().filter((c) => c.thisValue?.type === 'tbk-order-sync').map((c) => c.args);
+    const spy = this.sync[method] as unknown as {
+      getCalls(): Array<{ thisValue: { type?: string }; args: unknown[] }>;
+    };
+    return spy
+      .getCalls()
+      .filter((c) => c.thisValue?.type === 'tbk-order-sync')
+      .map((c) => c.args);
   }
 
   get statuses(): string[] {
@@ -81,7 +97,11 @@ class Recorder {
     const missing = expected.filter((k) => !emittedSet.has(k));
     const wanted = new Set(expected);
     const extra = emitted.filter((k) => !wanted.has(k));
-    assert.deepEqual({ duplicates, missing: missing.length, extra: extra.length }, { duplicates: 0, missing: 0, extra: 0 }, `${expected.length} expected, ${emitted.length} emitted`);
+    assert.deepEqual(
+      { duplicates, missing: missing.length, extra: extra.length },
+      { duplicates: 0, missing: 0, extra: 0 },
+      `${expected.length} expected, ${emitted.length} emitted`,
+    );
     assert.ok(expected.length >= minimum, `the book made enough orders (${expected.length})`);
     return { expected: expected.length };
   }
@@ -96,7 +116,11 @@ describe('order sync you can trust with money (tbk-order-sync, default settings)
   function useSandbox(options: { gatewayBehindMs?: number } = {}) {
     before(async function () {
       const behind = options.gatewayBehindMs ?? 0;
-      sandbox = await startSandbox({ apps: [{ appKey: APP_KEY, appSecret: SANDBOX_SECRET }], recordLimit: 10, clock: () => Date.now() - behind });
+      sandbox = await startSandbox({
+        apps: [{ appKey: APP_KEY, appSecret: SANDBOX_SECRET }],
+        recordLimit: 10,
+        clock: () => Date.now() - behind,
+      });
     });
     after(async function () {
       await sandbox.close();
@@ -131,9 +155,36 @@ describe('order sync you can trust with money (tbk-order-sync, default settings)
   function flow(props: Record<string, unknown> = {}, config: Record<string, unknown> = {}): FlowNode[] {
     return [
       { id: 'f1', type: 'tab' },
-      { id: 'cfg', type: 'tbk-config', z: 'f1', name: 'sandbox', endpoint: sandbox.url, signMethod: 'md5', timeout: 5000, retries: 0, rateLimit: 0, concurrency: 4, ...config },
+      {
+        id: 'cfg',
+        type: 'tbk-config',
+        z: 'f1',
+        name: 'sandbox',
+        endpoint: sandbox.url,
+        signMethod: 'md5',
+        timeout: 5000,
+        retries: 0,
+        rateLimit: 0,
+        concurrency: 4,
+        ...config,
+      },
       // the defaults of a node dropped from the palette, as in the order-sync example
-      { id: 'sync', type: 'tbk-order-sync', z: 'f1', x: 100, y: 100, name: 'orders', config: 'cfg', queryType: '4', interval: 0, output: 'order', pageSize: 10, errorMode: 'output', ...props, wires: [['orders'], ['reports']] },
+      {
+        id: 'sync',
+        type: 'tbk-order-sync',
+        z: 'f1',
+        x: 100,
+        y: 100,
+        name: 'orders',
+        config: 'cfg',
+        queryType: '4',
+        interval: 0,
+        output: 'order',
+        pageSize: 10,
+        errorMode: 'output',
+        ...props,
+        wires: [['orders'], ['reports']],
+      },
       { id: 'orders', type: 'helper', z: 'f1', x: 300, y: 80 },
       { id: 'reports', type: 'helper', z: 'f1', x: 300, y: 120 },
       { id: 'catch', type: 'catch', z: 'f1', x: 100, y: 200, scope: null, uncaught: false, wires: [['caught']] },
@@ -150,7 +201,13 @@ describe('order sync you can trust with money (tbk-order-sync, default settings)
     useSandbox();
 
     it('20 full deploys of a flow that runs at deploy: 0 duplicates, 0 missing; the checkpoint lives in a file under the user directory', async function () {
-      const b = newBook({ ordersPerHour: 40, lateChance: 0.3, maxDelayMs: 5 * MINUTE, minDwellMs: 2 * HOUR, maxDwellMs: 8 * HOUR });
+      const b = newBook({
+        ordersPerHour: 40,
+        lateChance: 0.3,
+        maxDelayMs: 5 * MINUTE,
+        minDwellMs: 2 * HOUR,
+        maxDwellMs: 8 * HOUR,
+      });
       b.advance(2 * HOUR);
       const recorder = new Recorder();
       const deployed = flow({ interval: 5 });
@@ -175,8 +232,14 @@ describe('order sync you can trust with money (tbk-order-sync, default settings)
       const { expected } = recorder.assertExact(b, state, 40);
       assert.equal(recorder.orders.length, expected);
       assert.ok(state.cursor >= b.now - 2 * MINUTE);
-      assert.ok(recorder.statuses.some((s) => /every 5 min · file/.test(s)), recorder.statuses.slice(0, 5).join(' | '));
-      assert.ok(recorder.warnings.some((w) => w.includes(checkpointFile().path) && /does not persist/.test(w)), recorder.warnings.join(' | '));
+      assert.ok(
+        recorder.statuses.some((s) => /every 5 min · file/.test(s)),
+        recorder.statuses.slice(0, 5).join(' | '),
+      );
+      assert.ok(
+        recorder.warnings.some((w) => w.includes(checkpointFile().path) && /does not persist/.test(w)),
+        recorder.warnings.join(' | '),
+      );
       assert.deepEqual(recorder.caught, []);
     });
   });
@@ -245,10 +308,47 @@ describe('order sync you can trust with money (tbk-order-sync, default settings)
     useSandbox();
 
     const kinds: Array<[string, string, RegExp]> = [
-      ['a null in seen', JSON.stringify({ v: 1, method: 'taobao.tbk.order.details.get', queryType: 4, cursor: BOOK_START + 2 * HOUR, origin: BOOK_START, seen: { '123456789012345678': null } }), /^seen\./],
-      ['a cursor in 2099', JSON.stringify({ v: 1, method: 'taobao.tbk.order.details.get', queryType: 4, cursor: parseGmt8('2099-01-01 00:00:00'), origin: BOOK_START, seen: {} }), /cursor .* after the gateway's now/],
-      ['a cursor of 1e300', `{"v":1,"method":"taobao.tbk.order.details.get","queryType":4,"cursor":1e300,"origin":${BOOK_START},"seen":{}}`, /^cursor: /],
-      ['wrong types', JSON.stringify({ v: 1, method: 'taobao.tbk.order.details.get', queryType: '4', cursor: String(BOOK_START), origin: null, seen: [] }), /^queryType: /],
+      [
+        'a null in seen',
+        JSON.stringify({
+          v: 1,
+          method: 'taobao.tbk.order.details.get',
+          queryType: 4,
+          cursor: BOOK_START + 2 * HOUR,
+          origin: BOOK_START,
+          seen: { '123456789012345678': null },
+        }),
+        /^seen\./,
+      ],
+      [
+        'a cursor in 2099',
+        JSON.stringify({
+          v: 1,
+          method: 'taobao.tbk.order.details.get',
+          queryType: 4,
+          cursor: parseGmt8('2099-01-01 00:00:00'),
+          origin: BOOK_START,
+          seen: {},
+        }),
+        /cursor .* after the gateway's now/,
+      ],
+      [
+        'a cursor of 1e300',
+        `{"v":1,"method":"taobao.tbk.order.details.get","queryType":4,"cursor":1e300,"origin":${BOOK_START},"seen":{}}`,
+        /^cursor: /,
+      ],
+      [
+        'wrong types',
+        JSON.stringify({
+          v: 1,
+          method: 'taobao.tbk.order.details.get',
+          queryType: '4',
+          cursor: String(BOOK_START),
+          origin: null,
+          seen: [],
+        }),
+        /^queryType: /,
+      ],
       ['a torn file', '{"v":1,"method":"taobao.tbk.order.det', /^checkpoint: /],
     ];
     for (const [kind, text, problem] of kinds) {
@@ -287,7 +387,14 @@ describe('order sync you can trust with money (tbk-order-sync, default settings)
         it(`${withOffset ? 'with' : 'without'} clockOffset, late-arriving orders: 0 missing${refused ? ' (code 31 until clockOffset is set, then it catches up)' : ''}`, async function () {
           hostShiftMs = skewMinutes * MINUTE;
           // no order changes twice within the test: the API shows only an order's latest version, so a version replaced during an outage cannot be read by anyone
-          const b = newBook({ seed: 40 + skewMinutes, ordersPerHour: 60, lateChance: 0.6, maxDelayMs: 6 * MINUTE, minDwellMs: 4 * HOUR, maxDwellMs: 8 * HOUR });
+          const b = newBook({
+            seed: 40 + skewMinutes,
+            ordersPerHour: 60,
+            lateChance: 0.6,
+            maxDelayMs: 6 * MINUTE,
+            minDwellMs: 4 * HOUR,
+            maxDwellMs: 8 * HOUR,
+          });
           b.advance(2 * HOUR);
           const recorder = new Recorder();
           const offset = { clockOffset: withOffset ? String(-skewMinutes * 60) : '0' };
@@ -300,14 +407,24 @@ describe('order sync you can trust with money (tbk-order-sync, default settings)
               assert.equal(recorder.orders.length, 0);
             } else {
               assert.deepEqual(report.payload.gaps, []);
-              assert.ok(report.payload.cursor <= b.now - MINUTE + 2000, 'the cursor never passes the gateway now minus the lag');
-              assert.ok(Math.abs(report.payload.gatewaySkewMs - (withOffset ? 0 : -skewMinutes * MINUTE)) < 2000, `skew ${report.payload.gatewaySkewMs}`);
+              assert.ok(
+                report.payload.cursor <= b.now - MINUTE + 2000,
+                'the cursor never passes the gateway now minus the lag',
+              );
+              assert.ok(
+                Math.abs(report.payload.gatewaySkewMs - (withOffset ? 0 : -skewMinutes * MINUTE)) < 2000,
+                `skew ${report.payload.gatewaySkewMs}`,
+              );
             }
             b.advance(step * MINUTE);
           }
           if (refused) {
             // the operator sets the offset the status and README point to
-            await helper.setFlows(flow({ lookbackMinutes: 60 }, { clockOffset: String(-skewMinutes * 60) }), 'full', credentials);
+            await helper.setFlows(
+              flow({ lookbackMinutes: 60 }, { clockOffset: String(-skewMinutes * 60) }),
+              'full',
+              credentials,
+            );
             recorder.attach();
             const caughtUp = await recorder.nextReport(() => recorder.sync.receive({ payload: '' }));
             assert.deepEqual(caughtUp.payload.gaps, []);
@@ -316,7 +433,11 @@ describe('order sync you can trust with money (tbk-order-sync, default settings)
           await recorder.nextReport(() => recorder.sync.receive({ payload: '' }));
           const state = await readCheckpoint();
           recorder.assertExact(b, state);
-          assert.ok(b.history().filter((v) => v.visibleAt - v.modifiedAt >= 2 * MINUTE && v.modifiedAt <= state.cursor).length >= 5, 'orders arrived late');
+          assert.ok(
+            b.history().filter((v) => v.visibleAt - v.modifiedAt >= 2 * MINUTE && v.modifiedAt <= state.cursor)
+              .length >= 5,
+            'orders arrived late',
+          );
         });
       }
     });

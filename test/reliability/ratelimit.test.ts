@@ -33,8 +33,28 @@ describe('reliability: rate limit under a burst', function () {
   it(`${BURST} messages at once with a limit of ${LIMIT}/s: never more than ${LIMIT} calls in any second at the gateway, every message answered once`, async function () {
     const flow = [
       { id: 'f1', type: 'tab' },
-      { id: 'cfg', type: 'tbk-config', z: 'f1', endpoint: sandbox.url, timeout: 10_000, retries: 0, rateLimit: LIMIT, concurrency: 16 },
-      { id: 'm', type: 'tbk-item-info-get', z: 'f1', x: 0, y: 0, config: 'cfg', version: 1, params: {}, errorMode: 'output', wires: [['ok'], ['err']] },
+      {
+        id: 'cfg',
+        type: 'tbk-config',
+        z: 'f1',
+        endpoint: sandbox.url,
+        timeout: 10_000,
+        retries: 0,
+        rateLimit: LIMIT,
+        concurrency: 16,
+      },
+      {
+        id: 'm',
+        type: 'tbk-item-info-get',
+        z: 'f1',
+        x: 0,
+        y: 0,
+        config: 'cfg',
+        version: 1,
+        params: {},
+        errorMode: 'output',
+        wires: [['ok'], ['err']],
+      },
       { id: 'ok', type: 'helper', z: 'f1', x: 0, y: 0 },
       { id: 'err', type: 'helper', z: 'f1', x: 0, y: 0 },
     ];
@@ -57,14 +77,19 @@ describe('reliability: rate limit under a burst', function () {
     await finished;
 
     assert.deepEqual(failures, []);
-    assert.ok(answered.every((n) => n === 1), 'every message answered exactly once');
+    assert.ok(
+      answered.every((n) => n === 1),
+      'every message answered exactly once',
+    );
     const stats = await sandbox.stats();
     assert.equal(stats.totalCalls, BURST, 'one gateway call per message, none dropped or repeated');
     assert.deepEqual(Object.keys(stats.errorsByCode), [], 'no call refused');
     const seen = new Set((await sandbox.requests()).map((r) => r.params.num_iids));
     assert.equal(seen.size, BURST);
     const peak = maxInAnySecond(stats.callStarts);
-    console.log(`      peak ${peak} calls in a sliding 1 s window (limit ${LIMIT}); peak in a calendar second ${stats.maxCallsPerSecond}; ${stats.maxConcurrent} at once at most`);
+    console.log(
+      `      peak ${peak} calls in a sliding 1 s window (limit ${LIMIT}); peak in a calendar second ${stats.maxCallsPerSecond}; ${stats.maxConcurrent} at once at most`,
+    );
     assert.ok(peak <= LIMIT, `${peak} calls in one second`);
     assert.ok(peak >= LIMIT - 5, `the limiter ran far below the limit (${peak}/s): the burst was not a burst`);
   });

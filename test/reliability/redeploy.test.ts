@@ -25,8 +25,30 @@ function flow(sandboxUrl: string, name: string): FlowNode[] {
   return [
     { id: 'f1', type: 'tab' },
     // 4 calls at the gateway at once, 5 starts a second: the rest wait in the limiter's queue
-    { id: 'cfg', type: 'tbk-config', z: 'f1', name, endpoint: sandboxUrl, timeout: 10_000, retries: 2, rateLimit: 5, concurrency: 4 },
-    { id: 'm', type: 'tbk-item-info-get', z: 'f1', x: 0, y: 0, name, config: 'cfg', version: 1, params: {}, errorMode: 'catch', wires: [['ok']] },
+    {
+      id: 'cfg',
+      type: 'tbk-config',
+      z: 'f1',
+      name,
+      endpoint: sandboxUrl,
+      timeout: 10_000,
+      retries: 2,
+      rateLimit: 5,
+      concurrency: 4,
+    },
+    {
+      id: 'm',
+      type: 'tbk-item-info-get',
+      z: 'f1',
+      x: 0,
+      y: 0,
+      name,
+      config: 'cfg',
+      version: 1,
+      params: {},
+      errorMode: 'catch',
+      wires: [['ok']],
+    },
     { id: 'ok', type: 'helper', z: 'f1', x: 0, y: 0 },
   ];
 }
@@ -48,7 +70,6 @@ function recordEndings(node: TestNode): Ending[] {
   return endings;
 }
 
-
 describe('reliability: redeploy and stop under load', function () {
   this.timeout(60_000);
   let sandbox: Sandbox;
@@ -65,7 +86,9 @@ describe('reliability: redeploy and stop under load', function () {
     const baseline = resources();
     await startRuntime();
 
-    await helper.load([configNode, commonSet], flow(sandbox.url, 'first'), { cfg: { appKey: 'sandbox-app', appSecret: 'sandbox-secret' } });
+    await helper.load([configNode, commonSet], flow(sandbox.url, 'first'), {
+      cfg: { appKey: 'sandbox-app', appSecret: 'sandbox-secret' },
+    });
     const firstClient = (helper.getNode('cfg') as unknown as { getClient(): TopClient }).getClient();
     let endings = recordEndings(helper.getNode('m'));
     for (let seq = 0; seq < 30; seq++) helper.getNode('m').receive({ seq, payload: { num_iids: String(seq + 1) } });
@@ -74,7 +97,11 @@ describe('reliability: redeploy and stop under load', function () {
 
     // deploy a changed flow while 4 calls wait at the gateway and the rest in the queue
     const deployed = Date.now();
-    await helper._redNodes.setFlows(flow(sandbox.url, 'second'), { cfg: { appKey: 'sandbox-app', appSecret: 'sandbox-secret' } }, 'full');
+    await helper._redNodes.setFlows(
+      flow(sandbox.url, 'second'),
+      { cfg: { appKey: 'sandbox-app', appSecret: 'sandbox-secret' } },
+      'full',
+    );
     assert.equal(endings.length, 30, 'every message ended');
     assert.deepEqual(new Set(endings.map((e) => e.seq)).size, 30, 'each once');
     assert.deepEqual([...new Set(endings.map((e) => e.kind))], ['aborted']);

@@ -18,7 +18,9 @@ import commonSet = require('../../nodes/tbk-common');
 import otherSet = require('../../nodes/tbk-other');
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const debugNode: NodeInitializer = require(require.resolve('@node-red/nodes/core/common/21-debug.js', { paths: [nodeRedPath] }));
+const debugNode: NodeInitializer = require(
+  require.resolve('@node-red/nodes/core/common/21-debug.js', { paths: [nodeRedPath] }),
+);
 
 const APP_KEY = 'hygiene-app';
 const SECRET = 'S3cr3t-hygiene-9d8c7b6a5f4e';
@@ -37,7 +39,8 @@ function text(value: unknown): string {
     if (typeof v === 'object' && v !== null) {
       if (seen.has(v)) return '[circular]';
       seen.add(v);
-      if (v instanceof Error) return { ...v, message: v.message, stack: v.stack, cause: (v as { cause?: unknown }).cause };
+      if (v instanceof Error)
+        return { ...v, message: v.message, stack: v.stack, cause: (v as { cause?: unknown }).cause };
     }
     return v;
   });
@@ -61,22 +64,102 @@ describe('reliability: secret hygiene', function () {
   it('no secret or session in outputs, statuses, logs, errors, debug messages or flows; no signature in msg.tbk or msg.error', async function () {
     const events = (helper as unknown as { _events: NodeJS.EventEmitter })._events;
     events.on('comms', onComms);
-    const debug = (id: string): FlowNode => ({ id, type: 'debug', z: 'f1', x: 0, y: 0, active: true, tosidebar: true, console: true, tostatus: true, complete: 'true', targetType: 'full', statusVal: 'payload', statusType: 'auto', wires: [] });
+    const debug = (id: string): FlowNode => ({
+      id,
+      type: 'debug',
+      z: 'f1',
+      x: 0,
+      y: 0,
+      active: true,
+      tosidebar: true,
+      console: true,
+      tostatus: true,
+      complete: 'true',
+      targetType: 'full',
+      statusVal: 'payload',
+      statusType: 'auto',
+      wires: [],
+    });
     const flow = [
       { id: 'f1', type: 'tab' },
-      { id: 'cfg', type: 'tbk-config', z: 'f1', endpoint: sandbox.url, timeout: 300, retries: 1, maxBanSeconds: 0, rateLimit: 0, concurrency: 0 },
-      { id: 'bad', type: 'tbk-config', z: 'f1', endpoint: sandbox.url, timeout: 300, retries: 0, rateLimit: 0, concurrency: 0 },
-      { id: 'read', type: 'tbk-item-info-get', z: 'f1', x: 0, y: 0, config: 'cfg', version: 1, params: {}, errorMode: 'output', wires: [['dOk'], ['dErr']] },
-      { id: 'write', type: 'tbk-sf-group-activity-callback', z: 'f1', x: 0, y: 0, config: 'cfg', version: 1, params: {}, errorMode: 'catch', wires: [['dOk']] },
-      { id: 'api', type: 'tbk-api', z: 'f1', x: 0, y: 0, config: 'cfg', method: '', errorMode: 'auto', wires: [['dOk']] },
-      { id: 'wrong', type: 'tbk-item-info-get', z: 'f1', x: 0, y: 0, config: 'bad', version: 1, params: {}, errorMode: 'catch', wires: [['dOk']] },
+      {
+        id: 'cfg',
+        type: 'tbk-config',
+        z: 'f1',
+        endpoint: sandbox.url,
+        timeout: 300,
+        retries: 1,
+        maxBanSeconds: 0,
+        rateLimit: 0,
+        concurrency: 0,
+      },
+      {
+        id: 'bad',
+        type: 'tbk-config',
+        z: 'f1',
+        endpoint: sandbox.url,
+        timeout: 300,
+        retries: 0,
+        rateLimit: 0,
+        concurrency: 0,
+      },
+      {
+        id: 'read',
+        type: 'tbk-item-info-get',
+        z: 'f1',
+        x: 0,
+        y: 0,
+        config: 'cfg',
+        version: 1,
+        params: {},
+        errorMode: 'output',
+        wires: [['dOk'], ['dErr']],
+      },
+      {
+        id: 'write',
+        type: 'tbk-sf-group-activity-callback',
+        z: 'f1',
+        x: 0,
+        y: 0,
+        config: 'cfg',
+        version: 1,
+        params: {},
+        errorMode: 'catch',
+        wires: [['dOk']],
+      },
+      {
+        id: 'api',
+        type: 'tbk-api',
+        z: 'f1',
+        x: 0,
+        y: 0,
+        config: 'cfg',
+        method: '',
+        errorMode: 'auto',
+        wires: [['dOk']],
+      },
+      {
+        id: 'wrong',
+        type: 'tbk-item-info-get',
+        z: 'f1',
+        x: 0,
+        y: 0,
+        config: 'bad',
+        version: 1,
+        params: {},
+        errorMode: 'catch',
+        wires: [['dOk']],
+      },
       { id: 'catch', type: 'catch', z: 'f1', x: 0, y: 0, scope: null, uncaught: false, wires: [['dCaught', 'sink']] },
       { id: 'sink', type: 'helper', z: 'f1', x: 0, y: 0 },
       debug('dOk'),
       debug('dErr'),
       debug('dCaught'),
     ];
-    const credentials = { cfg: { appKey: APP_KEY, appSecret: SECRET, session: SESSION }, bad: { appKey: APP_KEY, appSecret: WRONG_SECRET, session: SESSION } };
+    const credentials = {
+      cfg: { appKey: APP_KEY, appSecret: SECRET, session: SESSION },
+      bad: { appKey: APP_KEY, appSecret: WRONG_SECRET, session: SESSION },
+    };
     await helper.load([configNode, apiNode, commonSet, otherSet, catchNode, debugNode], flow, credentials);
     const outputs: unknown[] = [];
     for (const id of ['dOk', 'dErr', 'sink']) helper.getNode(id).on('input', (msg: unknown) => outputs.push(msg));
@@ -113,10 +196,20 @@ describe('reliability: secret hygiene', function () {
     }
     sandbox.clearFaults();
     await delay(700); // let the debug nodes publish
-    const kinds = new Set(outputs.map((m) => (m as { error?: { kind?: string; cause?: { kind?: string } } }).error).filter(Boolean).map((e) => e!.kind ?? e!.cause?.kind));
-    for (const kind of ['validation', 'top', 'transport', 'timeout', 'throttled', 'business']) assert.ok(kinds.has(kind), `no ${kind} error was produced (${[...kinds].join(', ')})`);
+    const kinds = new Set(
+      outputs
+        .map((m) => (m as { error?: { kind?: string; cause?: { kind?: string } } }).error)
+        .filter(Boolean)
+        .map((e) => e!.kind ?? e!.cause?.kind),
+    );
+    for (const kind of ['validation', 'top', 'transport', 'timeout', 'throttled', 'business'])
+      assert.ok(kinds.has(kind), `no ${kind} error was produced (${[...kinds].join(', ')})`);
 
-    const internals = helper as unknown as { _NodePrototype: Record<string, { args?: unknown[][] }>; _logSpy?: { args: unknown[][] }; _redNodes: { getFlows(): unknown } };
+    const internals = helper as unknown as {
+      _NodePrototype: Record<string, { args?: unknown[][] }>;
+      _logSpy?: { args: unknown[][] };
+      _redNodes: { getFlows(): unknown };
+    };
     const logLines = internals._logSpy?.args ?? [];
     const statuses = internals._NodePrototype.status?.args ?? [];
     const nodeErrors = internals._NodePrototype.error?.args ?? [];
@@ -126,16 +219,37 @@ describe('reliability: secret hygiene', function () {
     await helper.unload();
     events.off('comms', onComms);
 
-    assert.ok(logLines.length > 0 && statuses.length > 0 && debugMessages.length >= cases.length && nodeErrors.length > 0, 'the capture saw something');
-    const signatures = sandbox.requests().map((r) => r.params.sign!).filter(Boolean);
+    assert.ok(
+      logLines.length > 0 && statuses.length > 0 && debugMessages.length >= cases.length && nodeErrors.length > 0,
+      'the capture saw something',
+    );
+    const signatures = sandbox
+      .requests()
+      .map((r) => r.params.sign!)
+      .filter(Boolean);
     assert.ok(signatures.length >= 10);
-    const places: Record<string, unknown> = { outputs, logLines, statuses, nodeErrors, nodeWarnings, flows, debugMessages };
+    const places: Record<string, unknown> = {
+      outputs,
+      logLines,
+      statuses,
+      nodeErrors,
+      nodeWarnings,
+      flows,
+      debugMessages,
+    };
     for (const [place, value] of Object.entries(places)) {
       const all = text(value);
-      for (const secret of SECRETS) assert.ok(!all.includes(secret), `${place} contains a secret or session: …${all.slice(Math.max(0, all.indexOf(secret) - 120), all.indexOf(secret) + 40)}…`);
+      for (const secret of SECRETS)
+        assert.ok(
+          !all.includes(secret),
+          `${place} contains a secret or session: …${all.slice(Math.max(0, all.indexOf(secret) - 120), all.indexOf(secret) + 40)}…`,
+        );
     }
-    const tbkAndErrors = text(outputs.map((m) => ({ tbk: (m as { tbk?: unknown }).tbk, error: (m as { error?: unknown }).error })));
-    for (const sign of signatures) assert.ok(!tbkAndErrors.includes(sign), 'a request signature reached msg.tbk or msg.error');
+    const tbkAndErrors = text(
+      outputs.map((m) => ({ tbk: (m as { tbk?: unknown }).tbk, error: (m as { error?: unknown }).error })),
+    );
+    for (const sign of signatures)
+      assert.ok(!tbkAndErrors.includes(sign), 'a request signature reached msg.tbk or msg.error');
     for (const secret of [...SECRETS, MSG_SESSION]) {
       assert.ok(!tbkAndErrors.includes(secret), 'a secret or session in msg.tbk or msg.error');
       assert.ok(!text(statuses).includes(secret), 'a session in a status');

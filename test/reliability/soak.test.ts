@@ -11,7 +11,18 @@ describe('reliability: fault soak (short form; `npm run soak` runs 20 000+ messa
     assert.equal(report.outputs.success + report.outputs.errorOutput + report.outputs.caught, report.messages);
     assert.equal(report.doneCalls, report.messages);
     assert.ok(report.faultRate > 0.05 && report.faultRate < 0.2, `faults on ${report.faultRate} of calls`);
-    for (const kind of ['latency', 'http500', 'http502', 'reset', 'truncated', 'malformed', 'throttle', 'isp', 'tbk-throttle', 'business']) {
+    for (const kind of [
+      'latency',
+      'http500',
+      'http502',
+      'reset',
+      'truncated',
+      'malformed',
+      'throttle',
+      'isp',
+      'tbk-throttle',
+      'business',
+    ]) {
       assert.ok((report.faultsByKind[kind] ?? 0) > 0, `no ${kind} fault was injected`);
     }
     assert.ok(report.retries > 0, 'transient faults were retried');

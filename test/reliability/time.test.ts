@@ -58,10 +58,15 @@ interface ChildResult {
 
 function runChild(env: Record<string, string>): Promise<ChildResult> {
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, ['-e', CHILD], { env: { PATH: process.env.PATH ?? '', ...env }, timeout: 20_000 }, (err, stdout, stderr) => {
-      if (err) return reject(new Error(`${err.message}\n${stderr}`));
-      resolve(JSON.parse(stdout) as ChildResult);
-    });
+    execFile(
+      process.execPath,
+      ['-e', CHILD],
+      { env: { PATH: process.env.PATH ?? '', ...env }, timeout: 20_000 },
+      (err, stdout, stderr) => {
+        if (err) return reject(new Error(`${err.message}\n${stderr}`));
+        resolve(JSON.parse(stdout) as ChildResult);
+      },
+    );
   });
 }
 
@@ -79,7 +84,11 @@ describe('reliability: time zones, GMT+8 midnight, clock offset', function () {
   for (const zone of ['UTC', 'America/Los_Angeles', 'Asia/Kolkata', 'Pacific/Kiritimati', 'Asia/Shanghai']) {
     it(`a host in ${zone} is accepted by the gateway (GMT+8 timestamps whatever the zone)`, async function () {
       const out = await runChild({ TZ: zone, SANDBOX_URL: sandbox.url });
-      assert.deepEqual(out.results.map((r) => r.ok), [true], JSON.stringify(out.results));
+      assert.deepEqual(
+        out.results.map((r) => r.ok),
+        [true],
+        JSON.stringify(out.results),
+      );
     });
   }
 
@@ -87,7 +96,10 @@ describe('reliability: time zones, GMT+8 midnight, clock offset', function () {
     // 2024-12-31 23:59:59.3 in GMT+8, on a host in New York (where it is still the morning of the 31st)
     const fakeNow = Date.UTC(2024, 11, 31, 15, 59, 59, 300);
     const out = await runChild({ TZ: 'America/New_York', FAKE_NOW: String(fakeNow), CALLS: '2' });
-    assert.ok(out.results.every((r) => r.ok), JSON.stringify(out.results));
+    assert.ok(
+      out.results.every((r) => r.ok),
+      JSON.stringify(out.results),
+    );
     assert.equal(out.results[0]!.timestamp, '2024-12-31 23:59:59');
     assert.match(out.results[1]!.timestamp!, /^2025-01-01 00:00:0\d$/);
     assert.equal(out.localHour, 11, 'the host clock reads 11:00 in New York: its zone is not GMT+8');
@@ -101,13 +113,27 @@ describe('reliability: time zones, GMT+8 midnight, clock offset', function () {
     assert.equal(wrong.results[0]!.kind, 'top');
     assert.match(wrong.results[0]!.message!, /clock offset/);
     const corrected = await runChild({ ...slow, CLOCK_OFFSET_S: String(FIFTEEN_MINUTES) });
-    assert.deepEqual(corrected.results.map((r) => r.ok), [true], JSON.stringify(corrected.results));
-    const fast = await runChild({ SANDBOX_URL: sandbox.url, CLOCK_SHIFT_MS: String(FIFTEEN_MINUTES * 1000), CLOCK_OFFSET_S: String(-FIFTEEN_MINUTES) });
-    assert.deepEqual(fast.results.map((r) => r.ok), [true], 'a fast clock is corrected by a negative offset');
+    assert.deepEqual(
+      corrected.results.map((r) => r.ok),
+      [true],
+      JSON.stringify(corrected.results),
+    );
+    const fast = await runChild({
+      SANDBOX_URL: sandbox.url,
+      CLOCK_SHIFT_MS: String(FIFTEEN_MINUTES * 1000),
+      CLOCK_OFFSET_S: String(-FIFTEEN_MINUTES),
+    });
+    assert.deepEqual(
+      fast.results.map((r) => r.ok),
+      [true],
+      'a fast clock is corrected by a negative offset',
+    );
   });
 
   it('the config node reads clockOffset in seconds (also from ${ENV}) into the client clockOffsetMs', function () {
-    const RED = { util: { evaluateNodeProperty: (v: unknown) => (v === '${TBK_TEST_CLOCK_OFFSET}' ? '-120' : v) } } as unknown as NodeAPI;
+    const RED = {
+      util: { evaluateNodeProperty: (v: unknown) => (v === '${TBK_TEST_CLOCK_OFFSET}' ? '-120' : v) },
+    } as unknown as NodeAPI;
     const def = (clockOffset: number | string): TbkConfigProperties => ({ clockOffset });
     const node = {} as Node;
     assert.equal(readSettings(RED, node, def('900')).clockOffsetMs, 900_000);
@@ -124,15 +150,43 @@ describe('reliability: time zones, GMT+8 midnight, clock offset', function () {
       await stopRuntime();
     });
 
-    for (const [offset, accepted] of [[0, true], [-FIFTEEN_MINUTES, false], [FIFTEEN_MINUTES, false], [-300, true]] as const) {
+    for (const [offset, accepted] of [
+      [0, true],
+      [-FIFTEEN_MINUTES, false],
+      [FIFTEEN_MINUTES, false],
+      [-300, true],
+    ] as const) {
       it(`clockOffset ${offset} s on a correct host clock: ${accepted ? 'accepted' : 'code 31'}`, async function () {
         const flow = [
           { id: 'f1', type: 'tab' },
-          { id: 'cfg', type: 'tbk-config', z: 'f1', endpoint: sandbox.url, timeout: 5000, retries: 2, rateLimit: 0, concurrency: 0, clockOffset: String(offset) },
-          { id: 'm', type: 'tbk-item-info-get', z: 'f1', x: 0, y: 0, config: 'cfg', version: 1, params: {}, errorMode: 'output', wires: [['out'], ['out']] },
+          {
+            id: 'cfg',
+            type: 'tbk-config',
+            z: 'f1',
+            endpoint: sandbox.url,
+            timeout: 5000,
+            retries: 2,
+            rateLimit: 0,
+            concurrency: 0,
+            clockOffset: String(offset),
+          },
+          {
+            id: 'm',
+            type: 'tbk-item-info-get',
+            z: 'f1',
+            x: 0,
+            y: 0,
+            config: 'cfg',
+            version: 1,
+            params: {},
+            errorMode: 'output',
+            wires: [['out'], ['out']],
+          },
           { id: 'out', type: 'helper', z: 'f1', x: 0, y: 0 },
         ];
-        await helper.load([configNode, commonSet], flow, { cfg: { appKey: 'sandbox-app', appSecret: 'sandbox-secret' } });
+        await helper.load([configNode, commonSet], flow, {
+          cfg: { appKey: 'sandbox-app', appSecret: 'sandbox-secret' },
+        });
         const before = sandbox.stats().totalCalls;
         const msg = await new Promise<Record<string, any>>((resolve) => {
           helper.getNode('out').on('input', resolve);

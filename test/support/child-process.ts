@@ -19,7 +19,10 @@ export interface MessagingChild<M extends { type: string }> {
 }
 
 /** Forks `script` with `env` added to this process's environment, its output on ours. */
-export function forkMessaging<M extends { type: string }>(script: string, env: Record<string, string>): MessagingChild<M> {
+export function forkMessaging<M extends { type: string }>(
+  script: string,
+  env: Record<string, string>,
+): MessagingChild<M> {
   const child = fork(script, [], { env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const messages: M[] = [];
   const waiters: Array<{ type: string; resolve: (m: M) => void }> = [];
@@ -38,7 +41,9 @@ export function forkMessaging<M extends { type: string }>(script: string, env: R
       if (seen) return Promise.resolve(seen as Extract<M, { type: T }>);
       return Promise.race([
         new Promise<Extract<M, { type: T }>>((resolve) => waiters.push({ type, resolve: resolve as (m: M) => void })),
-        exited.then(({ code, signal }) => Promise.reject(new Error(`${script} exited (${code ?? signal}) before saying ${type}`))),
+        exited.then(({ code, signal }) =>
+          Promise.reject(new Error(`${script} exited (${code ?? signal}) before saying ${type}`)),
+        ),
       ]);
     },
     send: (message) => {

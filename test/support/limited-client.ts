@@ -34,7 +34,9 @@ export type LimitedClientMessage =
   | { type: 'held'; count: number };
 
 function send(message: LimitedClientMessage): Promise<void> {
-  return new Promise((resolve, reject) => process.send!(message, undefined, {}, (err) => (err ? reject(err) : resolve())));
+  return new Promise((resolve, reject) =>
+    process.send!(message, undefined, {}, (err) => (err ? reject(err) : resolve())),
+  );
 }
 
 function untilSettled(limiter: RedisCallLimiter): Promise<void> {
@@ -79,11 +81,19 @@ async function main(): Promise<void> {
   await Promise.all(Array.from({ length: job.warmup ?? 0 }, (_, i) => client.call('sandbox.echo', { warmup: i })));
   await send({ type: 'ready', state: limiter.state });
   await new Promise<void>((resolve) => process.once('message', () => resolve()));
-  const results = await Promise.allSettled(Array.from({ length: job.calls ?? 0 }, (_, i) => client.call('sandbox.echo', { i })));
+  const results = await Promise.allSettled(
+    Array.from({ length: job.calls ?? 0 }, (_, i) => client.call('sandbox.echo', { i })),
+  );
   const errors = results.flatMap((r) => (r.status === 'rejected' ? [String((r.reason as Error).message)] : []));
   await client.close();
   await limiter.close();
-  await send({ type: 'done', ok: results.length - errors.length, failed: errors.length, errors: errors.slice(0, 5), states });
+  await send({
+    type: 'done',
+    ok: results.length - errors.length,
+    failed: errors.length,
+    errors: errors.slice(0, 5),
+    states,
+  });
   process.disconnect();
 }
 

@@ -27,10 +27,14 @@ export interface RuntimeJob {
   firstItem: number;
 }
 
-export type RuntimeMessage = { type: 'ready'; mode: LimitMode } | { type: 'done'; ok: number; failed: number; errors: string[]; modes: LimitMode[] };
+export type RuntimeMessage =
+  | { type: 'ready'; mode: LimitMode }
+  | { type: 'done'; ok: number; failed: number; errors: string[]; modes: LimitMode[] };
 
 function send(message: RuntimeMessage): Promise<void> {
-  return new Promise((resolve, reject) => process.send!(message, undefined, {}, (err) => (err ? reject(err) : resolve())));
+  return new Promise((resolve, reject) =>
+    process.send!(message, undefined, {}, (err) => (err ? reject(err) : resolve())),
+  );
 }
 
 async function main(): Promise<void> {
@@ -38,12 +42,34 @@ async function main(): Promise<void> {
   await new Promise<void>((resolve, reject) => helper.startServer((err) => (err ? reject(err as Error) : resolve())));
   const flow = [
     { id: 'f1', type: 'tab' },
-    { id: 'cfg', type: 'tbk-config', z: 'f1', endpoint: job.endpoint, timeout: 10_000, retries: 0, rateLimit: job.rateLimit, concurrency: job.concurrency },
-    { id: 'm', type: 'tbk-item-info-get', z: 'f1', x: 0, y: 0, config: 'cfg', version: 1, params: {}, errorMode: 'output', wires: [['ok'], ['err']] },
+    {
+      id: 'cfg',
+      type: 'tbk-config',
+      z: 'f1',
+      endpoint: job.endpoint,
+      timeout: 10_000,
+      retries: 0,
+      rateLimit: job.rateLimit,
+      concurrency: job.concurrency,
+    },
+    {
+      id: 'm',
+      type: 'tbk-item-info-get',
+      z: 'f1',
+      x: 0,
+      y: 0,
+      config: 'cfg',
+      version: 1,
+      params: {},
+      errorMode: 'output',
+      wires: [['ok'], ['err']],
+    },
     { id: 'ok', type: 'helper', z: 'f1', x: 0, y: 0 },
     { id: 'err', type: 'helper', z: 'f1', x: 0, y: 0 },
   ];
-  await helper.load([configNode, commonSet], flow, { cfg: { appKey: job.appKey, appSecret: job.appSecret, redisUrl: job.redisUrl } });
+  await helper.load([configNode, commonSet], flow, {
+    cfg: { appKey: job.appKey, appSecret: job.appSecret, redisUrl: job.redisUrl },
+  });
 
   const modes: LimitMode[] = [];
   let settled: () => void = () => undefined;
@@ -74,7 +100,8 @@ async function main(): Promise<void> {
     count();
   });
   const node = helper.getNode('m');
-  for (let seq = 0; seq < job.messages; seq++) node.receive({ seq, payload: { num_iids: String(job.firstItem + seq) } });
+  for (let seq = 0; seq < job.messages; seq++)
+    node.receive({ seq, payload: { num_iids: String(job.firstItem + seq) } });
   await finished;
   await send({ type: 'done', ok, failed: errors.length, errors: errors.slice(0, 5), modes });
   await helper.unload();

@@ -49,7 +49,11 @@ export type TestHelper = Omit<HelperModule, 'getNode' | 'startServer' | 'stopSer
   _redNodes: {
     stopFlows(): Promise<void>;
     startFlows(): Promise<void>;
-    setFlows(flows: FlowNode[], credentials: Record<string, Record<string, string>>, type: 'full' | 'flows' | 'nodes'): Promise<unknown>;
+    setFlows(
+      flows: FlowNode[],
+      credentials: Record<string, Record<string, string>>,
+      type: 'full' | 'flows' | 'nodes',
+    ): Promise<unknown>;
   };
   _context: { init(settings: unknown): void; load(): Promise<unknown> };
   _settings: Record<string, unknown>;
@@ -83,7 +87,18 @@ export const completeNode = requireFromNodeRed('@node-red/nodes/core/common/24-c
 
 /** A config node pointing at the sandbox, plus its credentials (the test app by default). */
 export function configFlow(url: string, extra: Record<string, unknown> = {}): FlowNode {
-  return { id: 'cfg', type: 'tbk-config', name: 'sandbox', endpoint: url, signMethod: 'md5', timeout: 5000, retries: 0, rateLimit: 0, concurrency: 0, ...extra };
+  return {
+    id: 'cfg',
+    type: 'tbk-config',
+    name: 'sandbox',
+    endpoint: url,
+    signMethod: 'md5',
+    timeout: 5000,
+    retries: 0,
+    rateLimit: 0,
+    concurrency: 0,
+    ...extra,
+  };
 }
 
 export const SANDBOX_SECRET = 'sandbox-secret';
@@ -112,7 +127,10 @@ export class Collector {
   waitFor(count: number, limitMs = 10_000): Promise<Array<Record<string, any>>> {
     if (this.messages.length >= count) return Promise.resolve(this.messages);
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`expected ${count} messages, got ${this.messages.length}`)), limitMs);
+      const timer = setTimeout(
+        () => reject(new Error(`expected ${count} messages, got ${this.messages.length}`)),
+        limitMs,
+      );
       this.waiters.push({
         count,
         resolve: () => {
@@ -155,7 +173,9 @@ export function assertNoSecrets(what: unknown, secrets: string[]): void {
 
 /** The test helper's Node-RED server started (its callback as a promise). */
 export function startRuntime(): Promise<void> {
-  return new Promise<void>((resolve, reject) => helper.startServer((err?: unknown) => (err ? reject(err as Error) : resolve())));
+  return new Promise<void>((resolve, reject) =>
+    helper.startServer((err?: unknown) => (err ? reject(err as Error) : resolve())),
+  );
 }
 
 /** The test flow unloaded and the test helper's server stopped. */

@@ -26,10 +26,15 @@ export interface SyncRuntimeJob {
   pageSize: number;
 }
 
-export type SyncRuntimeMessage = { type: 'ready' } | { type: 'report'; standby: boolean; emitted: number; gaps: number; cursor?: number } | { type: 'stopped' };
+export type SyncRuntimeMessage =
+  | { type: 'ready' }
+  | { type: 'report'; standby: boolean; emitted: number; gaps: number; cursor?: number }
+  | { type: 'stopped' };
 
 function send(message: SyncRuntimeMessage): Promise<void> {
-  return new Promise((resolve, reject) => process.send!(message, undefined, {}, (err) => (err ? reject(err) : resolve())));
+  return new Promise((resolve, reject) =>
+    process.send!(message, undefined, {}, (err) => (err ? reject(err) : resolve())),
+  );
 }
 
 async function main(): Promise<void> {
@@ -38,7 +43,17 @@ async function main(): Promise<void> {
   await new Promise<void>((resolve, reject) => helper.startServer((err) => (err ? reject(err as Error) : resolve())));
   const flow = [
     { id: 'f1', type: 'tab' },
-    { id: 'cfg', type: 'tbk-config', z: 'f1', endpoint: job.endpoint, timeout: 10_000, retries: 0, rateLimit: 0, concurrency: 1, redisUrl: job.redisUrl },
+    {
+      id: 'cfg',
+      type: 'tbk-config',
+      z: 'f1',
+      endpoint: job.endpoint,
+      timeout: 10_000,
+      retries: 0,
+      rateLimit: 0,
+      concurrency: 1,
+      redisUrl: job.redisUrl,
+    },
     {
       id: 'sync',
       type: 'tbk-order-sync',
@@ -64,7 +79,13 @@ async function main(): Promise<void> {
   });
   helper.getNode('reports').on('input', (msg: Record<string, any>) => {
     const p = msg.payload ?? {};
-    void send({ type: 'report', standby: p.standby === true, emitted: (p.emitted?.new ?? 0) + (p.emitted?.changed ?? 0), gaps: p.gaps?.length ?? 0, cursor: p.cursor });
+    void send({
+      type: 'report',
+      standby: p.standby === true,
+      emitted: (p.emitted?.new ?? 0) + (p.emitted?.changed ?? 0),
+      gaps: p.gaps?.length ?? 0,
+      cursor: p.cursor,
+    });
   });
   await send({ type: 'ready' });
   await new Promise<void>((resolve) => process.once('message', () => resolve()));

@@ -7,7 +7,11 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import type { RecordedRequest, SandboxOptions, SandboxStats } from '../../lib/sandbox';
 
-type Reply = { type: 'ready'; url: string } | { type: 'stats'; stats: SandboxStats } | { type: 'requests'; requests: RecordedRequest[] } | { type: 'done' };
+type Reply =
+  | { type: 'ready'; url: string }
+  | { type: 'stats'; stats: SandboxStats }
+  | { type: 'requests'; requests: RecordedRequest[] }
+  | { type: 'done' };
 
 export class SandboxProcess {
   private readonly waiting: Array<(reply: Reply) => void> = [];
@@ -22,7 +26,10 @@ export class SandboxProcess {
   }
 
   static async start(options: Pick<SandboxOptions, 'recordLimit' | 'seed'> = {}): Promise<SandboxProcess> {
-    const child = fork(__filename, ['--child'], { env: { ...process.env, TBK_SANDBOX_OPTIONS: JSON.stringify(options) }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const child = fork(__filename, ['--child'], {
+      env: { ...process.env, TBK_SANDBOX_OPTIONS: JSON.stringify(options) },
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
     const ready = await new Promise<Reply>((resolve, reject) => {
       child.once('message', resolve);
       child.once('exit', (code) => reject(new Error(`the sandbox process exited (${code})`)));

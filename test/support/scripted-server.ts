@@ -11,10 +11,12 @@ export interface ReceivedRequest {
 /** What the server does with the n-th request: a handler writing the answer itself. */
 export type Step = (req: IncomingMessage, res: ServerResponse, received: ReceivedRequest) => void;
 
-export const json = (body: unknown, status = 200): Step => (_req, res) => {
-  res.writeHead(status, { 'content-type': 'application/json;charset=UTF-8' });
-  res.end(typeof body === 'string' ? body : JSON.stringify(body));
-};
+export const json =
+  (body: unknown, status = 200): Step =>
+  (_req, res) => {
+    res.writeHead(status, { 'content-type': 'application/json;charset=UTF-8' });
+    res.end(typeof body === 'string' ? body : JSON.stringify(body));
+  };
 
 /** A loopback HTTP server answering each request with the next scripted step (the last repeats). */
 export class ScriptedServer {

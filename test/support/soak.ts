@@ -60,7 +60,13 @@ export interface SoakReport {
   writeRetriesAfterThrottle: number;
   doneCalls: number;
   unhandled: string[];
-  memory: { peakRssMB: number; peakHeapMB: number; heapAfterWarmupMB: number; heapAtEndMB: number; samplesMB: number[] };
+  memory: {
+    peakRssMB: number;
+    peakHeapMB: number;
+    heapAfterWarmupMB: number;
+    heapAtEndMB: number;
+    samplesMB: number[];
+  };
   durationMs: number;
   violations: string[];
 }
@@ -97,12 +103,17 @@ const mb = (bytes: number): number => Math.round((bytes / MB) * 10) / 10;
  * taken when it was created: point it back at the restored prototype method.
  */
 function restoreHelperSpies(nodeIds: string[]): void {
-  const internals = helper as unknown as { _sandbox: { restore(): void }; _logSpy?: { restore(): void }; _NodePrototype: { send: TestNode['send'] } };
+  const internals = helper as unknown as {
+    _sandbox: { restore(): void };
+    _logSpy?: { restore(): void };
+    _NodePrototype: { send: TestNode['send'] };
+  };
   internals._logSpy?.restore();
   internals._sandbox.restore();
   for (const id of nodeIds) {
     const node = helper.getNode(id) as TestNode | null;
-    if (node && Object.prototype.hasOwnProperty.call(node, 'send') && node._wireCount > 0) node.send = internals._NodePrototype.send;
+    if (node && Object.prototype.hasOwnProperty.call(node, 'send') && node._wireCount > 0)
+      node.send = internals._NodePrototype.send;
   }
 }
 
@@ -116,7 +127,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     if (violations.length < 50) violations.push(text);
   };
   const unhandled: string[] = [];
-  const onRejection = (reason: unknown): void => void unhandled.push(`unhandledRejection: ${String((reason as Error)?.stack ?? reason)}`);
+  const onRejection = (reason: unknown): void =>
+    void unhandled.push(`unhandledRejection: ${String((reason as Error)?.stack ?? reason)}`);
   const onException = (err: Error): void => void unhandled.push(`uncaughtException: ${String(err?.stack ?? err)}`);
   process.on('unhandledRejection', onRejection);
   process.on('uncaughtException', onException);
@@ -125,19 +137,39 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   let writeRandom = seeded((options.seed ?? 1) ^ 0x5eed);
   const throttledSigns = new Set<string>();
   const writeThrottles = { short: 0, tbk: 0, long: 0 };
-  const sandbox: Sandbox = await startSandbox({ apps: [SOAK_APP], recordLimit: 20_000, faults: soakFaults(), seed: options.seed ?? 1 });
+  const sandbox: Sandbox = await startSandbox({
+    apps: [SOAK_APP],
+    recordLimit: 20_000,
+    faults: soakFaults(),
+    seed: options.seed ?? 1,
+  });
   sandbox.setResponse(WRITE_METHOD, (params: Record<string, string>) => {
     const r = writeRandom();
     let error: Record<string, unknown> | undefined;
     if (r < 0.004) {
       writeThrottles.short++;
-      error = { code: 7, msg: 'App Call Limited', sub_code: 'accesscontrol.limited-by-app-access-count', sub_msg: 'This ban will last for 1 more seconds' };
+      error = {
+        code: 7,
+        msg: 'App Call Limited',
+        sub_code: 'accesscontrol.limited-by-app-access-count',
+        sub_msg: 'This ban will last for 1 more seconds',
+      };
     } else if (r < 0.014) {
       writeThrottles.tbk++;
-      error = { code: 15, msg: 'Remote service error', sub_code: '9100', sub_msg: '您的账号因调用不符合要求,当前触发限流。' };
+      error = {
+        code: 15,
+        msg: 'Remote service error',
+        sub_code: '9100',
+        sub_msg: '您的账号因调用不符合要求,当前触发限流。',
+      };
     } else if (r < 0.018) {
       writeThrottles.long++;
-      error = { code: 7, msg: 'App Call Limited', sub_code: 'accesscontrol.limited-by-app-access-count', sub_msg: `This ban will last for ${LONG_BAN_SECONDS} more seconds` };
+      error = {
+        code: 7,
+        msg: 'App Call Limited',
+        sub_code: 'accesscontrol.limited-by-app-access-count',
+        sub_msg: `This ban will last for ${LONG_BAN_SECONDS} more seconds`,
+      };
     }
     if (error) {
       throttledSigns.add(params.sign!);
@@ -169,9 +201,39 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
 
   const flow = [
     { id: 'soak', type: 'tab' },
-    { id: 'cfg', type: 'tbk-config', z: 'soak', name: 'soak', endpoint: sandbox.url, signMethod: 'md5', ...SOAK_CONFIG },
-    { id: 'read', type: READ_TYPE, z: 'soak', x: 0, y: 0, config: 'cfg', version: 1, errorMode: 'auto', params: {}, wires: [['ok'], []] },
-    { id: 'write', type: WRITE_TYPE, z: 'soak', x: 0, y: 0, config: 'cfg', version: 1, errorMode: 'output', params: {}, wires: [['ok'], ['err']] },
+    {
+      id: 'cfg',
+      type: 'tbk-config',
+      z: 'soak',
+      name: 'soak',
+      endpoint: sandbox.url,
+      signMethod: 'md5',
+      ...SOAK_CONFIG,
+    },
+    {
+      id: 'read',
+      type: READ_TYPE,
+      z: 'soak',
+      x: 0,
+      y: 0,
+      config: 'cfg',
+      version: 1,
+      errorMode: 'auto',
+      params: {},
+      wires: [['ok'], []],
+    },
+    {
+      id: 'write',
+      type: WRITE_TYPE,
+      z: 'soak',
+      x: 0,
+      y: 0,
+      config: 'cfg',
+      version: 1,
+      errorMode: 'output',
+      params: {},
+      wires: [['ok'], ['err']],
+    },
     { id: 'catch', type: 'catch', z: 'soak', x: 0, y: 0, scope: null, uncaught: false, wires: [['caught']] },
     { id: 'ok', type: 'helper', z: 'soak', x: 0, y: 0 },
     { id: 'err', type: 'helper', z: 'soak', x: 0, y: 0 },
@@ -188,8 +250,10 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     const requests = sandbox.requests();
     sandbox.resetStats();
     gatewayCalls += stats.totalCalls;
-    for (const [kind, n] of Object.entries(stats.faultsByKind)) faultsByKind[kind] = (faultsByKind[kind] ?? 0) + (n ?? 0);
-    if (requests.length !== stats.totalCalls) violate(`the sandbox recorded ${requests.length} of ${stats.totalCalls} calls: raise recordLimit`);
+    for (const [kind, n] of Object.entries(stats.faultsByKind))
+      faultsByKind[kind] = (faultsByKind[kind] ?? 0) + (n ?? 0);
+    if (requests.length !== stats.totalCalls)
+      violate(`the sandbox recorded ${requests.length} of ${stats.totalCalls} calls: raise recordLimit`);
     for (const request of requests) {
       const write = request.method === WRITE_METHOD;
       const seq = write ? Number(request.params.msg_id?.slice(1)) : Number(request.params.num_iids) - 1_000_000;
@@ -203,7 +267,10 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
         if (write) {
           const previous = lastWriteSign.get(seq);
           if (previous !== undefined && throttledSigns.has(previous)) writeRetriesAfterThrottle++;
-          else violate(`write message ${seq} reached the gateway again although its previous request was not refused by throttling`);
+          else
+            violate(
+              `write message ${seq} reached the gateway again although its previous request was not refused by throttling`,
+            );
         }
       }
       if (write) lastWriteSign.set(seq, request.params.sign!);
@@ -236,7 +303,10 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       errorsByKind[kind] = (errorsByKind[kind] ?? 0) + 1;
       // a validation error or an abort before any attempt reports 0 attempts; both would be violations here
       reportedAttempts[seq] = typeof error?.attempts === 'number' ? error.attempts : -1;
-      if (kind === 'validation' || kind === 'aborted' || kind === 'unknown') violate(`message ${seq} failed with an unexpected kind ${kind}: ${String(error?.message ?? msg.error?.message)}`);
+      if (kind === 'validation' || kind === 'aborted' || kind === 'unknown')
+        violate(
+          `message ${seq} failed with an unexpected kind ${kind}: ${String(error?.message ?? msg.error?.message)}`,
+        );
     }
     finished++;
     wake?.();
@@ -249,7 +319,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
 
   try {
     await new Promise<void>((resolve, reject) => helper.startServer((err) => (err ? reject(err as Error) : resolve())));
-    await helper.load([configNode, commonSet, otherSet, catchNode], flow, { cfg: { ...SOAK_APP, session: SOAK_SESSION } });
+    await helper.load([configNode, commonSet, otherSet, catchNode], flow, {
+      cfg: { ...SOAK_APP, session: SOAK_SESSION },
+    });
     restoreHelperSpies(flow.map((n) => n.id));
     const read: TestNode = helper.getNode('read');
     const write: TestNode = helper.getNode('write');
@@ -277,7 +349,13 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       isWrite[seq] = write ? 1 : 0;
       if (write) {
         writes++;
-        const payload = { group_id: 'R:15323432', res_code: 1, msg_id: `w${seq}`, offset_code: `off-${seq}`, time_stamp: 1749091000704 + seq };
+        const payload = {
+          group_id: 'R:15323432',
+          res_code: 1,
+          msg_id: `w${seq}`,
+          offset_code: `off-${seq}`,
+          time_stamp: 1749091000704 + seq,
+        };
         helper.getNode('write').receive({ seq, payload });
       } else {
         helper.getNode('read').receive({ seq, payload: { num_iids: String(1_000_000 + seq), platform: 2 } });
@@ -322,7 +400,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       if (dones[seq] !== 1) violate(`done() ran ${dones[seq]} times for message ${seq}`);
       const reported = reportedAttempts[seq]!;
       // a request that timed out before it reached the gateway is an attempt the gateway never saw
-      if (reported < 1 || reported > maxCalls || callsPerMessage[seq]! > reported) violate(`message ${seq} reports ${reported} attempts, the gateway saw ${callsPerMessage[seq]}`);
+      if (reported < 1 || reported > maxCalls || callsPerMessage[seq]! > reported)
+        violate(`message ${seq} reports ${reported} attempts, the gateway saw ${callsPerMessage[seq]}`);
     }
     if (unhandled.length > 0) violate(`${unhandled.length} unhandled rejections/exceptions, first: ${unhandled[0]}`);
     gc();
@@ -351,7 +430,13 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       writeRetriesAfterThrottle,
       doneCalls,
       unhandled,
-      memory: { peakRssMB: mb(peakRss), peakHeapMB: mb(peakHeap), heapAfterWarmupMB: afterWarmup, heapAtEndMB: heapAtEnd, samplesMB: samples },
+      memory: {
+        peakRssMB: mb(peakRss),
+        peakHeapMB: mb(peakHeap),
+        heapAfterWarmupMB: afterWarmup,
+        heapAtEndMB: heapAtEnd,
+        samplesMB: samples,
+      },
       durationMs: Date.now() - started,
       violations,
     };

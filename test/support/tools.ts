@@ -39,7 +39,8 @@ function executable(path: string): boolean {
 /** The program's path, or undefined when it is not installed (or hidden). */
 export function toolPath(tool: Tool): string | undefined {
   if (hidden(tool)) return undefined;
-  if (tool === 'chromium' && process.env.TBK_CHROMIUM && executable(process.env.TBK_CHROMIUM)) return process.env.TBK_CHROMIUM;
+  if (tool === 'chromium' && process.env.TBK_CHROMIUM && executable(process.env.TBK_CHROMIUM))
+    return process.env.TBK_CHROMIUM;
   for (const dir of (process.env.PATH ?? '').split(delimiter)) {
     if (!dir) continue;
     for (const command of COMMANDS[tool]) {
