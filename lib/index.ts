@@ -22,6 +22,8 @@ export { responseKey, unwrapBody, detectBusinessFailure } from './top/response';
 export type { BusinessRules, BusinessFailure } from './top/response';
 export { RateLimiter } from './limits/ratelimit';
 export type { RateLimitOptions, CallLimiter, Release } from './limits/ratelimit';
+export { paginate } from './top/paginate';
+export type { PagingRules, Page } from './top/paginate';
 export { DEFAULT_RETRY } from './top/retry';
 export type { RetryOptions } from './top/retry';
 export { OrderSync, MemoryCheckpointStore } from './sync';

@@ -110,3 +110,50 @@ describe('npm pack', function () {
     assert.deepEqual(missing, []);
   });
 });
+
+describe("the package's main", function () {
+  it('exports the public API of 0.1 (and what was added since): nothing may disappear in a refactoring', function () {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const main = require(join(REPO_ROOT, 'dist', 'lib', 'index.js')) as Record<string, unknown>;
+    const expected = [
+      'TopClient',
+      'DEFAULT_ENDPOINT',
+      'DEFAULT_TIMEOUT_MS',
+      'DEFAULT_RATE_LIMIT',
+      'batchUrlFor',
+      'DEFAULT_BATCH_SEPARATOR',
+      'DEFAULT_BATCH_SIZE',
+      'batchInChunks',
+      'TopError',
+      'isTopError',
+      'describeTopError',
+      'sign',
+      'stringToSign',
+      'SIGN_METHODS',
+      'formatGmt8',
+      'topTimestamp',
+      'parseGmt8',
+      'encodeParams',
+      'encodeValue',
+      'parseJsonBytes',
+      'parseJsonLossless',
+      'responseKey',
+      'unwrapBody',
+      'detectBusinessFailure',
+      'RateLimiter',
+      'paginate',
+      'DEFAULT_RETRY',
+      'OrderSync',
+      'MemoryCheckpointStore',
+      'findMaterials',
+      'replaceMaterials',
+      'isTaobaoHost',
+      'convertText',
+      'DG_LINK_CONVERT',
+      'SC_LINK_CONVERT',
+      'MAX_MATERIALS_PER_CALL',
+    ];
+    const missing = expected.filter((name) => main[name] === undefined);
+    assert.deepEqual(missing, [], `missing from dist/lib/index.js: ${missing.join(', ')}`);
+  });
+});
