@@ -1,7 +1,7 @@
 /**
  * What every task example shares: its setup text (how to run it under npm start and elsewhere), its
- * heading (the title comment, the note for use outside npm start, the shared config node) and the
- * layout of its rows.
+ * heading (the title comment, the note for use outside npm start, the shared config node), the
+ * layout of its rows, and the Function-node code that reads a converted link.
  */
 import {
   EXAMPLE_CONFIG_NAME,
@@ -48,6 +48,20 @@ export function heading(b: FlowBuilder, title: string, zh: string, en: string): 
   b.row(40, ['about']);
   b.row(80, ['outsideNpmStart']);
 }
+
+/** Function-node code that reads the first converted link of a general.link.convert answer. */
+export const FIRST_LINK = `
+const data = (msg.payload && msg.payload.data) || {};
+const wrapped = data.material_url_list;
+// a list, or {material_url_list: [...]} when the config node does not simplify answers
+const entries = Array.isArray(wrapped) ? wrapped : (wrapped && wrapped.material_url_list) || [];
+const link = (entries[0] && entries[0].link_info_dto) || {};
+const url = link.coupon_short_url || link.cps_short_url || link.coupon_long_url || link.cps_long_url;
+if (!url) {
+    node.warn('no converted link in the answer: ' + JSON.stringify(entries[0] || {}));
+    return null;
+}
+msg.link = url;`;
 
 /** Lays out rows of columns, ROW apart from TOP. */
 export function rows(b: FlowBuilder, ...list: Array<readonly Column[]>): void {
