@@ -6,7 +6,8 @@ import { detectBusinessFailure } from '../../lib/top/response';
 import { loadSpecs, nodeTypeFor, SPECS_DIR } from '../../lib/method-specs';
 import { validateParams } from '../../lib/method-specs/schema';
 import type { MethodSpec, ParamKind, ParamSpec } from '../../lib/method-specs/types';
-import { kindFor, parseLimits, shortZh } from '../../scripts/import-catalog';
+import { kindFor, parseLimits } from '../../scripts/catalog-params';
+import { shortZh } from '../../scripts/import-catalog';
 import { packageRoot } from '../../lib/package-root';
 
 const REPO_ROOT = packageRoot();
