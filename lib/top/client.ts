@@ -1,9 +1,9 @@
 import { Agent, FormData } from 'undici';
+import { abortReason, sleep } from './abort';
 import {
   BATCH_CONTENT_TYPE,
   BATCH_SEPARATOR_HEADER,
   DEFAULT_BATCH_SEPARATOR,
-  batchUrlFor,
   checkSeparator,
   encodeBatchBody,
   splitBatchAnswer,
@@ -30,15 +30,14 @@ import { ArrivalBound } from './arrival';
 import { GatewayClock } from './gateway-clock';
 import { messageFields } from './messages';
 import { checkEncodable, encodeParams, formEncode, type EncodedParams } from './encode';
-import { RateLimiter, type CallLimiter, type RateLimitOptions } from '../limits/ratelimit';
-import { DEFAULT_RETRY, retryDelayMs, shouldRetry, type RetryOptions } from './retry';
-import { sign, SIGN_METHODS, type SignMethod } from './sign';
+import { resolveClientSettings, type ClientSettings } from './client-settings';
+import { RateLimiter, type CallLimiter } from '../limits/ratelimit';
+import { retryDelayMs, shouldRetry } from './retry';
+import { sign, type SignMethod } from './sign';
 import { topTimestamp } from './time';
-import { DEFAULT_MAX_RESPONSE_BYTES, post } from './transport';
+import { post } from './transport';
 
-export const DEFAULT_ENDPOINT = 'https://eco.taobao.com/router/rest';
-export const DEFAULT_TIMEOUT_MS = 15_000;
-export const DEFAULT_RATE_LIMIT: RateLimitOptions = { perSecond: 40, concurrency: 16 };
+export { DEFAULT_ENDPOINT, DEFAULT_TIMEOUT_MS, DEFAULT_RATE_LIMIT } from './client-settings';
 
 export type {
   TopClientOptions,
@@ -69,27 +68,6 @@ interface Outgoing {
   headers: Record<string, string>;
 }
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal!.reason);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
-function abortReason(signal: AbortSignal | undefined, method: string): TopError {
-  const reason: unknown = signal?.reason;
-  if (reason instanceof TopError) return reason;
-  return new TopError({ kind: 'aborted', method, ...messageFields('client.aborted', { method }) });
-}
-
 /**
  * A Taobao Open Platform client: signs every call freshly, sends it over a keep-alive
  * undici pool, parses the answer losslessly, classifies failures and retries the transient
@@ -100,109 +78,27 @@ export class TopClient {
   /** undefined when the endpoint does not end in /router/rest and no batchEndpoint was given */
   readonly batchEndpoint?: string;
   readonly signMethod: SignMethod;
-  private readonly appKey: string;
-  private readonly appSecret: string;
-  private readonly session?: string;
-  private readonly partnerId?: string;
-  private readonly targetAppKey?: string;
-  private readonly simplify: boolean;
-  private readonly timeoutMs: number;
-  private readonly maxResponseBytes: number;
-  private readonly clockOffsetMs: number;
-  private readonly retry: RetryOptions;
+  /** the options, checked and with their defaults */
+  private readonly settings: ClientSettings;
   private readonly limiter: CallLimiter;
   private readonly agent: Agent;
   private readonly controllers = new Set<AbortController>();
   private closed = false;
   /** the gateway's clock, from the Date headers of its answers, against the host clock plus clockOffsetMs */
-  private readonly gatewayClock = new GatewayClock(() => Date.now() + this.clockOffsetMs);
+  private readonly gatewayClock = new GatewayClock(() => Date.now() + this.settings.clockOffsetMs);
   /** when each call reached the gateway at the latest, for the rate limit */
   private readonly arrival = new ArrivalBound();
 
   constructor(options: TopClientOptions) {
-    if (!options || typeof options.appKey !== 'string' || options.appKey.trim() === '')
-      throw new TopError({ kind: 'validation', param: 'appKey', ...messageFields('client.noAppKey') });
-    if (typeof options.appSecret !== 'string' || options.appSecret === '')
-      throw new TopError({ kind: 'validation', param: 'appSecret', ...messageFields('client.noAppSecret') });
-    const signMethod = options.signMethod ?? 'md5';
-    if (!SIGN_METHODS.includes(signMethod))
-      throw new TopError({
-        kind: 'validation',
-        param: 'signMethod',
-        ...messageFields('client.signMethod', { signMethod: String(signMethod) }),
-      });
-    const endpoint = options.endpoint?.trim() || DEFAULT_ENDPOINT;
-    let url: URL;
-    try {
-      url = new URL(endpoint);
-    } catch {
-      throw new TopError({
-        kind: 'validation',
-        param: 'endpoint',
-        ...messageFields('client.endpointNotUrl', { endpoint }),
-      });
-    }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:')
-      throw new TopError({
-        kind: 'validation',
-        param: 'endpoint',
-        ...messageFields('client.endpointProtocol', { endpoint }),
-      });
-    this.endpoint = url.toString();
-    const batchEndpoint = options.batchEndpoint?.trim();
-    if (batchEndpoint) {
-      try {
-        if (!/^https?:$/.test(new URL(batchEndpoint).protocol)) throw new Error('not http');
-      } catch {
-        throw new TopError({
-          kind: 'validation',
-          param: 'batchEndpoint',
-          ...messageFields('client.batchEndpoint', { endpoint: batchEndpoint }),
-        });
-      }
-      this.batchEndpoint = new URL(batchEndpoint).toString();
-    } else {
-      this.batchEndpoint = batchUrlFor(this.endpoint);
-    }
-    const maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
-    if (typeof maxResponseBytes !== 'number' || !Number.isFinite(maxResponseBytes) || maxResponseBytes < 1) {
-      throw new TopError({
-        kind: 'validation',
-        param: 'maxResponseBytes',
-        ...messageFields('validation.maxResponseBytes', { value: String(maxResponseBytes) }),
-      });
-    }
-    this.maxResponseBytes = Math.floor(maxResponseBytes);
-    for (const [name, value] of [
-      ['appKey', options.appKey],
-      ['appSecret', options.appSecret],
-      ['session', options.session],
-      ['partnerId', options.partnerId],
-      ['targetAppKey', options.targetAppKey],
-    ] as const) {
-      if (typeof value === 'string') checkEncodable(name, value);
-    }
-    this.appKey = options.appKey.trim();
-    this.appSecret = options.appSecret;
-    this.signMethod = signMethod;
-    this.session = options.session?.trim() || undefined;
-    this.partnerId = options.partnerId?.trim() || undefined;
-    this.targetAppKey = options.targetAppKey?.trim() || undefined;
-    this.simplify = options.simplify === true;
-    this.timeoutMs = options.timeoutMs && options.timeoutMs > 0 ? options.timeoutMs : DEFAULT_TIMEOUT_MS;
-    this.clockOffsetMs = options.clockOffsetMs ?? 0;
-    this.retry =
-      options.retry === false
-        ? { ...DEFAULT_RETRY, retries: 0 }
-        : { ...DEFAULT_RETRY, ...stripUndefined(options.retry ?? {}) };
-    const limits =
-      options.rateLimit === false
-        ? { perSecond: 0, concurrency: 0 }
-        : { ...DEFAULT_RATE_LIMIT, ...stripUndefined(options.rateLimit ?? {}) };
-    this.limiter = options.limiter ?? new RateLimiter(limits);
+    const settings = resolveClientSettings(options);
+    this.settings = settings;
+    this.endpoint = settings.endpoint;
+    this.batchEndpoint = settings.batchEndpoint;
+    this.signMethod = settings.signMethod;
+    this.limiter = options.limiter ?? new RateLimiter(settings.limits);
     this.agent = new Agent({
       keepAliveTimeout: 30_000,
-      connections: limits.concurrency > 0 ? limits.concurrency : null,
+      connections: settings.limits.concurrency > 0 ? settings.limits.concurrency : null,
     });
   }
 
@@ -221,7 +117,7 @@ export class TopClient {
    * from the Date headers of the gateway's answers (none before the first answer).
    */
   gatewayNow(host: number = Date.now()): number {
-    return this.gatewayClock.now(host + this.clockOffsetMs);
+    return this.gatewayClock.now(host + this.settings.clockOffsetMs);
   }
 
   /** Whether an answer has measured the gateway's clock yet. */
@@ -347,10 +243,12 @@ export class TopClient {
           error.method = method;
           error.attempts = round;
           results[i] = { ok: false, error };
-          if (!shouldRetry(error, round, ispRetries[i]!, options.writes === true, answer.mayHaveRun, this.retry))
+          if (
+            !shouldRetry(error, round, ispRetries[i]!, options.writes === true, answer.mayHaveRun, this.settings.retry)
+          )
             return;
           if (error.sub_code?.startsWith('isp.')) ispRetries[i]!++;
-          delayMs = Math.max(delayMs, retryDelayMs(error, round, this.retry));
+          delayMs = Math.max(delayMs, retryDelayMs(error, round, this.settings.retry));
           retry.push(i);
         });
         if (retry.length === 0) break;
@@ -370,7 +268,7 @@ export class TopClient {
 
   /** The session of a call: its own, else the client's; a validation error when it cannot be sent. */
   private sessionFor(method: string, options: CallOptions): string | undefined {
-    const session = options.session?.trim() || this.session;
+    const session = options.session?.trim() || this.settings.session;
     if (session) {
       try {
         checkEncodable('session', session);
@@ -412,22 +310,22 @@ export class TopClient {
     method: string,
     text: Record<string, string>,
     session: string | undefined,
-    timestamp: string = topTimestamp(this.clockOffsetMs),
+    timestamp: string = topTimestamp(this.settings.clockOffsetMs),
   ): Record<string, string> {
     // copied key by key: an object literal with named properties after a spread is slow in V8
     const all: Record<string, string> = {};
     for (const key in text) all[key] = text[key]!;
     all.method = method;
-    all.app_key = this.appKey;
+    all.app_key = this.settings.appKey;
     all.timestamp = timestamp;
     all.format = 'json';
     all.v = '2.0';
     all.sign_method = this.signMethod;
     if (session) all.session = session;
-    if (this.partnerId) all.partner_id = this.partnerId;
-    if (this.targetAppKey) all.target_app_key = this.targetAppKey;
-    if (this.simplify) all.simplify = 'true';
-    all.sign = sign(all, this.appSecret, this.signMethod);
+    if (this.settings.partnerId) all.partner_id = this.settings.partnerId;
+    if (this.settings.targetAppKey) all.target_app_key = this.settings.targetAppKey;
+    if (this.settings.simplify) all.simplify = 'true';
+    all.sign = sign(all, this.settings.appSecret, this.signMethod);
     return all;
   }
 
@@ -435,20 +333,20 @@ export class TopClient {
   signedBatchQuery(
     body: string,
     session: string | undefined,
-    timestamp: string = topTimestamp(this.clockOffsetMs),
+    timestamp: string = topTimestamp(this.settings.clockOffsetMs),
   ): Record<string, string> {
     const all: Record<string, string> = {
-      app_key: this.appKey,
+      app_key: this.settings.appKey,
       timestamp,
       format: 'json',
       v: '2.0',
       sign_method: this.signMethod,
     };
     if (session) all.session = session;
-    if (this.partnerId) all.partner_id = this.partnerId;
-    if (this.targetAppKey) all.target_app_key = this.targetAppKey;
-    if (this.simplify) all.simplify = 'true';
-    all.sign = sign(all, this.appSecret, this.signMethod, body);
+    if (this.settings.partnerId) all.partner_id = this.settings.partnerId;
+    if (this.settings.targetAppKey) all.target_app_key = this.settings.targetAppKey;
+    if (this.settings.simplify) all.simplify = 'true';
+    all.sign = sign(all, this.settings.appSecret, this.signMethod, body);
     return all;
   }
 
@@ -465,7 +363,7 @@ export class TopClient {
       ...(error.messageArgs ?? { title: error.message, detail: '' }),
       seconds: Math.abs(skew),
       direction_key: skew > 0 ? 'top.clockAhead' : 'top.clockBehind',
-      offset: Math.round(this.clockOffsetMs / 1000) + skew,
+      offset: Math.round(this.settings.clockOffsetMs / 1000) + skew,
     };
     // the base text last: its own parts (title_key, advice_key) are rendered before it
     const text = messageFields('top.clockSkew', { ...args, base_key: error.messageKey ?? 'top.uncoded' });
@@ -476,7 +374,11 @@ export class TopClient {
   }
 
   private answerRules(options: CallOptions): AnswerRules {
-    return { simplify: this.simplify, retry: this.retry, ...(options.business ? { business: options.business } : {}) };
+    return {
+      simplify: this.settings.simplify,
+      retry: this.settings.retry,
+      ...(options.business ? { business: options.business } : {}),
+    };
   }
 
   /** Retries `run` (one attempt) within the rate limit until it succeeds or may not be repeated. */
@@ -505,11 +407,11 @@ export class TopClient {
         error.method = method;
         if (
           error.kind === 'aborted' ||
-          !shouldRetry(error, attempt, ispRetries, options.writes === true, outcome.mayHaveRun, this.retry)
+          !shouldRetry(error, attempt, ispRetries, options.writes === true, outcome.mayHaveRun, this.settings.retry)
         )
           throw error;
         if (error.sub_code?.startsWith('isp.')) ispRetries++;
-        const delayMs = retryDelayMs(error, attempt, this.retry);
+        const delayMs = retryDelayMs(error, attempt, this.settings.retry);
         options.onRetry?.({ attempt, delayMs, error });
         try {
           await sleep(delayMs, controller.signal);
@@ -610,7 +512,7 @@ export class TopClient {
     onSent: () => void,
     handle: (status: number, body: Buffer) => T | AttemptFailure,
   ): Promise<T | AttemptFailure> {
-    const timeoutMs = options.timeoutMs && options.timeoutMs > 0 ? options.timeoutMs : this.timeoutMs;
+    const timeoutMs = options.timeoutMs && options.timeoutMs > 0 ? options.timeoutMs : this.settings.timeoutMs;
     const controller = new AbortController();
     const timer = setTimeout(
       () =>
@@ -631,13 +533,13 @@ export class TopClient {
     try {
       const { url, body, headers } = prepare();
       sent = true;
-      const sentAt = Date.now() + this.clockOffsetMs;
+      const sentAt = Date.now() + this.settings.clockOffsetMs;
       const answer = await post(this.agent, url, body, headers, {
         signal: controller.signal,
-        maxBytes: this.maxResponseBytes,
+        maxBytes: this.settings.maxResponseBytes,
         onSent,
       });
-      this.gatewayClock.observe(answer.headers.date, sentAt, Date.now() + this.clockOffsetMs);
+      this.gatewayClock.observe(answer.headers.date, sentAt, Date.now() + this.settings.clockOffsetMs);
       const outcome = handle(answer.status, answer.body);
       // a caller that gave up while the answer was being inflated or parsed must not get it
       if (outer.aborted) return transportFailure(method, this.endpoint, outer.reason, controller.signal, true);
@@ -675,10 +577,4 @@ function encodeBatchCall(params: unknown, index: number): Record<string, string>
       ...messageFields('client.batchMethod', { index: index + 1 }),
     });
   return encoded.text;
-}
-
-function stripUndefined<T extends object>(value: T): Partial<T> {
-  const out: Partial<T> = {};
-  for (const key of Object.keys(value) as Array<keyof T>) if (value[key] !== undefined) out[key] = value[key];
-  return out;
 }
