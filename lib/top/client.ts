@@ -1,22 +1,5 @@
-import { Agent, FormData } from 'undici';
+import { Agent } from 'undici';
 import { abortReason, sleep } from './abort';
-import {
-  BATCH_CONTENT_TYPE,
-  BATCH_SEPARATOR_HEADER,
-  DEFAULT_BATCH_SEPARATOR,
-  checkSeparator,
-  encodeBatchBody,
-  splitBatchAnswer,
-} from './batch-wire';
-import type {
-  BatchCallResult,
-  BatchOptions,
-  BatchResult,
-  CallOptions,
-  CallResult,
-  TopClientOptions,
-} from './call-types';
-import { TopError } from './errors';
 import {
   httpFailure,
   interpretBytes,
@@ -27,15 +10,25 @@ import {
   type AttemptFailure,
 } from './answer';
 import { ArrivalBound } from './arrival';
+import { DEFAULT_BATCH_SEPARATOR, checkSeparator, splitBatchAnswer } from './batch-wire';
+import type {
+  BatchCallResult,
+  BatchOptions,
+  BatchResult,
+  CallOptions,
+  CallResult,
+  TopClientOptions,
+} from './call-types';
+import { resolveClientSettings, type ClientSettings } from './client-settings';
+import { checkEncodable, encodeParams, type EncodedParams } from './encode';
+import { TopError } from './errors';
 import { GatewayClock } from './gateway-clock';
 import { messageFields } from './messages';
-import { checkEncodable, encodeParams, formEncode, type EncodedParams } from './encode';
-import { resolveClientSettings, type ClientSettings } from './client-settings';
 import { RateLimiter, type CallLimiter } from '../limits/ratelimit';
 import { retryDelayMs, shouldRetry } from './retry';
-import { sign, type SignMethod } from './sign';
-import { topTimestamp } from './time';
+import type { SignMethod } from './sign';
 import { post } from './transport';
+import { batchRequest, callRequest, signedBatchQuery, signedParams, type Outgoing } from './signed-request';
 
 export { DEFAULT_ENDPOINT, DEFAULT_TIMEOUT_MS, DEFAULT_RATE_LIMIT } from './client-settings';
 
@@ -60,12 +53,6 @@ function checkMethodName(method: unknown): string {
     });
   }
   return method.trim();
-}
-
-interface Outgoing {
-  url: string;
-  body: string | FormData;
-  headers: Record<string, string>;
 }
 
 /**
@@ -310,44 +297,14 @@ export class TopClient {
     method: string,
     text: Record<string, string>,
     session: string | undefined,
-    timestamp: string = topTimestamp(this.settings.clockOffsetMs),
+    timestamp?: string,
   ): Record<string, string> {
-    // copied key by key: an object literal with named properties after a spread is slow in V8
-    const all: Record<string, string> = {};
-    for (const key in text) all[key] = text[key]!;
-    all.method = method;
-    all.app_key = this.settings.appKey;
-    all.timestamp = timestamp;
-    all.format = 'json';
-    all.v = '2.0';
-    all.sign_method = this.signMethod;
-    if (session) all.session = session;
-    if (this.settings.partnerId) all.partner_id = this.settings.partnerId;
-    if (this.settings.targetAppKey) all.target_app_key = this.settings.targetAppKey;
-    if (this.settings.simplify) all.simplify = 'true';
-    all.sign = sign(all, this.settings.appSecret, this.signMethod);
-    return all;
+    return signedParams(this.settings, method, text, session, timestamp);
   }
 
   /** The signed system parameters of one batch attempt (they go in the URL; the body is signed with them). */
-  signedBatchQuery(
-    body: string,
-    session: string | undefined,
-    timestamp: string = topTimestamp(this.settings.clockOffsetMs),
-  ): Record<string, string> {
-    const all: Record<string, string> = {
-      app_key: this.settings.appKey,
-      timestamp,
-      format: 'json',
-      v: '2.0',
-      sign_method: this.signMethod,
-    };
-    if (session) all.session = session;
-    if (this.settings.partnerId) all.partner_id = this.settings.partnerId;
-    if (this.settings.targetAppKey) all.target_app_key = this.settings.targetAppKey;
-    if (this.settings.simplify) all.simplify = 'true';
-    all.sign = sign(all, this.settings.appSecret, this.signMethod, body);
-    return all;
+  signedBatchQuery(body: string, session: string | undefined, timestamp?: string): Record<string, string> {
+    return signedBatchQuery(this.settings, body, session, timestamp);
   }
 
   /**
@@ -432,28 +389,13 @@ export class TopClient {
     outer: AbortSignal,
     onSent: () => void,
   ): Promise<CallResult | AttemptFailure> {
-    const prepare = (): Outgoing => {
-      const all = this.signedParams(method, encoded.text, session);
-      const headers: Record<string, string> = { 'accept-encoding': 'gzip, deflate', 'user-agent': 'node-red-taobaoke' };
-      const fileNames = Object.keys(encoded.files);
-      if (fileNames.length === 0) {
-        headers['content-type'] = 'application/x-www-form-urlencoded;charset=utf-8';
-        return { url: this.endpoint, body: formEncode(all), headers };
-      }
-      const form = new FormData();
-      for (const key in all) form.append(key, all[key]!);
-      for (const name of fileNames) {
-        const file = encoded.files[name]!;
-        form.append(
-          name,
-          new Blob([file.data], { type: file.contentType ?? 'application/octet-stream' }),
-          file.filename ?? name,
-        );
-      }
-      return { url: this.endpoint, body: form, headers };
-    };
-    return this.exchange(method, prepare, options, outer, onSent, (status, bytes) =>
-      this.withClockHint(interpretBytes(method, status, bytes, this.answerRules(options))),
+    return this.exchange(
+      method,
+      () => callRequest(this.settings, this.endpoint, method, encoded, session),
+      options,
+      outer,
+      onSent,
+      (status, bytes) => this.withClockHint(interpretBytes(method, status, bytes, this.answerRules(options))),
     );
   }
 
@@ -468,19 +410,7 @@ export class TopClient {
     outer: AbortSignal,
     onSent: () => void,
   ): Promise<Array<CallResult | AttemptFailure> | AttemptFailure> {
-    const prepare = (): Outgoing => {
-      const body = encodeBatchBody(method, calls, separator);
-      const target = new URL(url);
-      const query = this.signedBatchQuery(body, session);
-      for (const key in query) target.searchParams.append(key, query[key]!);
-      const headers: Record<string, string> = {
-        'accept-encoding': 'gzip, deflate',
-        'user-agent': 'node-red-taobaoke',
-        'content-type': BATCH_CONTENT_TYPE,
-      };
-      if (separator !== DEFAULT_BATCH_SEPARATOR) headers[BATCH_SEPARATOR_HEADER] = separator;
-      return { url: target.toString(), body, headers };
-    };
+    const prepare = () => batchRequest(this.settings, url, method, calls, separator, session);
     return this.exchange(method, prepare, options, outer, onSent, (status, bytes) => {
       const failed = httpFailure(method, status, bytes);
       if (failed) return failed;
