@@ -1,24 +1,10 @@
 import { Agent } from 'undici';
 import { abortReason, sleep } from './abort';
-import {
-  httpFailure,
-  interpretBytes,
-  interpretText,
-  isAttemptFailure,
-  transportFailure,
-  type AnswerRules,
-  type AttemptFailure,
-} from './answer';
+import { interpretBytes, isAttemptFailure, transportFailure, type AnswerRules, type AttemptFailure } from './answer';
 import { ArrivalBound } from './arrival';
-import { DEFAULT_BATCH_SEPARATOR, checkSeparator, splitBatchAnswer } from './batch-wire';
-import type {
-  BatchCallResult,
-  BatchOptions,
-  BatchResult,
-  CallOptions,
-  CallResult,
-  TopClientOptions,
-} from './call-types';
+import { encodeBatchCalls, batchOutcomes, sendInRounds } from './batch-rounds';
+import { DEFAULT_BATCH_SEPARATOR, checkSeparator } from './batch-wire';
+import type { BatchOptions, BatchResult, CallOptions, CallResult, TopClientOptions } from './call-types';
 import { resolveClientSettings, type ClientSettings } from './client-settings';
 import { checkEncodable, encodeParams, type EncodedParams } from './encode';
 import { TopError } from './errors';
@@ -171,86 +157,23 @@ export class TopClient {
       });
     const separator = options.separator ?? DEFAULT_BATCH_SEPARATOR;
     if (separator !== DEFAULT_BATCH_SEPARATOR) checkSeparator(separator);
-    const results: BatchCallResult[] = new Array<BatchCallResult>(paramsList.length);
-    const texts: Array<Record<string, string>> = [];
-    let pending: number[] = [];
-    paramsList.forEach((params, i) => {
-      try {
-        texts[i] = encodeBatchCall(params, i);
-        pending.push(i);
-      } catch (err) {
-        const error = err instanceof TopError ? err : new TopError({ kind: 'validation', message: String(err) });
-        error.method = method;
-        results[i] = { ok: false, error };
-      }
-    });
+    const calls = encodeBatchCalls(method, paramsList);
     const session = this.sessionFor(method, options);
     const { controller, untrack } = this.track(method, options.signal);
     const roundOptions: BatchOptions = { ...options, signal: controller.signal };
-    const ispRetries = new Array<number>(paramsList.length).fill(0);
     let requests = 0;
     try {
-      for (let round = 1; pending.length > 0; round++) {
-        const sending = pending;
-        let answers: Array<CallResult | AttemptFailure>;
-        try {
-          ({ value: answers } = await this.retrying(method, roundOptions, (signal, onSent) => {
-            requests++;
-            return this.batchAttempt(
-              method,
-              url,
-              sending.map((i) => texts[i]!),
-              separator,
-              session,
-              roundOptions,
-              signal,
-              onSent,
-            );
-          }));
-        } catch (err) {
-          // the first request failing is the batch failing; later ones only retried some calls
-          if (round === 1) throw err;
-          for (const i of sending) results[i] = { ok: false, error: err as TopError };
-          break;
-        }
-        const retry: number[] = [];
-        let delayMs = 0;
-        answers.forEach((answer, k) => {
-          const i = sending[k]!;
-          if (!isAttemptFailure(answer)) {
-            results[i] = {
-              ok: true,
-              response: answer.response,
-              ...(answer.request_id !== undefined ? { request_id: answer.request_id } : {}),
-              attempts: round,
-            };
-            return;
-          }
-          const { error } = answer;
-          error.method = method;
-          error.attempts = round;
-          results[i] = { ok: false, error };
-          if (
-            !shouldRetry(error, round, ispRetries[i]!, options.writes === true, answer.mayHaveRun, this.settings.retry)
-          )
-            return;
-          if (error.sub_code?.startsWith('isp.')) ispRetries[i]!++;
-          delayMs = Math.max(delayMs, retryDelayMs(error, round, this.settings.retry));
-          retry.push(i);
+      await sendInRounds(method, calls, options, this.settings.retry, controller.signal, async (texts) => {
+        const { value } = await this.retrying(method, roundOptions, (signal, onSent) => {
+          requests++;
+          return this.batchAttempt(method, url, texts, separator, session, roundOptions, signal, onSent);
         });
-        if (retry.length === 0) break;
-        options.onRetry?.({ attempt: round, delayMs, error: (results[retry[0]!] as { error: TopError }).error });
-        try {
-          await sleep(delayMs, controller.signal);
-        } catch {
-          break; // aborted: the calls to retry keep their last error
-        }
-        pending = retry;
-      }
+        return value;
+      });
     } finally {
       untrack();
     }
-    return { results, requests, duration_ms: Math.round(performance.now() - started) };
+    return { results: calls.results, requests, duration_ms: Math.round(performance.now() - started) };
   }
 
   /** The session of a call: its own, else the client's; a validation error when it cannot be sent. */
@@ -410,27 +333,14 @@ export class TopClient {
     outer: AbortSignal,
     onSent: () => void,
   ): Promise<Array<CallResult | AttemptFailure> | AttemptFailure> {
-    const prepare = () => batchRequest(this.settings, url, method, calls, separator, session);
-    return this.exchange(method, prepare, options, outer, onSent, (status, bytes) => {
-      const failed = httpFailure(method, status, bytes);
-      if (failed) return failed;
-      const text = bytes.toString('utf8');
-      const split = splitBatchAnswer(text, calls.length, separator);
-      if (!split.whole)
-        return split.pieces.map((piece) => interpretText(method, status, piece, this.answerRules(options)));
-      // the official SDKs' rule: a piece count other than the call count is a verdict on the whole batch
-      const verdict = interpretText(method, status, split.first, this.answerRules(options));
-      if (isAttemptFailure(verdict)) return verdict;
-      return {
-        error: new TopError({
-          kind: 'transport',
-          method,
-          status,
-          ...messageFields('transport.batchPieces', { pieces: text.split(separator).length, calls: calls.length }),
-        }),
-        mayHaveRun: true,
-      };
-    });
+    return this.exchange(
+      method,
+      () => batchRequest(this.settings, url, method, calls, separator, session),
+      options,
+      outer,
+      onSent,
+      (status, bytes) => batchOutcomes(method, status, bytes, calls.length, separator, this.answerRules(options)),
+    );
   }
 
   /** Sends one prepared request within the attempt's time limit and hands the answer to `handle`. */
@@ -481,30 +391,4 @@ export class TopClient {
       outer.removeEventListener('abort', onOuterAbort);
     }
   }
-}
-
-/** One call's parameters as wire strings; throws a validation error naming the call. */
-function encodeBatchCall(params: unknown, index: number): Record<string, string> {
-  if (params !== undefined && params !== null && (typeof params !== 'object' || Array.isArray(params))) {
-    throw new TopError({
-      kind: 'validation',
-      param: 'payload',
-      ...messageFields('client.batchParams', { index: index + 1 }),
-    });
-  }
-  const encoded = encodeParams(params as Record<string, unknown> | undefined);
-  const files = Object.keys(encoded.files);
-  if (files.length > 0)
-    throw new TopError({
-      kind: 'validation',
-      param: files[0],
-      ...messageFields('client.batchFile', { index: index + 1, param: files[0]! }),
-    });
-  if ('method' in encoded.text)
-    throw new TopError({
-      kind: 'validation',
-      param: 'method',
-      ...messageFields('client.batchMethod', { index: index + 1 }),
-    });
-  return encoded.text;
 }
