@@ -1,10 +1,23 @@
-import { Redis, type RedisOptions } from 'ioredis';
+/**
+ * RedisCallLimiter: the rate limit of an App Key shared through Redis by every process. Here the slot
+ * accounting (an entry of the shared set per call, taken and finished by redis-scripts.ts), the
+ * per-process concurrency and FIFO turn, and the in-process limit used while the connection
+ * (redis-connection.ts) is in fallback; createLimiterFromConfig for the config node.
+ */
+import type { Redis, RedisOptions } from 'ioredis';
 import { TopError } from '../top/errors';
 import { messageFields } from '../top/messages';
-import { ACQUIRE_SCRIPT, RELEASE_SCRIPT } from './redis-scripts';
+import {
+  describeFailure,
+  LimitConnection,
+  QUIT_GRACE_MS,
+  quitClient,
+  withinTime,
+  type SharedLimitState,
+} from './redis-connection';
 import { DEFAULT_WINDOW_MS, RateLimiter, type CallLimiter, type Release } from './ratelimit';
 
-export type SharedLimitState = 'shared' | 'local-fallback';
+export { redisTarget, type SharedLimitState } from './redis-connection';
 
 export interface RedisCallLimiterOptions {
   /**
@@ -42,25 +55,9 @@ export const DEFAULT_KEY_PREFIX = 'tbk:rl:';
 const DEFAULT_OPERATION_TIMEOUT_MS = 300;
 const DEFAULT_PROBE_INTERVAL_MS = 1000;
 export const DEFAULT_MAX_CALL_MS = 60_000;
-const CONNECT_TIMEOUT_MS = 1000;
-const QUIT_GRACE_MS = 500;
-
-interface LimitCommands {
-  tbkLimitAcquire(key: string, limit: number, windowMs: number, maxCallMs: number): Promise<[number, string | number]>;
-  tbkLimitRelease(key: string, windowMs: number, entry: string, arrivedMsAgo: number): Promise<number>;
-}
 
 /** How a call was admitted: an entry in the shared set, or a slot of the local fallback limiter. */
 type Admission = { entry: string } | { local: Release };
-
-function isRedisClient(value: unknown): value is Redis {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    typeof (value as Redis).defineCommand === 'function' &&
-    typeof (value as Redis).status === 'string'
-  );
-}
 
 function closedError(): TopError {
   return new TopError({ kind: 'aborted', ...messageFields('client.closed') });
@@ -70,26 +67,6 @@ function abortedError(signal: AbortSignal): TopError {
   const reason: unknown = signal.reason;
   if (reason instanceof TopError) return reason;
   return new TopError({ kind: 'aborted', ...messageFields('limit.aborted') });
-}
-
-/** The host and port of a Redis URL: what a status or a reason may show (never the password). */
-export function redisTarget(redis: RedisCallLimiterOptions['redis']): string {
-  if (typeof redis === 'string') {
-    try {
-      const url = new URL(redis);
-      return `${url.hostname}:${url.port || '6379'}`;
-    } catch {
-      return 'redis';
-    }
-  }
-  const options = isRedisClient(redis) ? redis.options : redis;
-  if (options.path) return options.path;
-  return `${options.host ?? '127.0.0.1'}:${options.port ?? 6379}`;
-}
-
-function describeFailure(err: unknown): string {
-  const text = err instanceof Error ? err.message : String(err);
-  return text.replace(/\/\/[^@/\s]*@/g, '//');
 }
 
 /**
@@ -109,13 +86,7 @@ function describeFailure(err: unknown): string {
 export class RedisCallLimiter implements CallLimiter {
   private readonly key: string;
   private readonly perSecond: number;
-  private readonly target: string;
-  private readonly operationTimeoutMs: number;
-  private readonly probeIntervalMs: number;
-  private readonly onStateChange?: (state: SharedLimitState, reason?: string) => void;
-  private readonly client: Redis;
-  private readonly ownsClient: boolean;
-  private readonly commands: Redis & LimitCommands;
+  private readonly connection: LimitConnection;
   private readonly windowMs: number;
   private readonly maxCallMs: number;
   /** entries taken in Redis and not yet released */
@@ -127,16 +98,9 @@ export class RedisCallLimiter implements CallLimiter {
   private readonly turn: RateLimiter;
   /** the per-second limit of this process alone, while Redis is unreachable */
   private readonly fallback: RateLimiter;
-  private currentState: SharedLimitState | 'connecting' = 'connecting';
-  private readonly settled: Promise<void>;
-  private settle: () => void = () => undefined;
-  private startupTimer: NodeJS.Timeout | undefined;
-  private probeTimer: NodeJS.Timeout | undefined;
-  private probing = false;
   private waitingForStart = 0;
   private closed = false;
   private closing: Promise<void> | undefined;
-  private readonly listeners: Array<[string, (...args: unknown[]) => void]> = [];
 
   constructor(options: RedisCallLimiterOptions) {
     if (typeof options?.appKey !== 'string' || options.appKey.trim() === '')
@@ -145,9 +109,8 @@ export class RedisCallLimiter implements CallLimiter {
       throw new TopError({ kind: 'validation', param: 'perSecond', ...messageFields('limit.perSecond') });
     this.perSecond = Math.floor(options.perSecond);
     const concurrency = Math.max(0, Math.floor(options.concurrency ?? 0));
-    this.operationTimeoutMs = options.operationTimeoutMs ?? DEFAULT_OPERATION_TIMEOUT_MS;
-    this.probeIntervalMs = options.probeIntervalMs ?? DEFAULT_PROBE_INTERVAL_MS;
-    this.onStateChange = options.onStateChange;
+    const operationTimeoutMs = options.operationTimeoutMs ?? DEFAULT_OPERATION_TIMEOUT_MS;
+    const probeIntervalMs = options.probeIntervalMs ?? DEFAULT_PROBE_INTERVAL_MS;
     this.gate = new RateLimiter({ perSecond: 0, concurrency });
     this.turn = new RateLimiter({ perSecond: 0, concurrency: 1 });
     const windowMs = options.windowMs ?? DEFAULT_WINDOW_MS;
@@ -159,62 +122,20 @@ export class RedisCallLimiter implements CallLimiter {
     this.windowMs = Math.ceil(windowMs);
     this.maxCallMs = Math.ceil(maxCallMs);
     this.fallback = new RateLimiter({ perSecond: this.perSecond, concurrency: 0, windowMs });
-    this.target = redisTarget(options.redis);
     const keyPrefix = options.keyPrefix ?? DEFAULT_KEY_PREFIX;
     const appKey = options.appKey.trim();
-
-    if (isRedisClient(options.redis)) {
-      this.client = options.redis;
-      this.ownsClient = false;
-    } else {
-      // commandTimeout only cleans up after a Redis that hangs: calls give up on it sooner (operationTimeoutMs)
-      const ours: RedisOptions = {
-        connectTimeout: CONNECT_TIMEOUT_MS,
-        commandTimeout: Math.max(1000, 3 * this.operationTimeoutMs),
-        maxRetriesPerRequest: 1,
-        disconnectTimeout: QUIT_GRACE_MS,
-      };
-      // Never queue commands while disconnected: a call must fall back, not wait for Redis. No
-      // reconnection by ioredis: the probe reconnects (ioredis cannot be stopped cleanly between
-      // its own attempts: disconnect() then leaves a timer behind and never says 'end').
-      const forced: RedisOptions = { enableOfflineQueue: false, lazyConnect: false, retryStrategy: () => null };
-      this.client =
-        typeof options.redis === 'string'
-          ? new Redis(options.redis, { ...ours, ...forced })
-          : new Redis({ ...ours, ...options.redis, ...forced });
-      this.ownsClient = true;
-    }
-
     this.key = keyPrefix + appKey;
-    // defining a command again (a client passed in, shared by two limiters) replaces it with the same script
-    this.client.defineCommand('tbkLimitAcquire', { numberOfKeys: 1, lua: ACQUIRE_SCRIPT });
-    this.client.defineCommand('tbkLimitRelease', { numberOfKeys: 1, lua: RELEASE_SCRIPT });
-    this.commands = this.client as Redis & LimitCommands;
-
-    this.settled = new Promise<void>((resolve) => {
-      this.settle = resolve;
+    this.connection = new LimitConnection({
+      redis: options.redis,
+      operationTimeoutMs,
+      probeIntervalMs,
+      onStateChange: options.onStateChange,
     });
-    this.listen('ready', () => this.enter('shared'));
-    this.listen('error', (err) =>
-      this.enter('local-fallback', `Redis ${this.target} unreachable: ${describeFailure(err)}`),
-    );
-    this.listen('close', () => this.enter('local-fallback', `Redis ${this.target} closed the connection`));
-    if (this.client.status === 'ready') this.enter('shared');
-    else {
-      this.startupTimer = setTimeout(() => {
-        this.startupTimer = undefined;
-        // a 'ready' that came while the event loop was busy is handled before giving up on it
-        setImmediate(() => {
-          if (this.currentState === 'connecting')
-            this.enter('local-fallback', `Redis ${this.target} not ready within ${CONNECT_TIMEOUT_MS} ms`);
-        });
-      }, CONNECT_TIMEOUT_MS);
-    }
   }
 
   /** 'connecting' until Redis first answers or fails, then 'shared' or 'local-fallback'. */
   get state(): SharedLimitState | 'connecting' {
-    return this.currentState;
+    return this.connection.state;
   }
 
   get inFlight(): number {
@@ -263,15 +184,12 @@ export class RedisCallLimiter implements CallLimiter {
   close(): Promise<void> {
     if (this.closing) return this.closing;
     this.closed = true;
-    this.clearTimers();
-    this.settle();
+    this.connection.close();
     this.gate.close();
     this.turn.close();
     this.fallback.close();
-    for (const [event, listener] of this.listeners) this.client.off(event, listener);
-    this.listeners.length = 0;
-    this.closing = this.ownsClient
-      ? this.untilReleased(QUIT_GRACE_MS).then(() => quitClient(this.client))
+    this.closing = this.connection.ownsClient
+      ? this.untilReleased(QUIT_GRACE_MS).then(() => quitClient(this.connection.client))
       : Promise.resolve();
     return this.closing;
   }
@@ -294,7 +212,7 @@ export class RedisCallLimiter implements CallLimiter {
     if (!this.held.delete(entry)) return;
     const arrivedMsAgo = arrivedBy === undefined ? 0 : Math.max(0, Date.now() - arrivedBy);
     // fire and forget: if Redis does not take it, the entry keeps its provisional expiry (counted longer, never less)
-    this.commands.tbkLimitRelease(this.key, this.windowMs, entry, arrivedMsAgo).catch(() => undefined);
+    this.connection.commands.tbkLimitRelease(this.key, this.windowMs, entry, arrivedMsAgo).catch(() => undefined);
     if (this.held.size === 0 && this.onHeldEmpty) {
       const done = this.onHeldEmpty;
       this.onHeldEmpty = undefined;
@@ -310,7 +228,7 @@ export class RedisCallLimiter implements CallLimiter {
       for (;;) {
         if (this.closed) throw closedError();
         if (signal?.aborted) throw abortedError(signal);
-        if (this.currentState !== 'shared') return { local: await this.fallback.acquire(signal) };
+        if (this.connection.state !== 'shared') return { local: await this.fallback.acquire(signal) };
         const outcome = await this.tryAcquire();
         if (typeof outcome === 'string') {
           if (this.closed || signal?.aborted) {
@@ -321,7 +239,7 @@ export class RedisCallLimiter implements CallLimiter {
           return { entry: outcome };
         }
         if (typeof outcome === 'number') await sleep(outcome, signal);
-        else this.enter('local-fallback', outcome.failure);
+        else this.connection.enter('local-fallback', outcome.failure);
       }
     } finally {
       releaseTurn();
@@ -330,132 +248,38 @@ export class RedisCallLimiter implements CallLimiter {
 
   /** The entry taken, the ms to wait before the next try, or why Redis could not be used. */
   private async tryAcquire(): Promise<string | number | { failure: string }> {
-    if (this.client.status !== 'ready') return { failure: `Redis ${this.target} is not connected` };
-    const asked = this.commands.tbkLimitAcquire(this.key, this.perSecond, this.windowMs, this.maxCallMs).then(
+    const { client, commands, target, operationTimeoutMs } = this.connection;
+    if (client.status !== 'ready') return { failure: `Redis ${target} is not connected` };
+    const asked = commands.tbkLimitAcquire(this.key, this.perSecond, this.windowMs, this.maxCallMs).then(
       ([admitted, value]) => {
         if (admitted !== 1) return Math.max(1, Number(value));
         const entry = String(value);
         this.held.add(entry);
         return entry;
       },
-      (err: unknown) => ({ failure: `Redis ${this.target}: ${describeFailure(err)}` }),
+      (err: unknown) => ({ failure: `Redis ${target}: ${describeFailure(err)}` }),
     );
-    const answer = await withinTime(asked, this.operationTimeoutMs);
+    const answer = await withinTime(asked, operationTimeoutMs);
     if (answer) return answer.value;
     // too late for this caller, who falls back; an entry that comes after all is finished at once
     void asked.then((late) => {
       if (typeof late === 'string') this.finish(late);
     });
-    return { failure: `Redis ${this.target} did not answer within ${this.operationTimeoutMs} ms` };
-  }
-
-  private enter(state: SharedLimitState, reason?: string): void {
-    if (this.closed) return;
-    if (this.startupTimer) {
-      clearTimeout(this.startupTimer);
-      this.startupTimer = undefined;
-    }
-    this.settle();
-    if (state === 'local-fallback') this.scheduleProbe();
-    else this.stopProbe();
-    if (state === this.currentState) return;
-    this.currentState = state;
-    this.onStateChange?.(state, reason);
-  }
-
-  /** While in fallback: when the connection is up again, check that Redis answers before sharing again. */
-  private scheduleProbe(): void {
-    if (this.probeTimer || this.closed) return;
-    this.probeTimer = setTimeout(() => {
-      this.probeTimer = undefined;
-      void this.probe();
-    }, this.probeIntervalMs);
-  }
-
-  private stopProbe(): void {
-    if (this.probeTimer) clearTimeout(this.probeTimer);
-    this.probeTimer = undefined;
-  }
-
-  private async probe(): Promise<void> {
-    if (this.closed || this.currentState !== 'local-fallback' || this.probing) return;
-    if (this.client.status === 'end' && this.ownsClient) {
-      // the 'ready' event brings the limit back to shared
-      this.client.connect().catch(() => undefined);
-      this.scheduleProbe();
-      return;
-    }
-    if (this.client.status !== 'ready') {
-      this.scheduleProbe();
-      return;
-    }
-    // connected but it did not answer in time: ask again
-    this.probing = true;
-    try {
-      const answer = await withinTime(
-        this.client.ping().then(
-          () => true,
-          () => false,
-        ),
-        this.operationTimeoutMs,
-      );
-      if (answer?.value) this.enter('shared');
-      else this.scheduleProbe();
-    } finally {
-      this.probing = false;
-    }
+    return { failure: `Redis ${target} did not answer within ${operationTimeoutMs} ms` };
   }
 
   private async untilSettled(signal: AbortSignal | undefined): Promise<void> {
-    if (this.currentState !== 'connecting') return;
-    if (!signal) return this.settled;
+    if (this.connection.state !== 'connecting') return;
+    if (!signal) return this.connection.settled;
     await new Promise<void>((resolve, reject) => {
       const onAbort = () => reject(abortedError(signal));
       signal.addEventListener('abort', onAbort, { once: true });
-      void this.settled.then(() => {
+      void this.connection.settled.then(() => {
         signal.removeEventListener('abort', onAbort);
         resolve();
       });
     });
   }
-
-  private listen(event: string, listener: (...args: unknown[]) => void): void {
-    this.client.on(event, listener);
-    this.listeners.push([event, listener]);
-  }
-
-  private clearTimers(): void {
-    if (this.startupTimer) clearTimeout(this.startupTimer);
-    this.startupTimer = undefined;
-    this.stopProbe();
-  }
-}
-
-/**
- * The value of a promise that never rejects, or undefined when it takes longer than `ms`. An answer
- * that arrived while the event loop was busy is read before the timeout wins (the timer only
- * schedules the verdict for after the I/O phase), so a stalled process does not mistake a late
- * look at its socket for a slow Redis.
- */
-function withinTime<T>(promise: Promise<T>, ms: number): Promise<{ value: T } | undefined> {
-  return new Promise((resolve) => {
-    let done = false;
-    let immediate: NodeJS.Immediate | undefined;
-    const timer = setTimeout(() => {
-      immediate = setImmediate(() => {
-        if (done) return;
-        done = true;
-        resolve(undefined);
-      });
-    }, ms);
-    void promise.then((value) => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      if (immediate) clearImmediate(immediate);
-      resolve({ value });
-    });
-  });
 }
 
 function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
@@ -470,27 +294,6 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
       resolve();
     }, ms);
     signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
-/** QUIT when connected (pending answers arrive first), otherwise drop the connection attempt. */
-function quitClient(client: Redis): Promise<void> {
-  if (client.status === 'end') return Promise.resolve();
-  return new Promise<void>((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      resolve();
-    };
-    client.once('end', done);
-    // an 'error' without a listener would be printed by ioredis; the connection is going away anyway
-    client.on('error', () => undefined);
-    const timer = setTimeout(() => {
-      client.off('end', done);
-      client.disconnect();
-      resolve();
-    }, QUIT_GRACE_MS);
-    if (client.status === 'ready') client.quit().catch(() => client.disconnect());
-    else client.disconnect();
   });
 }
 
