@@ -1,5 +1,5 @@
 /** What the sandbox gateway takes (its options) and offers (its handle, its stats, the requests it recorded). */
-import type { LiveOrderBookOptions } from './order-book';
+import type { LiveOrderBookOptions } from './live-orders';
 import type { FaultKind, FaultRule } from './faults';
 import type { ReceivedFile, SandboxApp } from './gateway';
 import type { MethodSpec } from '../method-specs/types';

@@ -1,7 +1,8 @@
 /**
  * A generated 淘宝客 order book that changes over time, the oracle a sync is checked against, and
  * the sandbox answering taobao.tbk.order.details.get / taobao.tbk.sc.order.details.get from it
- * (the answer itself, checks and paging, is order-query.ts).
+ * (the answer itself, checks and paging, is order-query.ts; a book that follows the sandbox's
+ * clock is live-orders.ts).
  *
  * Time is the book's own (advance(ms)), independent of the wall clock the gateway checks the
  * signed timestamp against. All instants are whole seconds, as the API's 'yyyy-MM-dd HH:mm:ss'.
@@ -367,41 +368,4 @@ export function installOrderBook(
   book: OrderBook,
 ): void {
   for (const method of ORDER_METHODS) sandbox.setResponse(method, (params) => book.answer(params));
-}
-
-export interface LiveOrderBookOptions {
-  seed?: number;
-  ordersPerHour?: number;
-  /** how much order history exists when the sandbox starts (default 24 h) */
-  historyHours?: number;
-  /** the clock the book follows (default Date.now: the sandbox passes its own) */
-  clock?: () => number;
-}
-
-/**
- * Serves both order methods from a book whose clock follows the wall clock, so that a polling
- * flow (npm start, the examples) sees new orders and changes arrive as time passes.
- */
-export function installLiveOrderBook(
-  sandbox: { setResponse(method: string, body: (params: Record<string, string>) => unknown): void },
-  options: LiveOrderBookOptions = {},
-): OrderBook {
-  const clock = options.clock ?? Date.now;
-  const book = new OrderBook({
-    seed: options.seed ?? 1,
-    start: clock() - (options.historyHours ?? 24) * HOUR,
-    ordersPerHour: options.ordersPerHour ?? 30,
-  });
-  const catchUp = (): void => {
-    const behind = clock() - book.now;
-    if (behind >= 1000) book.advance(behind);
-  };
-  catchUp();
-  for (const method of ORDER_METHODS) {
-    sandbox.setResponse(method, (params) => {
-      catchUp();
-      return book.answer(params);
-    });
-  }
-  return book;
 }

@@ -2,7 +2,7 @@
  * A local TOP gateway on 127.0.0.1: signature, timestamp, required parameters, documented examples,
  * and injected faults. Used by the tests, the examples, `npm start` and the benchmarks.
  */
-import { installLiveOrderBook } from './order-book';
+import { installLiveOrderBook } from './live-orders';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { gzipSync } from 'node:zlib';
