@@ -34,7 +34,7 @@ import {
 export type { SandboxApp } from './gateway';
 export type { RecordedRequest, ResponseOverride, Sandbox, SandboxOptions, SandboxStats } from './api';
 import type { RecordedRequest, ResponseOverride, Sandbox, SandboxOptions, SandboxStats } from './api';
-import { controlRefusal } from './control-guard';
+import { answerControl } from './control';
 import { charsetOf, htmlPage, parseRequest, readBody, type ParsedRequest } from './request';
 
 export const DEFAULT_APP: Readonly<SandboxApp> = Object.freeze({ appKey: 'sandbox-app', appSecret: 'sandbox-secret' });
@@ -454,50 +454,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     return { ok: outcome === 'ok', body };
   }
 
-  async function handleControl(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
-    const reply = (status: number, body: unknown): void =>
-      send(req, res, status, 'application/json;charset=UTF-8', JSON.stringify(body));
-    const refusal = controlRefusal(req, sandbox.port, controlToken);
-    if (refusal) {
-      req.resume();
-      return reply(refusal.status, { error: refusal.error });
-    }
-    const route = `${req.method} ${url.pathname}`;
-    try {
-      switch (route) {
-        case 'POST /__sandbox/faults': {
-          const body = JSON.parse((await readBody(req)).toString('utf8') || '[]') as unknown;
-          const list = Array.isArray(body) ? body : (body as { rules?: unknown }).rules;
-          if (!Array.isArray(list))
-            return reply(400, { error: 'send a list of fault rules, or {"rules": [...], "seed": n}' });
-          const seed = Array.isArray(body) ? undefined : (body as { seed?: unknown }).seed;
-          faults.set(list as FaultRule[], typeof seed === 'number' ? seed : undefined);
-          return reply(200, { ok: true, rules: faults.list() });
-        }
-        case 'GET /__sandbox/faults':
-          return reply(200, { rules: faults.list() });
-        case 'DELETE /__sandbox/faults':
-          faults.clear();
-          return reply(200, { ok: true });
-        case 'GET /__sandbox/stats':
-          return reply(200, sandbox.stats());
-        case 'GET /__sandbox/requests':
-          return reply(
-            200,
-            recorded.map((r) => ({ ...r, params: maskSession(r.params) })),
-          );
-        case 'POST /__sandbox/reset':
-          sandbox.resetStats();
-          recorded = [];
-          faults.clear();
-          return reply(200, { ok: true });
-        default:
-          return reply(404, { error: `no control route ${route}` });
-      }
-    } catch (err) {
-      return reply(400, { error: (err as Error).message });
-    }
-  }
+  const handleControl = (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> =>
+    answerControl(req, url, sandbox, controlToken, (status, body) =>
+      send(req, res, status, 'application/json;charset=UTF-8', JSON.stringify(body)),
+    );
 
   const server: Server = createServer((req, res) => {
     // the real gateway's Date header is its own clock; a client measures the skew from it
@@ -572,8 +532,4 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       resolve(sandbox);
     });
   });
-}
-
-function maskSession(params: Record<string, string>): Record<string, string> {
-  return 'session' in params ? { ...params, session: '***' } : params;
 }
