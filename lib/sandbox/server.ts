@@ -13,7 +13,6 @@ import type { MethodSpec } from '../method-specs/types';
 import { FaultSet, checkFaultRule, type FaultKind, type FaultRule } from './faults';
 import {
   ECHO_METHOD,
-  TBK_THROTTLE_SUB_MSG,
   checkCall,
   checkEnvelope,
   checkMethodCall,
@@ -35,30 +34,22 @@ export type { SandboxApp } from './gateway';
 export type { RecordedRequest, ResponseOverride, Sandbox, SandboxOptions, SandboxStats } from './api';
 import type { RecordedRequest, ResponseOverride, Sandbox, SandboxOptions, SandboxStats } from './api';
 import { answerControl } from './control';
+import {
+  BUSINESS_KIND,
+  ERROR_KINDS,
+  HTTP_KINDS,
+  LATENCY_KIND,
+  TRANSPORT_KINDS,
+  answerFault,
+  faultError,
+} from './fault-answers';
 import { charsetOf, htmlPage, parseRequest, readBody, type ParsedRequest } from './request';
 
 export const DEFAULT_APP: Readonly<SandboxApp> = Object.freeze({ appKey: 'sandbox-app', appSecret: 'sandbox-secret' });
 const GZIP_MIN_BYTES = 1024;
 const MAX_CALL_STARTS = 100_000;
-const TRANSPORT_KINDS: ReadonlySet<FaultKind> = new Set([
-  'http500',
-  'http502',
-  'reset',
-  'malformed',
-  'truncated',
-  'empty',
-  'throttle',
-  'isp',
-  'tbk-throttle',
-  'top-error',
-]);
-/** A batch request gets these as a whole; the error_response kinds apply to each of its calls. */
-const HTTP_KINDS: ReadonlySet<FaultKind> = new Set(['http500', 'http502', 'reset', 'malformed', 'truncated', 'empty']);
-const ERROR_KINDS: ReadonlySet<FaultKind> = new Set(['throttle', 'isp', 'tbk-throttle', 'top-error']);
 /** System parameters a batch's calls take from its URL, whatever their segments say. */
 const BATCH_ENVELOPE_KEYS = ['app_key', 'timestamp', 'v', 'format', 'sign_method', 'partner_id', 'simplify'] as const;
-const LATENCY_KIND: ReadonlySet<FaultKind> = new Set(['latency']);
-const BUSINESS_KIND: ReadonlySet<FaultKind> = new Set(['business']);
 
 function defaultSpecs(): MethodSpec[] {
   try {
@@ -205,74 +196,6 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     return rule;
   }
 
-  /** Answers an injected transport or gateway fault. */
-  function answerFault(req: IncomingMessage, res: ServerResponse, rule: FaultRule, method: string): void {
-    switch (rule.kind) {
-      case 'http500':
-        send(req, res, 500, 'text/html', htmlPage(500, 'Internal Server Error'));
-        return;
-      case 'http502':
-        send(req, res, 502, 'text/html', htmlPage(502, 'Bad Gateway'));
-        return;
-      case 'reset':
-        req.socket.destroy();
-        return;
-      case 'empty':
-        res.writeHead(200, { 'Content-Type': 'application/json;charset=UTF-8', 'Content-Length': 0 });
-        res.end();
-        return;
-      case 'malformed':
-      case 'truncated': {
-        const full = serializeBody(successBody(method, { result: { note: 'x'.repeat(64) } }, false, newRequestId()));
-        const half = full.slice(0, Math.floor(full.length / 2));
-        if (rule.kind === 'malformed') {
-          send(req, res, 200, 'application/json;charset=UTF-8', half);
-          return;
-        }
-        res.writeHead(200, {
-          'Content-Type': 'application/json;charset=UTF-8',
-          'Content-Length': Buffer.byteLength(full),
-        });
-        res.write(half, () => req.socket.destroy());
-        return;
-      }
-      case 'throttle':
-      case 'isp':
-      case 'tbk-throttle':
-      case 'top-error':
-        sendError(req, res, faultError(rule));
-        return;
-      default:
-        throw new Error(`fault kind ${rule.kind} is not a transport fault`);
-    }
-  }
-
-  /** The error_response of an injected gateway error. */
-  function faultError(rule: FaultRule): TopErrorFields {
-    switch (rule.kind) {
-      case 'throttle':
-        return topError(
-          7,
-          undefined,
-          rule.subCode ?? 'accesscontrol.limited-by-app-access-count',
-          rule.subMsg ?? `This ban will last for ${rule.banSeconds ?? 1} more seconds`,
-        );
-      case 'isp':
-        return topError(
-          15,
-          undefined,
-          rule.subCode ?? 'isp.tbkapi-service-unavailable',
-          rule.subMsg ?? '淘宝客API服务不可用',
-        );
-      case 'tbk-throttle':
-        return topError(15, undefined, rule.subCode ?? '9100', rule.subMsg ?? TBK_THROTTLE_SUB_MSG);
-      case 'top-error':
-        return topError(rule.code ?? 15, rule.msg, rule.subCode, rule.subMsg);
-      default:
-        throw new Error(`fault kind ${rule.kind} is not a gateway error`);
-    }
-  }
-
   async function handleGateway(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     const started = Date.now();
     trackInFlight(res);
@@ -302,7 +225,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     const fault = pickFault(TRANSPORT_KINDS, method, params.app_key);
     let outcome: string;
     if (fault) {
-      answerFault(req, res, fault, method || ECHO_METHOD);
+      answerFault(req, res, fault, method || ECHO_METHOD, { send, sendError });
       outcome = `fault ${fault.kind}`;
     } else if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
       sendError(req, res, topError(47, undefined, undefined, 'send UTF-8'));
@@ -404,7 +327,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       );
     const fault = pickFault(HTTP_KINDS, shared.method, appKey);
     if (fault) {
-      answerFault(req, res, fault, shared.method || ECHO_METHOD);
+      answerFault(req, res, fault, shared.method || ECHO_METHOD, { send, sendError });
       return finish(`fault ${fault.kind}`);
     }
     const charset = charsetOf(req.headers['content-type'] ?? '');
