@@ -1,6 +1,9 @@
 /**
  * A local TOP gateway on 127.0.0.1: signature, timestamp, required parameters, documented examples,
  * and injected faults. Used by the tests, the examples, `npm start` and the benchmarks.
+ * This is its HTTP server and handle: /router/rest and /router/batch are answered here (the checks
+ * and bodies are gateway.ts, injected faults fault-answers.ts, the stats traffic.ts), /__sandbox/...
+ * in control.ts.
  */
 import { installLiveOrderBook } from './live-orders';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -32,7 +35,7 @@ import {
 
 export type { SandboxApp } from './gateway';
 export type { RecordedRequest, ResponseOverride, Sandbox, SandboxOptions, SandboxStats } from './api';
-import type { RecordedRequest, ResponseOverride, Sandbox, SandboxOptions, SandboxStats } from './api';
+import type { ResponseOverride, Sandbox, SandboxOptions } from './api';
 import { answerControl } from './control';
 import {
   BUSINESS_KIND,
@@ -44,10 +47,10 @@ import {
   faultError,
 } from './fault-answers';
 import { charsetOf, htmlPage, parseRequest, readBody, type ParsedRequest } from './request';
+import { Traffic, count } from './traffic';
 
 export const DEFAULT_APP: Readonly<SandboxApp> = Object.freeze({ appKey: 'sandbox-app', appSecret: 'sandbox-secret' });
 const GZIP_MIN_BYTES = 1024;
-const MAX_CALL_STARTS = 100_000;
 /** System parameters a batch's calls take from its URL, whatever their segments say. */
 const BATCH_ENVELOPE_KEYS = ['app_key', 'timestamp', 'v', 'format', 'sign_method', 'partner_id', 'simplify'] as const;
 
@@ -63,21 +66,6 @@ function defaultSpecs(): MethodSpec[] {
 function loopbackHost(host: string | undefined): string {
   if (host === undefined || host === '127.0.0.1' || host === 'localhost') return '127.0.0.1';
   throw new Error(`The sandbox listens on 127.0.0.1 only, not on "${host}"`);
-}
-
-function emptyStats(): SandboxStats {
-  return {
-    totalCalls: 0,
-    callsByMethod: {},
-    faultsByKind: {},
-    errorsByCode: {},
-    callsPerSecond: {},
-    maxCallsPerSecond: 0,
-    callStarts: [],
-    inFlight: 0,
-    maxConcurrent: 0,
-    batchRequests: 0,
-  };
 }
 
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
@@ -97,20 +85,14 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   };
   const clock = options.clock ?? Date.now;
   const useGzip = options.gzip ?? true;
-  const recordLimit = options.recordLimit ?? 200;
   const log = options.log;
   const faults = new FaultSet(options.seed ?? 1);
   if (options.faults) faults.set(options.faults);
   const overrides = new Map<string, ResponseOverride>();
-  let stats = emptyStats();
-  let recorded: RecordedRequest[] = [];
+  const traffic = new Traffic(options.recordLimit ?? 200);
   const timers = new Set<NodeJS.Timeout>();
   const sockets = new Set<Socket>();
   let closed = false;
-
-  const count = (table: Record<string, number>, key: string): void => {
-    table[key] = (table[key] ?? 0) + 1;
-  };
 
   const delay = (ms: number): Promise<void> =>
     new Promise((resolve) => {
@@ -140,48 +122,12 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
 
   /** An error_response body (counted in the stats). */
   function errorBody(error: TopErrorFields): unknown {
-    count(stats.errorsByCode, String(error.code));
+    count(traffic.stats.errorsByCode, String(error.code));
     return { error_response: { ...error, request_id: newRequestId() } };
   }
 
   function sendError(req: IncomingMessage, res: ServerResponse, error: TopErrorFields): void {
     sendJson(req, res, errorBody(error));
-  }
-
-  function trackInFlight(res: ServerResponse): void {
-    stats.inFlight++;
-    stats.maxConcurrent = Math.max(stats.maxConcurrent, stats.inFlight);
-    res.on('close', () => {
-      stats.inFlight--;
-    });
-  }
-
-  function record(req: IncomingMessage, url: URL, parsed: ParsedRequest, time: number, body?: string): void {
-    recorded.push({
-      time,
-      httpMethod: req.method ?? '',
-      path: url.pathname,
-      method: parsed.params.method,
-      appKey: parsed.params.app_key,
-      params: { ...parsed.params },
-      queryKeys: parsed.queryKeys,
-      files: parsed.files,
-      headers: { ...req.headers },
-      contentType: req.headers['content-type'],
-      ...(body !== undefined ? { body } : {}),
-    });
-    if (recorded.length > recordLimit) recorded = recorded.slice(-recordLimit);
-  }
-
-  function countCallStart(method: string | undefined, time: number): void {
-    stats.totalCalls++;
-    count(stats.callsByMethod, method || '(none)');
-    const second = String(Math.floor(time / 1000));
-    count(stats.callsPerSecond, second);
-    stats.maxCallsPerSecond = Math.max(stats.maxCallsPerSecond, stats.callsPerSecond[second]!);
-    stats.callStarts.push(time);
-    if (stats.callStarts.length > MAX_CALL_STARTS)
-      stats.callStarts.splice(0, stats.callStarts.length - MAX_CALL_STARTS);
   }
 
   function pickFault(
@@ -192,15 +138,15 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     const call = { method, appKey };
     const appRules = appKey !== undefined ? apps.get(appKey)?.faults : undefined;
     const rule = (appRules && faults.pickFrom(appRules, call, kinds)) || faults.pick(call, kinds);
-    if (rule) count(stats.faultsByKind as Record<string, number>, rule.kind);
+    if (rule) count(traffic.stats.faultsByKind as Record<string, number>, rule.kind);
     return rule;
   }
 
   async function handleGateway(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     const started = Date.now();
-    trackInFlight(res);
+    traffic.trackInFlight(res);
     if (req.method !== 'GET' && req.method !== 'POST') {
-      countCallStart(undefined, started);
+      traffic.countCallStart(undefined, started);
       sendError(req, res, topError(9, undefined, undefined, 'use POST or GET'));
       return;
     }
@@ -208,14 +154,14 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     try {
       parsed = await parseRequest(req, url);
     } catch {
-      countCallStart(undefined, started);
+      traffic.countCallStart(undefined, started);
       if (!res.destroyed) sendError(req, res, topError(43, undefined, undefined, 'the request body could not be read'));
       return;
     }
     const { params } = parsed;
     const method = params.method;
-    countCallStart(method, started);
-    record(req, url, parsed, started);
+    traffic.countCallStart(method, started);
+    traffic.record(req, url, parsed, started);
     const charset = charsetOf(req.headers['content-type'] ?? '');
     const latency = pickFault(LATENCY_KIND, method, params.app_key);
     if (latency) {
@@ -291,13 +237,13 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
    */
   async function handleBatch(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     const started = Date.now();
-    trackInFlight(res);
-    stats.batchRequests++;
+    traffic.trackInFlight(res);
+    traffic.stats.batchRequests++;
     const params: Record<string, string> = {};
     for (const [key, value] of url.searchParams) if (!(key in params)) params[key] = value;
     const appKey = params.app_key;
     if (req.method !== 'POST') {
-      countCallStart(undefined, started);
+      traffic.countCallStart(undefined, started);
       sendError(req, res, topError(9, undefined, undefined, 'batch calls are POSTed'));
       return;
     }
@@ -305,7 +251,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     try {
       body = (await readBody(req)).toString('utf8');
     } catch {
-      countCallStart(undefined, started);
+      traffic.countCallStart(undefined, started);
       if (!res.destroyed) sendError(req, res, topError(43, undefined, undefined, 'the request body could not be read'));
       return;
     }
@@ -313,9 +259,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     const separator = typeof header === 'string' && header !== '' ? header : DEFAULT_BATCH_SEPARATOR;
     const { shared, calls } = parseBatchBody(body, separator);
     const methodOf = (segment: Record<string, string>): string | undefined => segment.method ?? shared.method;
-    if (calls.length === 0) countCallStart(undefined, started);
-    for (const segment of calls) countCallStart(methodOf(segment), started);
-    record(req, url, { params, queryKeys: Object.keys(params), files: [] }, started, body);
+    if (calls.length === 0) traffic.countCallStart(undefined, started);
+    for (const segment of calls) traffic.countCallStart(methodOf(segment), started);
+    traffic.record(req, url, { params, queryKeys: Object.keys(params), files: [] }, started, body);
     const latency = pickFault(LATENCY_KIND, shared.method, appKey);
     if (latency) {
       await delay(latency.latencyMs ?? 1000);
@@ -417,14 +363,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     addFault: (rule) => faults.add(rule),
     clearFaults: () => faults.clear(),
     faults: () => faults.list(),
-    stats: () => structuredClone(stats),
-    requests: () => recorded.map((r) => structuredClone(r)),
-    resetStats: () => {
-      const inFlight = stats.inFlight;
-      stats = emptyStats();
-      stats.inFlight = inFlight;
-      recorded = [];
-    },
+    stats: () => structuredClone(traffic.stats),
+    requests: () => traffic.recorded.map((r) => structuredClone(r)),
+    resetStats: () => traffic.reset(),
     setResponse: (method, body) => {
       overrides.set(method, body);
     },
