@@ -22,6 +22,12 @@ describe('rate limit', function () {
         20_000 + ARRIVAL_MARGIN_MS,
         'a faster trip is the new floor',
       );
+      for (let i = 0; i < 100; i++) bound.latest('m', 30_000 + 1000 * i, 30_000 + 1000 * i + 400);
+      assert.equal(
+        bound.latest('m', 200_000, 200_000 + 410),
+        200_000 + ARRIVAL_MARGIN_MS + 310,
+        'a long slowdown does not raise the floor: a trip may still have spent its excess on the way out',
+      );
     });
   });
 
