@@ -42,6 +42,7 @@
  * Backfill: run({ from }) reads from `from` whatever the checkpoint says (orders older than the
  * overlap are emitted again); the cursor never moves backwards.
  */
+import { linkedSignal } from '../top/abort';
 import { messageFields } from '../top/messages';
 import { checkpointProblem, SerialSaver, type SyncState } from './checkpoint';
 import { QUERY_TIME_FIELDS, type OrderDetailsMethod, type OrderQueryType } from './orders';
@@ -122,7 +123,16 @@ export class OrderSync {
   }
 
   private async runOnce(options: RunOptions): Promise<RunReport> {
-    const signal = anySignal(this.options.signal, options.signal);
+    // the run's windows and pages are read side by side, each call listening on this one signal
+    const linked = linkedSignal(this.options.signal, options.signal);
+    try {
+      return await this.runLinked(options, linked.signal);
+    } finally {
+      linked.dispose();
+    }
+  }
+
+  private async runLinked(options: RunOptions, signal: AbortSignal): Promise<RunReport> {
     const now = this.now();
     const loaded = await this.options.store.load();
     let reset: RunReport['reset'];
@@ -192,7 +202,7 @@ export class OrderSync {
 
     report.cursor = state.cursor;
     report.seenSize = Object.keys(state.seen).length;
-    if (signal?.aborted) report.aborted = true;
+    if (signal.aborted) report.aborted = true;
     this.options.onStatus?.({ phase: 'done', report });
     return report;
   }
@@ -217,10 +227,4 @@ export class OrderSync {
     const latest = floorSecond(this.now() - this.lagMs);
     return requested !== undefined ? Math.min(floorSecond(requested), latest) : latest;
   }
-}
-
-function anySignal(a: AbortSignal | undefined, b: AbortSignal | undefined): AbortSignal | undefined {
-  if (!a) return b;
-  if (!b) return a;
-  return AbortSignal.any([a, b]);
 }

@@ -1,4 +1,8 @@
-/** Waiting and giving up: a sleep that a signal cuts short, and the error of a call that was aborted. */
+/**
+ * Waiting and giving up: a sleep that a signal cuts short, the error of a call that was aborted, and one
+ * signal for a job of many calls side by side.
+ */
+import { setMaxListeners } from 'node:events';
 import { TopError } from './errors';
 import { messageFields } from './messages';
 
@@ -23,4 +27,32 @@ export function abortReason(signal: AbortSignal | undefined, method: string): To
   const reason: unknown = signal?.reason;
   if (reason instanceof TopError) return reason;
   return new TopError({ kind: 'aborted', method, ...messageFields('client.aborted', { method }) });
+}
+
+/**
+ * A signal of the job's own that is aborted (with the same reason) as soon as any of `signals` is. Every
+ * call in flight listens on its signal, so a job that runs many calls side by side on one signal passes
+ * Node's default of 10 listeners and would log a false "possible memory leak" warning: this one has no
+ * such limit. dispose() stops following the sources once the job is over.
+ */
+export function linkedSignal(...signals: Array<AbortSignal | undefined>): { signal: AbortSignal; dispose(): void } {
+  const controller = new AbortController();
+  setMaxListeners(0, controller.signal);
+  const followed: Array<[AbortSignal, () => void]> = [];
+  for (const source of signals) {
+    if (!source) continue;
+    if (source.aborted) {
+      controller.abort(source.reason);
+      break;
+    }
+    const follow = (): void => controller.abort(source.reason);
+    source.addEventListener('abort', follow, { once: true });
+    followed.push([source, follow]);
+  }
+  return {
+    signal: controller.signal,
+    dispose: () => {
+      for (const [source, follow] of followed.splice(0)) source.removeEventListener('abort', follow);
+    },
+  };
 }

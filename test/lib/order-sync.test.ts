@@ -391,6 +391,30 @@ describe('order sync (taobao.tbk.order.details.get over the sandbox order book)'
     h.assertExact();
   });
 
+  it('16 windows side by side on a caller\'s signal: no "possible memory leak" warning from its listeners', async function () {
+    const b = book({ ordersPerHour: 60, lateChance: 0, minDwellMs: 8 * HOUR, maxDwellMs: 12 * HOUR });
+    b.advance(6 * HOUR);
+    const h = new Harness(b, client, { windowMinutes: 20, pageSize: 5, concurrency: 16 });
+    sandbox.resetStats();
+    sandbox.addFault({ kind: 'latency', method: METHOD, latencyMs: 40 });
+    const warnings: string[] = [];
+    const onWarning = (warning: Error): void => void warnings.push(`${warning.name}: ${warning.message}`);
+    process.on('warning', onWarning);
+    try {
+      await h.run(undefined, { from: BOOK_START, signal: new AbortController().signal });
+      await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      process.off('warning', onWarning);
+      sandbox.clearFaults();
+    }
+    assert.ok(sandbox.stats().maxConcurrent > 10, `${sandbox.stats().maxConcurrent} calls at once`);
+    assert.deepEqual(
+      warnings.filter((w) => w.startsWith('MaxListenersExceededWarning')),
+      [],
+    );
+    h.assertExact();
+  });
+
   it('a dense window is read again in smaller pieces when no other window waits: every order once, the pieces side by side', async function () {
     const b = book({ ordersPerHour: 240, lateChance: 0, minDwellMs: 8 * HOUR, maxDwellMs: 12 * HOUR });
     b.advance(2 * HOUR);
