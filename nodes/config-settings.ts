@@ -92,7 +92,8 @@ export function lookupEnv(RED: NodeAPI, node: Node, name: string): string | unde
     if (typeof RED.util.getSetting === 'function') {
       value = RED.util.getSetting(node, name);
     } else {
-      // a runtime without getSetting: evaluateNodeProperty gives '' for a variable that is not set (an env reference reads no message)
+      // a runtime without getSetting: evaluateNodeProperty gives '' for a variable that is not set
+      // (an env reference reads no message)
       value = RED.util.evaluateNodeProperty(`\${${name}}`, 'env', node, {});
       if (value === '' && process.env[name] === undefined) value = undefined;
     }

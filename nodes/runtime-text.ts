@@ -124,10 +124,10 @@ export function localMessage(RED: NodeAPI, err: TopError): string {
 const statusTemplates = new Map<string, string>();
 
 /**
- * A status text: RED._ when the catalogue has the key (a key of another node set's catalogue with
- * its namespace: `${packageName()}/tbk-order-sync:tbk-order-sync.status.synced`), else the English text. Each key is looked
- * up once (the runtime's language does not change) and its placeholders filled per call: i18next
- * on every message was a tenth of a method node's CPU.
+ * A status text: RED._ when the catalogue has the key (a key of another node set's catalogue with its
+ * namespace: `${packageName()}/tbk-order-sync:tbk-order-sync.status.synced`), else the English text.
+ * Each key is looked up once (the runtime's language does not change) and its placeholders filled per
+ * call: i18next on every message was a tenth of a method node's CPU.
  */
 export function statusText(
   RED: NodeAPI,

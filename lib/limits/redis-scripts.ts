@@ -1,4 +1,7 @@
-/** The Lua scripts of the rate limit shared through Redis (lib/limits/redis-limiter.ts). */
+/**
+ * The Lua scripts of the rate limit shared through Redis: defined on the connection (redis-connection.ts),
+ * run by RedisCallLimiter (redis-limiter.ts).
+ */
 
 /**
  * The shared limit is a sorted set per App Key, one entry per call, scored on the Redis server clock
