@@ -14,6 +14,7 @@ import { EXAMPLES_DIR, ROLES, documentedFailures, generatedExamples } from '../.
 import { EXAMPLE_CONFIG_ID, OUTSIDE_NPM_START, exampleConfigNode, layoutProblems } from '../../scripts/flow-builder';
 import { SAMPLE_CHAT } from '../../scripts/example-flows';
 import { OrderBook, installOrderBook } from '../../lib/sandbox/order-book';
+import { checkpointDirectory } from '../../nodes/order-sync-checkpoint';
 import { findMaterials } from '../../lib/links/materials';
 import type { NodeInitializer } from 'node-red';
 import {
@@ -24,6 +25,7 @@ import {
   requireFromNodeRed,
   type TestNode,
   stopRuntime,
+  TEST_USER_DIR,
 } from '../support/node-red';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 import configNode = require('../../nodes/tbk-config');
@@ -322,6 +324,8 @@ describe('example flows', function () {
       sandbox = await startSandbox();
       process.env.TBK_ENDPOINT = sandbox.url;
       workDir = mkdtempSync(join(tmpdir(), 'tbk-examples-'));
+      // as imported into a fresh Node-RED: no order sync checkpoint of the same account left by another suite
+      rmSync(checkpointDirectory(TEST_USER_DIR), { recursive: true, force: true });
     });
     after(async function () {
       await sandbox.close();

@@ -133,6 +133,8 @@ describe('order sync you can trust with money (tbk-order-sync, default settings)
   });
   after(function () {
     helper.settings({ userDir: TEST_USER_DIR });
+    // the checkpoints of this suite's book would be where later suites' order syncs resume
+    rmSync(checkpointDirectory(TEST_USER_DIR), { recursive: true, force: true });
   });
   beforeEach(async function () {
     hostShiftMs = 0;
