@@ -5,6 +5,7 @@
  * mapped back to its material (`input_material_url`, else order) and replaces it in place.
  */
 import type { CallOptions, CallResult, TopClient } from '../top/client';
+import { linkedSignal } from '../top/abort';
 import { findMaterials, replaceMaterials, type Material } from './materials';
 import { isPlainObject } from '../top/objects';
 
@@ -260,7 +261,8 @@ export async function convertText(
 
   // the first call that fails as a whole fails the text: the others are aborted
   const stop = new AbortController();
-  const signal = options.call?.signal ? AbortSignal.any([options.call.signal, stop.signal]) : stop.signal;
+  // one signal for every chunk in flight (a long text makes more than Node's 10 listeners without a warning)
+  const { signal, dispose } = linkedSignal(options.call?.signal, stop.signal);
   let firstFailure: unknown;
   const calls = chunks.map(async (chunk): Promise<{ chunk: string[]; result: CallResult }> => {
     try {
@@ -275,6 +277,7 @@ export async function convertText(
     }
   });
   const settled = await Promise.allSettled(calls);
+  dispose();
   if (firstFailure !== undefined) throw firstFailure;
 
   const entryOf = new Map<string, Entry | undefined>();

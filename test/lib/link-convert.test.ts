@@ -285,6 +285,30 @@ describe('万能转链 of chat text', function () {
         if (l.ok) assert.ok(result.text.includes(l.output), `link ${i} replaced`);
     });
 
+    it('a text of 240 links on a caller\'s signal: 12 calls side by side, no "possible memory leak" warning', async function () {
+      sandbox.addFault({ kind: 'latency', latencyMs: 100, method: DG_LINK_CONVERT });
+      const text = Array.from({ length: 240 }, (_, i) => `第${i}件 https://m.tb.cn/h.W${i}x`).join('\n');
+      const warnings: string[] = [];
+      const onWarning = (warning: Error): void => void warnings.push(`${warning.name}: ${warning.message}`);
+      process.on('warning', onWarning);
+      try {
+        const result = await convertText(client, text, {
+          ...options,
+          call: { signal: new AbortController().signal },
+        });
+        await new Promise((resolve) => setImmediate(resolve));
+        assert.equal(result.calls, 12);
+        assert.equal(result.links.length, 240);
+      } finally {
+        process.off('warning', onWarning);
+      }
+      assert.ok(sandbox.stats().maxConcurrent > 10, `${sandbox.stats().maxConcurrent} calls at once`);
+      assert.deepEqual(
+        warnings.filter((w) => w.startsWith('MaxListenersExceededWarning')),
+        [],
+      );
+    });
+
     it('makes no call for a text without materials', async function () {
       const result = await convertText(client, '今天没有链接 https://item.jd.com/1.html', options);
       assert.deepEqual(result.links, []);
