@@ -114,7 +114,7 @@ export function handleCalls(RED: NodeAPI, node: WiredNode, handler: CallHandler)
       failure = asTopError(err);
     }
     inFlight.delete(controller);
-    if (failure) reportFailure(RED, node, handler.errorMode, msg, failure, { send, done });
+    if (failure) reportFailure(node, handler.errorMode, msg, failure, { send, done });
     else done();
     if (inFlight.size === 0) lastCallFailed = failure !== undefined;
     if (inFlight.size > 0) showInFlight();

@@ -5,7 +5,8 @@
  */
 import { TopError, type TopErrorFields } from '../lib/top/errors';
 import type { Node, NodeAPI, NodeMessage } from 'node-red';
-import { localMessage } from './runtime-text';
+import { asTopError } from './input';
+import { localMessage, registeredRuntime } from './runtime-text';
 
 export type ErrorMode = 'auto' | 'output' | 'catch';
 
@@ -51,7 +52,7 @@ type PlainFields = Omit<TopErrorFields, 'message' | 'messageKey' | 'messageArgs'
  * TOP code, and cause holds kind, code, sub_code, sub_msg, request_id ... as plain values, which the
  * debug sidebar shows (its own log line of the error shows cause as text: "kind: top, code: 25 ...").
  */
-export function catchableError(RED: NodeAPI, err: TopError): TopError {
+export function catchableError(RED: NodeAPI | undefined, err: TopError): TopError {
   const { name: _name, message: _message, ...fields } = err.toJSON();
   const cause: PlainFields = fields;
   Object.defineProperty(cause, 'toString', {
@@ -77,21 +78,24 @@ export interface MessageEnds {
  * Reports a failure once, by `mode`. For an input message (`ends`): on the error output as that
  * message with msg.error, or to Catch through its done(err); it is finished either way. For a
  * failure of the node's own: a new message `msg` on the error output, or node.error() to Catch.
+ * Any error is reported as a TopError (what is not one is a transport failure), its message in the
+ * language of the runtime the node set was registered with.
  */
 export function reportFailure(
-  RED: NodeAPI,
   node: WiredNode,
   mode: ErrorMode,
   msg: NodeMessage,
-  err: TopError,
+  err: unknown,
   ends?: MessageEnds,
 ): void {
+  const RED = registeredRuntime();
+  const failure = asTopError(err);
   if (errorsToOutput(node, mode)) {
-    msg.error = errorForMessage(node, err, RED);
+    msg.error = errorForMessage(node, failure, RED);
     if (ends) {
       ends.send([null, msg]);
       ends.done();
     } else node.send([null, msg]);
-  } else if (ends) ends.done(catchableError(RED, err));
-  else node.error(catchableError(RED, err), msg);
+  } else if (ends) ends.done(catchableError(RED, failure));
+  else node.error(catchableError(RED, failure), msg);
 }

@@ -10,6 +10,7 @@ import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { handleCalls, type CallContext } from './calls';
 import { errorForMessage, errorModeOf, type ErrorMode, type WiredNode } from './failure';
 import { asTopError, isPlainObject, payloadParams, rejectForbiddenKeys, validationError } from './input';
+import { rememberRuntime } from './runtime-text';
 
 export type ParamType = 'str' | 'num' | 'bool' | 'json' | 'date' | 'msg' | 'flow' | 'global' | 'env' | 'jsonata';
 const PARAM_TYPES: readonly string[] = [
@@ -265,5 +266,6 @@ function setUpMethodNode(RED: NodeAPI, spec: MethodSpec, node: WiredNode, config
 
 /** Registers the node type of every method of one role (the body of a node-set entry file). */
 export function registerMethodNodes(RED: NodeAPI, role: Role): void {
+  rememberRuntime(RED);
   for (const spec of specsByRole(role)) RED.nodes.registerType(spec.type, createMethodNode(RED, spec));
 }

@@ -116,9 +116,27 @@ export function runtimeText(RED: NodeAPI, key: string, args: MessageArgs = {}, f
   );
 }
 
-/** The message of an error in Node-RED's language (its English message when it has no key or the catalogue no text). */
-export function localMessage(RED: NodeAPI, err: TopError): string {
-  return err.messageKey ? runtimeText(RED, err.messageKey, err.messageArgs ?? {}, err.message) : err.message;
+/**
+ * The message of an error in Node-RED's language (its English message when it has no key, the catalogue
+ * no text, or there is no runtime).
+ */
+export function localMessage(RED: NodeAPI | undefined, err: TopError): string {
+  return err.messageKey && RED ? runtimeText(RED, err.messageKey, err.messageArgs ?? {}, err.message) : err.message;
+}
+
+let registered: NodeAPI | undefined;
+
+/**
+ * Remembers the runtime a node set of this package was registered with (each set's module calls it
+ * first), for the code that is handed only a node: reportFailure. One process runs one Node-RED.
+ */
+export function rememberRuntime(RED: NodeAPI): void {
+  registered = RED;
+}
+
+/** The runtime the package's node sets were registered with; undefined outside Node-RED (texts in English). */
+export function registeredRuntime(): NodeAPI | undefined {
+  return registered;
 }
 
 const statusTemplates = new Map<string, string>();

@@ -8,6 +8,7 @@ import { handleCalls } from './calls';
 import { errorForMessage, errorModeOf, type WiredNode } from './failure';
 import { payloadParams, validationError } from './input';
 import { migrateNode } from './migrations';
+import { rememberRuntime } from './runtime-text';
 
 function knownSpec(method: string): MethodSpec | undefined {
   try {
@@ -40,6 +41,7 @@ interface TbkApiDef extends NodeDef {
  * output payload is one result per call, in order.
  */
 export = function (RED: NodeAPI): void {
+  rememberRuntime(RED);
   function TbkApi(this: WiredNode, saved: TbkApiDef): void {
     RED.nodes.createNode(this, saved);
     const def = migrateNode('tbk-api', saved);

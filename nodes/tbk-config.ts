@@ -18,7 +18,7 @@ import {
   type TbkSettings,
 } from './config-settings';
 import type { NodeAPI, NodeCredentials, NodeStatus } from 'node-red';
-import { localMessage, runtimeText } from './runtime-text';
+import { localMessage, runtimeText, rememberRuntime } from './runtime-text';
 import { migrateNode } from './migrations';
 
 /** A copy for one caller: the config's error is thrown to every call, which may add its method. */
@@ -41,6 +41,7 @@ function maxCallMs(settings: TbkSettings): number {
 }
 
 export = function (RED: NodeAPI): void {
+  rememberRuntime(RED);
   function TbkConfig(this: TbkConfigNode, saved: TbkConfigDef): void {
     RED.nodes.createNode(this, saved);
     const def = migrateNode('tbk-config', saved);

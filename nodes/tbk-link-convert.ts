@@ -15,7 +15,7 @@ import {
   type SettingsProblem,
 } from './link-convert-settings';
 import type { NodeAPI, NodeMessage } from 'node-red';
-import { nodeSetNamespace, statusText } from './runtime-text';
+import { nodeSetNamespace, statusText, rememberRuntime } from './runtime-text';
 import { handleCalls } from './calls';
 import type { WiredNode } from './failure';
 
@@ -57,6 +57,7 @@ function payloadText(msg: NodeMessage, method: string): string {
 }
 
 export = function (RED: NodeAPI): void {
+  rememberRuntime(RED);
   const t = (key: string, fallback: string, args: Record<string, unknown> = {}): string =>
     statusText(RED, `${NAMESPACE}:tbk-link-convert.${key}`, fallback, args);
 

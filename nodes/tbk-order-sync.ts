@@ -25,7 +25,7 @@ import { sendOrders, sendReport } from './order-sync-output';
 import { readOrderSyncSettings, type OrderSyncDef, type OrderSyncSettings } from './order-sync-settings';
 import { OrderSyncStatusTexts } from './order-sync-status';
 import type { NodeAPI, NodeAPISettingsWithData, NodeMessage, NodeStatus } from 'node-red';
-import { runtimeText } from './runtime-text';
+import { runtimeText, rememberRuntime } from './runtime-text';
 import { resolveConfigClient } from './calls';
 import { reportFailure, type DoneFunction, type SendFunction, type WiredNode } from './failure';
 import { asTopError, validationError } from './input';
@@ -50,6 +50,7 @@ const CLOSE_GUARD_MS = 10_000;
 const DEFAULT_WINDOW_CONCURRENCY = 16;
 
 export = function (RED: SyncRED): void {
+  rememberRuntime(RED);
   function TbkOrderSync(this: WiredNode, saved: OrderSyncDef): void {
     RED.nodes.createNode(this, saved);
     const def = migrateNode('tbk-order-sync', saved);
@@ -151,7 +152,7 @@ class OrderSyncNode {
 
   /** An input that could not be run: the error output or Catch, then done. */
   private failInput(input: PendingInput, err: TopError): void {
-    reportFailure(this.RED, this.node, this.settings.errorMode, input.msg, err, input);
+    reportFailure(this.node, this.settings.errorMode, input.msg, err, input);
   }
 
   private onLeaseChange(held: boolean): void {
@@ -250,7 +251,7 @@ class OrderSyncNode {
     this.setStatus(this.texts.failure(err));
     // a run of the node's own (deploy, interval) reports on its own message
     if (job.inputs.length === 0)
-      reportFailure(this.RED, this.node, this.settings.errorMode, { topic: 'error', payload: undefined }, err);
+      reportFailure(this.node, this.settings.errorMode, { topic: 'error', payload: undefined }, err);
     for (const input of job.inputs) this.failInput(input, err);
   }
 
