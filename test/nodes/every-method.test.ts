@@ -11,17 +11,8 @@ import { loadSpecs } from '../../lib/method-specs/index';
 import { answerEntries } from '../../lib/links/convert';
 import { LINK_CONVERT_METHODS, materialAnswer } from '../../lib/sandbox/link-convert';
 import { catalogPayload, documentedFailures } from '../../scripts/generate-examples';
-import { Collector, type FlowNode, helper } from '../support/node-red';
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-import configNode = require('../../nodes/tbk-config');
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-import promoterSet = require('../../nodes/tbk-promoter');
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-import providerSet = require('../../nodes/tbk-provider');
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-import commonSet = require('../../nodes/tbk-common');
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-import otherSet = require('../../nodes/tbk-other');
+import { Collector, helper } from '../support/node-red';
+import { everyMethodFlow, METHOD_NODE_SETS } from '../support/every-method-flow';
 
 const APP = { appKey: 'every-method-app', appSecret: 'every-method-secret-4f1c' };
 const SESSION = 'every-method-user-session';
@@ -41,35 +32,12 @@ describe('every method node', function () {
 
   before(async function () {
     sandbox = await startSandbox({ apps: [APP] });
-    const flow: FlowNode[] = [
-      { id: 'f1', type: 'tab' },
-      {
-        id: 'cfg',
-        type: 'tbk-config',
-        endpoint: sandbox.url,
-        signMethod: 'hmac-sha256',
-        timeout: 5000,
-        retries: 0,
-        rateLimit: 0,
-        concurrency: 0,
-      },
-      { id: 'ok', type: 'helper', z: 'f1', x: 0, y: 0 },
-      { id: 'err', type: 'helper', z: 'f1', x: 0, y: 0 },
-    ];
-    for (const spec of specs)
-      flow.push({
-        id: `n-${spec.type}`,
-        type: spec.type,
-        z: 'f1',
-        x: 0,
-        y: 0,
-        config: 'cfg',
-        version: spec.version,
-        params: {},
-        errorMode: 'output',
-        wires: [['ok'], ['err']],
-      });
-    await helper.load([configNode, promoterSet, providerSet, commonSet, otherSet], flow, { cfg: APP });
+    const flow = everyMethodFlow(
+      specs,
+      { endpoint: sandbox.url, signMethod: 'hmac-sha256', timeout: 5000, retries: 0, rateLimit: 0, concurrency: 0 },
+      { errorMode: 'output' },
+    );
+    await helper.load(METHOD_NODE_SETS, flow, { cfg: APP });
     ok = new Collector(helper.getNode('ok'));
     err = new Collector(helper.getNode('err'));
   });

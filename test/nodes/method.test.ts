@@ -10,21 +10,13 @@ import {
   catchNode,
   countDone,
   delay,
-  type FlowNode,
   helper,
   type TestNode,
   useSandboxAndRuntime,
 } from '../support/node-red';
+import { everyMethodFlow, METHOD_NODE_SETS } from '../support/every-method-flow';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 import configNode = require('../../nodes/tbk-config');
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-import promoterSet = require('../../nodes/tbk-promoter');
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-import providerSet = require('../../nodes/tbk-provider');
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-import commonSet = require('../../nodes/tbk-common');
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-import otherSet = require('../../nodes/tbk-other');
 
 const APP_KEY = 'nodes-method-app';
 const APP_SECRET = 'c41d9e02-nodes-method-secret';
@@ -403,25 +395,8 @@ describe('generated node sets', function () {
   it('register and start one node of every spec, and a real method answers through its node', async function () {
     const specs = loadSpecs();
     assert.ok(specs.length > 0, 'specs/methods is there');
-    const flow: FlowNode[] = [
-      { id: 'f1', type: 'tab' },
-      { id: 'cfg', type: 'tbk-config', z: 'f1', endpoint: sandbox.url, timeout: 5000, retries: 0 },
-      { id: 'ok', type: 'helper', z: 'f1', x: 0, y: 0 },
-      { id: 'err', type: 'helper', z: 'f1', x: 0, y: 0 },
-    ];
-    for (const spec of specs)
-      flow.push({
-        id: `n-${spec.type}`,
-        type: spec.type,
-        z: 'f1',
-        x: 0,
-        y: 0,
-        config: 'cfg',
-        version: spec.version,
-        params: {},
-        wires: [['ok'], ['err']],
-      });
-    await helper.load([configNode, promoterSet, providerSet, commonSet, otherSet], flow, {
+    const flow = everyMethodFlow(specs, { endpoint: sandbox.url, timeout: 5000, retries: 0 });
+    await helper.load(METHOD_NODE_SETS, flow, {
       cfg: { appKey: APP_KEY, appSecret: APP_SECRET },
     });
     for (const spec of specs) assert.ok(helper.getNode(`n-${spec.type}`), `${spec.type} started`);

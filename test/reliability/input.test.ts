@@ -10,17 +10,8 @@ import { startSandbox, type Sandbox } from '../../lib/sandbox';
 import { loadSpecs } from '../../lib/method-specs/index';
 import { validateParams } from '../../lib/method-specs/schema';
 import type { MethodSpec, ParamSpec } from '../../lib/method-specs/types';
-import { type FlowNode, helper, type TestNode, stopRuntime, startRuntime } from '../support/node-red';
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-import configNode = require('../../nodes/tbk-config');
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-import promoterSet = require('../../nodes/tbk-promoter');
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-import providerSet = require('../../nodes/tbk-provider');
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-import commonSet = require('../../nodes/tbk-common');
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-import otherSet = require('../../nodes/tbk-other');
+import { helper, type TestNode, stopRuntime, startRuntime } from '../support/node-red';
+import { everyMethodFlow, METHOD_NODE_SETS } from '../support/every-method-flow';
 
 const RUNS_PER_TYPE = 20;
 const SEED = 20240601;
@@ -209,35 +200,12 @@ describe('reliability: hostile msg.payload through every method node (fast-check
     process.on('unhandledRejection', onThrown);
     process.on('uncaughtException', onThrown);
     await startRuntime();
-    const flow: FlowNode[] = [
-      { id: 'f1', type: 'tab' },
-      {
-        id: 'cfg',
-        type: 'tbk-config',
-        z: 'f1',
-        endpoint: sandbox.url,
-        timeout: 2000,
-        retries: 0,
-        rateLimit: 0,
-        concurrency: 0,
-      },
-      { id: 'ok', type: 'helper', z: 'f1', x: 0, y: 0 },
-      { id: 'err', type: 'helper', z: 'f1', x: 0, y: 0 },
-    ];
-    for (const spec of specs)
-      flow.push({
-        id: `n-${spec.type}`,
-        type: spec.type,
-        z: 'f1',
-        x: 0,
-        y: 0,
-        config: 'cfg',
-        version: spec.version,
-        params: {},
-        errorMode: 'output',
-        wires: [['ok'], ['err']],
-      });
-    await helper.load([configNode, promoterSet, providerSet, commonSet, otherSet], flow, {
+    const flow = everyMethodFlow(
+      specs,
+      { endpoint: sandbox.url, timeout: 2000, retries: 0, rateLimit: 0, concurrency: 0 },
+      { errorMode: 'output' },
+    );
+    await helper.load(METHOD_NODE_SETS, flow, {
       cfg: { appKey: 'sandbox-app', appSecret: 'sandbox-secret', session: 'input-test-session' },
     });
     for (const port of ['ok', 'err'] as const) {
