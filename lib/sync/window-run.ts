@@ -45,6 +45,7 @@ type WindowOutcome =
   | { done: true }
   | { split: true }
   | { pieces: number }
+  | { restFrom: number; pieces: number }
   | { halve: true }
   | { future: true }
   | { error: unknown; stoppedByLease?: boolean };
@@ -53,6 +54,9 @@ type WindowOutcome =
  * A window whose first page says it holds more than this many pages, when no other window waits to
  * be read, is read again as smaller ones, about PAGES_PER_PIECE pages each: a dense window read page
  * after page would be the one the whole run waits for, while the rate limit had room for more calls.
+ * Later in a window (other windows waited when its first page came), what is left of it is read as
+ * pieces instead, when its pages so far came in order of time (so everything before the latest time
+ * reached has been listed).
  */
 const DENSE_PAGES = 8;
 const PAGES_PER_PIECE = 6;
@@ -150,18 +154,16 @@ export class WindowRun {
       emitted: this.report.emitted.new + this.report.emitted.changed,
     });
     const outcome = await this.readWindow(window);
-    if ('split' in outcome || 'pieces' in outcome) {
+    if ('restFrom' in outcome) {
+      this.report.denseSplits++;
+      this.replan(this.evenPieces({ start: outcome.restFrom, end: window.end }, outcome.pieces));
+      this.complete.set(window.start, outcome.restFrom);
+      await this.advance();
+    } else if ('split' in outcome || 'pieces' in outcome) {
       const count = 'pieces' in outcome ? outcome.pieces : 2;
       if ('split' in outcome) this.report.splits++;
       else this.report.denseSplits++;
-      const length = (window.end - window.start) / count;
-      const pieces: Window[] = [];
-      for (let i = 0; i < count; i++)
-        pieces.push({
-          start: i === 0 ? window.start : floorSecond(window.start + i * length),
-          end: i === count - 1 ? window.end : floorSecond(window.start + (i + 1) * length),
-        });
-      this.replan(pieces.filter((piece) => piece.end > piece.start));
+      this.replan(this.evenPieces(window, count));
     } else if ('halve' in outcome) {
       if (window.end - window.start <= this.windowMs) {
         this.windowMs = Math.max(MIN_WINDOW_MS, floorSecond(this.windowMs / 2));
@@ -190,6 +192,23 @@ export class WindowRun {
       this.complete.set(window.start, window.end);
       await this.advance();
     }
+  }
+
+  /** `window` cut in `count` pieces of about the same length, on whole seconds. */
+  private evenPieces(window: Window, count: number): Window[] {
+    const length = (window.end - window.start) / count;
+    const pieces: Window[] = [];
+    for (let i = 0; i < count; i++)
+      pieces.push({
+        start: i === 0 ? window.start : floorSecond(window.start + i * length),
+        end: i === count - 1 ? window.end : floorSecond(window.start + (i + 1) * length),
+      });
+    return pieces.filter((piece) => piece.end > piece.start);
+  }
+
+  /** No other window waits to be read: room the rate limit has would go unused. */
+  private nothingWaits(): boolean {
+    return this.replanned.length === 0 && this.next >= this.until;
   }
 
   /** Reads one window page by page (lib/top/paginate.ts: page_no and position_index, strictly by has_next). */
@@ -239,6 +258,7 @@ export class WindowRun {
       },
     );
     let last = false;
+    const order = { inOrder: true, latest: Number.NEGATIVE_INFINITY };
     try {
       for await (const page of pages) {
         // the answer may have come in while the run was being stopped: it is not handed on then
@@ -246,10 +266,15 @@ export class WindowRun {
         const handed = await this.handOn(window, page.index + 1, page.result);
         if (handed) return handed;
         last = page.last;
+        this.followTimeOrder(order, page.result);
         // worth it only when no other window waits for the room this one would leave unused
-        if (page.index === 0 && !page.last && this.replanned.length === 0 && this.next >= this.until) {
+        if (page.last || !this.nothingWaits()) continue;
+        if (page.index === 0) {
           const pieces = this.piecesFor(window, page.result);
           if (pieces > 1) return { pieces };
+        } else if (order.inOrder) {
+          const rest = this.restPieces(window, page.index + 1, order.latest);
+          if (rest) return rest;
         }
       }
     } catch (err) {
@@ -287,6 +312,39 @@ export class WindowRun {
     const estimatedPages = span / reached;
     if (estimatedPages <= DENSE_PAGES) return 1;
     return Math.min(Math.ceil(estimatedPages / PAGES_PER_PIECE), Math.floor(span / MIN_PIECE_MS));
+  }
+
+  /** Whether the pages so far list their orders in order of time (each no earlier than the one before). */
+  private followTimeOrder(
+    order: { inOrder: boolean; latest: number },
+    result: Awaited<ReturnType<OrderSyncClient['request']>>,
+  ): void {
+    if (!order.inOrder) return;
+    const data = isRecord(result.response.data) ? result.response.data : undefined;
+    for (const listed of pageOrders(data)) {
+      const time = parseGmt8(String(listed[this.engine.timeField] ?? ''));
+      if (!(time >= order.latest)) {
+        order.inOrder = false;
+        return;
+      }
+      order.latest = time;
+    }
+  }
+
+  /**
+   * After `pagesRead` pages in order of time that reached `latest`: the rest of the window, from the
+   * second of `latest` on (its orders may go on in the next page: they are read again, and not
+   * handed on twice), in pieces of about PAGES_PER_PIECE pages when it holds more than DENSE_PAGES.
+   */
+  private restPieces(window: Window, pagesRead: number, latest: number): WindowOutcome | undefined {
+    const restFrom = floorSecond(latest);
+    const reached = restFrom - window.start;
+    const rest = window.end - restFrom;
+    if (!(reached > 0) || rest < 2 * MIN_PIECE_MS) return undefined;
+    const restPages = (rest / reached) * pagesRead;
+    if (restPages <= DENSE_PAGES) return undefined;
+    const pieces = Math.min(Math.ceil(restPages / PAGES_PER_PIECE), Math.floor(rest / MIN_PIECE_MS));
+    return pieces > 1 ? { restFrom, pieces } : undefined;
   }
 
   /**

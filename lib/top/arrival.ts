@@ -1,8 +1,9 @@
 /**
  * The latest a request can have reached the gateway, for the rate limit (see RateLimiter).
  *
- * A request leaves when it is written to the socket and arrives some time before its answer comes
- * back; how long is not known. What is known: its round trip beyond the fastest one seen for the same
+ * A request leaves when it is written to the socket and arrives some time before its answer starts to
+ * come back (its status line and headers: the time to read, inflate and parse the body is not part of
+ * the trip); how long before is not known. What is known: its round trip beyond the fastest one seen for the same
  * method is time it may have spent on the way out (a congested link, a gateway busy or slow to read
  * it). So it arrived, at the latest, at send + (round trip - fastest round trip) + a margin for the
  * fastest trip's own way out. With steady round trips that is its send plus the margin (a saturated
@@ -19,7 +20,7 @@ const MAX_METHODS = 256;
 export class ArrivalBound {
   private readonly fastest = new Map<string, number>();
 
-  /** The latest epoch ms the request can have arrived: written at `sentAt`, answered (or failed) at `endedAt`. */
+  /** The latest epoch ms the request can have arrived: written at `sentAt`, its answer begun (or the call failed) at `endedAt`. */
   latest(method: string, sentAt: number, endedAt: number): number {
     const trip = Math.max(0, endedAt - sentAt);
     let floor = this.fastest.get(method);

@@ -13,7 +13,7 @@ import { messageFields } from './messages';
 import { RateLimiter, type CallLimiter } from '../limits/ratelimit';
 import { retryDelayMs, shouldRetry } from './retry';
 import type { SignMethod } from './sign';
-import { post } from './transport';
+import { post, type ExchangeStamps } from './transport';
 import { batchRequest, callRequest, signedBatchQuery, signedParams, type Outgoing } from './signed-request';
 
 export { DEFAULT_ENDPOINT, DEFAULT_TIMEOUT_MS, DEFAULT_RATE_LIMIT } from './client-settings';
@@ -125,8 +125,8 @@ export class TopClient {
       throw err;
     }
     const session = this.sessionFor(method, options);
-    const { value, attempts } = await this.retrying(method, options, (signal, onSent) =>
-      this.attempt(method, encoded, session, options, signal, onSent),
+    const { value, attempts } = await this.retrying(method, options, (signal, stamps) =>
+      this.attempt(method, encoded, session, options, signal, stamps),
     );
     value.attempts = attempts;
     value.duration_ms = Math.round(performance.now() - started);
@@ -164,9 +164,9 @@ export class TopClient {
     let requests = 0;
     try {
       await sendInRounds(method, calls, options, this.settings.retry, controller.signal, async (texts) => {
-        const { value } = await this.retrying(method, roundOptions, (signal, onSent) => {
+        const { value } = await this.retrying(method, roundOptions, (signal, stamps) => {
           requests++;
-          return this.batchAttempt(method, url, texts, separator, session, roundOptions, signal, onSent);
+          return this.batchAttempt(method, url, texts, separator, session, roundOptions, signal, stamps);
         });
         return value;
       });
@@ -265,7 +265,7 @@ export class TopClient {
   private async retrying<T extends object>(
     method: string,
     options: CallOptions,
-    run: (signal: AbortSignal, onSent: () => void) => Promise<T | AttemptFailure>,
+    run: (signal: AbortSignal, stamps: ExchangeStamps) => Promise<T | AttemptFailure>,
   ): Promise<{ value: T; attempts: number }> {
     const { controller, untrack } = this.track(method, options.signal);
     let ispRetries = 0;
@@ -276,10 +276,15 @@ export class TopClient {
         });
         let outcome: T | AttemptFailure;
         let sentAt: number | undefined;
+        let answeredAt: number | undefined;
+        const stamps: ExchangeStamps = {
+          sent: () => (sentAt ??= Date.now()),
+          answered: () => (answeredAt ??= Date.now()),
+        };
         try {
-          outcome = await run(controller.signal, () => (sentAt ??= Date.now()));
+          outcome = await run(controller.signal, stamps);
         } finally {
-          release(sentAt === undefined ? undefined : this.arrival.latest(method, sentAt, Date.now()));
+          release(sentAt === undefined ? undefined : this.arrival.latest(method, sentAt, answeredAt ?? Date.now()));
         }
         if (!isAttemptFailure(outcome)) return { value: outcome, attempts: attempt };
         const { error } = outcome;
@@ -310,14 +315,14 @@ export class TopClient {
     session: string | undefined,
     options: CallOptions,
     outer: AbortSignal,
-    onSent: () => void,
+    stamps: ExchangeStamps,
   ): Promise<CallResult | AttemptFailure> {
     return this.exchange(
       method,
       () => callRequest(this.settings, this.endpoint, method, encoded, session),
       options,
       outer,
-      onSent,
+      stamps,
       (status, bytes) => this.withClockHint(interpretBytes(method, status, bytes, this.answerRules(options))),
     );
   }
@@ -331,14 +336,14 @@ export class TopClient {
     session: string | undefined,
     options: CallOptions,
     outer: AbortSignal,
-    onSent: () => void,
+    stamps: ExchangeStamps,
   ): Promise<Array<CallResult | AttemptFailure> | AttemptFailure> {
     return this.exchange(
       method,
       () => batchRequest(this.settings, url, method, calls, separator, session),
       options,
       outer,
-      onSent,
+      stamps,
       (status, bytes) => batchOutcomes(method, status, bytes, calls.length, separator, this.answerRules(options)),
     );
   }
@@ -349,7 +354,7 @@ export class TopClient {
     prepare: () => Outgoing,
     options: CallOptions,
     outer: AbortSignal,
-    onSent: () => void,
+    stamps: ExchangeStamps,
     handle: (status: number, body: Buffer) => T | AttemptFailure,
   ): Promise<T | AttemptFailure> {
     const timeoutMs = options.timeoutMs && options.timeoutMs > 0 ? options.timeoutMs : this.settings.timeoutMs;
@@ -377,7 +382,7 @@ export class TopClient {
       const answer = await post(this.agent, url, body, headers, {
         signal: controller.signal,
         maxBytes: this.settings.maxResponseBytes,
-        onSent,
+        stamps,
       });
       this.gatewayClock.observe(answer.headers.date, sentAt, Date.now() + this.settings.clockOffsetMs);
       const outcome = handle(answer.status, answer.body);

@@ -17,8 +17,16 @@ export interface PostOptions {
   signal?: AbortSignal;
   /** the cap on the body, raw and inflated (default 16 MiB): a larger answer fails, not retryable */
   maxBytes?: number;
-  /** told when the request is being written to a connected socket (for the rate limit: see RateLimiter) */
-  onSent?: () => void;
+  /** when the request went out and when its answer began to come back (for the rate limit: see ArrivalBound) */
+  stamps?: ExchangeStamps;
+}
+
+/** Told the two moments of an exchange that bound when the request reached the gateway. */
+export interface ExchangeStamps {
+  /** the request is being written to a connected socket */
+  sent(): void;
+  /** the answer's status line and headers have arrived (before its body is read, inflated or parsed) */
+  answered(): void;
 }
 
 /** "16 MiB", "64 KiB", "1000 bytes": a byte count as a user set it. */
@@ -139,9 +147,10 @@ export function post(
         onRequestStart(started) {
           controller = started;
           if (settled) started.abort(new Error('the answer is no longer awaited'));
-          else options.onSent?.();
+          else options.stamps?.sent();
         },
         onResponseStart(started, statusCode, responseHeaders) {
+          options.stamps?.answered();
           status = statusCode;
           answerHeaders = responseHeaders;
           const declared = Number(responseHeaders['content-length']);

@@ -429,6 +429,29 @@ describe('order sync (taobao.tbk.order.details.get over the sandbox order book)'
     h.assertExact();
   });
 
+  it('a dense window that other windows waited for at its first page has its rest read in pieces once none waits', async function () {
+    const b = book({ ordersPerHour: 240, lateChance: 0, minDwellMs: 8 * HOUR, maxDwellMs: 12 * HOUR });
+    b.advance(3 * HOUR);
+    const h = new Harness(b, client, { windowMinutes: 60, pageSize: 5, concurrency: 2 });
+    // the first hour answers slowly: its first page comes while the third hour still waits for room
+    const slowFrom = formatGmt8(BOOK_START);
+    const starts: number[] = [];
+    const slow: typeof client = Object.create(client) as typeof client;
+    slow.request = async (method, params, options) => {
+      starts.push(parseGmt8(String(params?.start_time)));
+      if (params?.start_time === slowFrom && params?.end_time === formatGmt8(BOOK_START + HOUR))
+        await new Promise((resolve) => setTimeout(resolve, 40));
+      return client.request(method, params, options);
+    };
+    const report = await h.run(h.sync({ client: slow }), { from: BOOK_START });
+    const restPieces = starts.filter((t) => t > BOOK_START && t < BOOK_START + HOUR && t % MINUTE !== 0);
+    assert.ok(restPieces.length >= 2, `the first hour's rest read in pieces (${restPieces.length} piece starts)`);
+    assert.ok(report.denseSplits >= 2, `${report.denseSplits} windows read in pieces`);
+    assert.deepEqual(report.gaps, []);
+    assert.equal(h.state().cursor, report.until);
+    h.assertExact();
+  });
+
   it('a failing page becomes a gap; the next run fills it', async function () {
     const b = book({ ordersPerHour: 60 });
     b.advance(3 * HOUR);
@@ -458,10 +481,10 @@ describe('order sync (taobao.tbk.order.details.get over the sandbox order book)'
   });
 
   it('a window denser than 100 pages is split and read completely', async function () {
-    // about 110 orders in the first 10-minute window, one per page
-    const b = book({ ordersPerHour: 660, lateChance: 0 });
-    b.advance(11 * MINUTE);
-    const h = new Harness(b, client, { windowMinutes: 10, pageSize: 1, lagSeconds: 0 });
+    // about 110 orders in the first 1-minute window, one per page: too short to be read in pieces
+    const b = book({ ordersPerHour: 6600, lateChance: 0 });
+    b.advance(2 * MINUTE);
+    const h = new Harness(b, client, { windowMinutes: 1, pageSize: 1, lagSeconds: 0 });
     const report = await h.run(undefined, { from: BOOK_START });
     assert.ok(report.splits >= 1);
     assert.deepEqual(report.gaps, []);
