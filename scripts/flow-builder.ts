@@ -46,8 +46,8 @@ export function exampleConfigNode(): FlowNode {
 
 /** The one-line note each example carries for running it outside `npm start`. */
 export const OUTSIDE_NPM_START = {
-  zh: '在 npm start 之外运行：为 Node-RED 设置环境变量 TBK_ENDPOINT（本地沙箱用 npx tbk-sandbox 启动，地址 http://127.0.0.1:8787/router/rest）、TBK_APP_KEY、TBK_APP_SECRET（沙箱为 sandbox-app / sandbox-secret）。',
-  en: 'Outside npm start: give Node-RED the environment variables TBK_ENDPOINT (the local sandbox: npx tbk-sandbox, http://127.0.0.1:8787/router/rest), TBK_APP_KEY and TBK_APP_SECRET (sandbox-app / sandbox-secret for the sandbox).',
+  zh: '在 npm start 之外运行：为 Node-RED 设置环境变量 TBK_ENDPOINT（本地沙箱：用 npx tbk-sandbox 启动，填它启动时打印的地址，以 /router/rest 结尾）、TBK_APP_KEY、TBK_APP_SECRET（沙箱为 sandbox-app / sandbox-secret）。',
+  en: 'Outside npm start: give Node-RED the environment variables TBK_ENDPOINT (the local sandbox: start npx tbk-sandbox and use the address it prints, ending in /router/rest), TBK_APP_KEY and TBK_APP_SECRET (sandbox-app / sandbox-secret for the sandbox).',
   /** the name of the comment node that shows it on the canvas */
   title: 'npm start 之外：设置 TBK_ENDPOINT、TBK_APP_KEY、TBK_APP_SECRET / outside npm start: set them',
 } as const;
