@@ -4,7 +4,6 @@
  * closes), the status, and the promise that every input ends in exactly one output or one Catch
  * event, and one done().
  */
-import { setMaxListeners } from 'node:events';
 import { TopError } from '../lib/top/errors';
 import type { CallOptions, TopClient } from '../lib/index';
 import type { TbkConfigNode } from './config-settings';
@@ -139,8 +138,6 @@ export function handleCalls(RED: NodeAPI, node: WiredNode, handler: CallHandler)
       done(err);
     };
     const controller = new AbortController();
-    // one message may make many calls side by side (paging, batches, link conversion), each listening to this signal
-    setMaxListeners(0, controller.signal);
     inFlight.set(controller, Promise.resolve());
     showInFlight();
     const work = handleMessage(msg, send, doneOnce, controller).catch((err: unknown) => {

@@ -261,7 +261,7 @@ export async function convertText(
 
   // the first call that fails as a whole fails the text: the others are aborted
   const stop = new AbortController();
-  // one signal for every chunk in flight (a long text makes more than Node's 10 listeners without a warning)
+  // the caller's signal, or the first chunk that fails
   const { signal, dispose } = linkedSignal(options.call?.signal, stop.signal);
   let firstFailure: unknown;
   const calls = chunks.map(async (chunk): Promise<{ chunk: string[]; result: CallResult }> => {

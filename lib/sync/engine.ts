@@ -123,7 +123,7 @@ export class OrderSync {
   }
 
   private async runOnce(options: RunOptions): Promise<RunReport> {
-    // the run's windows and pages are read side by side, each call listening on this one signal
+    // the node's signal and this run's
     const linked = linkedSignal(this.options.signal, options.signal);
     try {
       return await this.runLinked(options, linked.signal);

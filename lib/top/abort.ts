@@ -1,8 +1,7 @@
 /**
  * Waiting and giving up: a sleep that a signal cuts short, the error of a call that was aborted, and one
- * signal for a job of many calls side by side.
+ * signal that follows several.
  */
-import { setMaxListeners } from 'node:events';
 import { TopError } from './errors';
 import { messageFields } from './messages';
 
@@ -30,14 +29,11 @@ export function abortReason(signal: AbortSignal | undefined, method: string): To
 }
 
 /**
- * A signal of the job's own that is aborted (with the same reason) as soon as any of `signals` is. Every
- * call in flight listens on its signal, so a job that runs many calls side by side on one signal passes
- * Node's default of 10 listeners and would log a false "possible memory leak" warning: this one has no
- * such limit. dispose() stops following the sources once the job is over.
+ * A signal of the job's own that is aborted (with the same reason) as soon as any of `signals` is;
+ * dispose() stops following the sources once the job is over (AbortSignal.any has no such end).
  */
 export function linkedSignal(...signals: Array<AbortSignal | undefined>): { signal: AbortSignal; dispose(): void } {
   const controller = new AbortController();
-  setMaxListeners(0, controller.signal);
   const followed: Array<[AbortSignal, () => void]> = [];
   for (const source of signals) {
     if (!source) continue;

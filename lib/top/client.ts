@@ -46,6 +46,12 @@ function checkMethodName(method: unknown): string {
  * undici pool, parses the answer losslessly, classifies failures and retries the transient
  * ones within a rate limit. Knows nothing of Node-RED.
  */
+/** A caller's signal and the calls in flight on it (TopClient.follow). */
+interface FollowedSignal {
+  calls: Map<AbortController, string>;
+  onAbort: () => void;
+}
+
 export class TopClient {
   readonly endpoint: string;
   /** undefined when the endpoint does not end in /router/rest and no batchEndpoint was given */
@@ -56,6 +62,7 @@ export class TopClient {
   private readonly limiter: CallLimiter;
   private readonly agent: Agent;
   private readonly controllers = new Set<AbortController>();
+  private readonly followed = new Map<AbortSignal, FollowedSignal>();
   private closed = false;
   /** the gateway's clock, from the Date headers of its answers, against the host clock plus clockOffsetMs */
   private readonly gatewayClock = new GatewayClock(() => Date.now() + this.settings.clockOffsetMs);
@@ -193,16 +200,38 @@ export class TopClient {
   private track(method: string, outer: AbortSignal | undefined): { controller: AbortController; untrack: () => void } {
     if (outer?.aborted) throw abortReason(outer, method);
     const controller = new AbortController();
-    const onOuterAbort = () => controller.abort(abortReason(outer, method));
-    outer?.addEventListener('abort', onOuterAbort, { once: true });
     this.controllers.add(controller);
+    const following = outer ? this.follow(outer) : undefined;
+    following?.calls.set(controller, method);
     return {
       controller,
       untrack: () => {
-        outer?.removeEventListener('abort', onOuterAbort);
         this.controllers.delete(controller);
+        if (!following || !following.calls.delete(controller) || following.calls.size > 0) return;
+        outer!.removeEventListener('abort', following.onAbort);
+        this.followed.delete(outer!);
       },
     };
+  }
+
+  /**
+   * The calls in flight on a caller's signal, behind one abort listener however many there are: a
+   * message or a run that makes many calls side by side on one signal would otherwise pass Node's
+   * 10 listeners and log a false "possible memory leak" warning.
+   */
+  private follow(outer: AbortSignal): FollowedSignal {
+    let following = this.followed.get(outer);
+    if (!following) {
+      const calls = new Map<AbortController, string>();
+      const onAbort = (): void => {
+        this.followed.delete(outer);
+        for (const [controller, method] of calls) controller.abort(abortReason(outer, method));
+      };
+      following = { calls, onAbort };
+      this.followed.set(outer, following);
+      outer.addEventListener('abort', onAbort, { once: true });
+    }
+    return following;
   }
 
   /** Aborts every queued and in-flight call (they fail with kind 'aborted') and closes the pool. */

@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { gzipSync } from 'node:zlib';
@@ -349,6 +350,42 @@ describe('TopClient', function () {
       assert.equal(starts.length, 12);
       for (const t of starts)
         assert.ok(starts.filter((s) => s >= t && s < t + 1000).length <= 5, 'at most 5 calls in any second');
+    });
+  });
+
+  describe("a caller's signal", function () {
+    it('20 calls in flight on one signal: one listener on it, no "possible memory leak" warning, all aborted with it', async function () {
+      // the gateway never answers: every call stays in flight until the signal is aborted
+      server.script(() => undefined);
+      const c = make({ rateLimit: { perSecond: 0, concurrency: 0 }, timeoutMs: 10_000 });
+      const caller = new AbortController();
+      const warnings: string[] = [];
+      const onWarning = (warning: Error): void => void warnings.push(warning.name);
+      process.on('warning', onWarning);
+      try {
+        const calls = Array.from({ length: 20 }, () =>
+          rejection(c.call('taobao.tbk.item.info.get', {}, { signal: caller.signal })),
+        );
+        while (server.received.length < 20) await new Promise((resolve) => setTimeout(resolve, 5));
+        assert.equal(getEventListeners(caller.signal, 'abort').length, 1);
+        caller.abort();
+        const errors = await Promise.all(calls);
+        assert.deepEqual(new Set(errors.map((e) => e.kind)), new Set(['aborted']));
+        await new Promise((resolve) => setImmediate(resolve));
+      } finally {
+        process.off('warning', onWarning);
+      }
+      assert.deepEqual(warnings, []);
+    });
+
+    it('lets go of the signal when its last call ends', async function () {
+      server.script(json({ tbk_item_info_get_response: {} }));
+      const c = make();
+      const caller = new AbortController();
+      await Promise.all(
+        Array.from({ length: 3 }, () => c.call('taobao.tbk.item.info.get', {}, { signal: caller.signal })),
+      );
+      assert.equal(getEventListeners(caller.signal, 'abort').length, 0);
     });
   });
 
